@@ -1,0 +1,34 @@
+# seqlab: `make demo` and `make test` work on a fresh machine with nothing installed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, pinned: the CPU wheel on this machine's disk; the package's own `torch>=2.4`
+	# is then already satisfied, so nothing can pull a CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/seqlab demo
+
+test: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check seqlab tests bench
+	$(VENV)/bin/ruff format --check seqlab tests bench
+
+bench: $(STAMP)
+	$(PY) bench/lm_throughput.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -1,0 +1,411 @@
+"""Experiment configuration: frozen dataclasses, loaded from YAML and validated before any work starts.
+
+Every default is defined once, as a dataclass field below. ``load_config`` reads a YAML recipe,
+applies ``--set section.key=value`` overrides, and rejects unknown keys and invalid values with one
+message that lists every problem, each with the key, the value, the valid choices and a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import yaml
+
+from seqlab.errors import ConfigError
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    """How raw text becomes tokens."""
+
+    kind: Literal["char", "word", "sentencepiece", "jieba"] = "word"
+    lowercase: bool = False
+    sp_model_type: Literal["bpe", "unigram"] = "unigram"
+    sp_vocab_size: int = 8000
+    sp_character_coverage: float = 1.0
+
+    def check(self) -> list[str]:
+        errors = []
+        if self.sp_vocab_size < 10:
+            errors.append(f"sp_vocab_size = {self.sp_vocab_size}: must be >= 10")
+        if not 0.9 <= self.sp_character_coverage <= 1.0:
+            errors.append(f"sp_character_coverage = {self.sp_character_coverage}: must be in [0.9, 1.0]")
+        return errors
+
+
+@dataclass(frozen=True)
+class VocabConfig:
+    """Which tokens get an id. Special tokens are always kept."""
+
+    min_freq: int = 1
+    max_size: int | None = None
+
+    def check(self) -> list[str]:
+        errors = []
+        if self.min_freq < 1:
+            errors.append(f"min_freq = {self.min_freq}: must be >= 1")
+        if self.max_size is not None and self.max_size < 1:
+            errors.append(f"max_size = {self.max_size}: must be >= 1 or null (no limit)")
+        return errors
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the text comes from and how it is batched.
+
+    Either ``dataset`` names a catalogue entry (``seqlab data list``), or ``train`` (and optionally
+    ``valid``) give file paths. Without a validation file, the last ``valid_fraction`` of the training
+    text (by lines) validates.
+    """
+
+    dataset: str | None = None
+    train: str | None = None
+    valid: str | None = None
+    valid_fraction: float = 0.0
+    add_eos: bool = True
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    vocab: VocabConfig = field(default_factory=VocabConfig)
+    batch_size: int = 20
+    eval_batch_size: int = 10
+    bptt: int = 35
+    variable_bptt: bool = False
+    max_tokens: int = 4096
+
+    def check(self) -> list[str]:
+        errors = []
+        if self.dataset is None and self.train is None:
+            errors.append("dataset and train are both null: name a catalogue dataset or a train file")
+        if not 0.0 <= self.valid_fraction < 1.0:
+            errors.append(f"valid_fraction = {self.valid_fraction}: must be in [0, 1)")
+        for name in ("batch_size", "eval_batch_size", "bptt", "max_tokens"):
+            if getattr(self, name) < 1:
+                errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
+        return errors
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network. ``cell`` picks the recurrent unit; the LSTM is the default and the fast path."""
+
+    cell: Literal["lstm", "gru", "rnn_tanh"] = "lstm"
+    embedding_size: int = 200
+    hidden_size: int = 200
+    num_layers: int = 2
+    dropout: float = 0.0
+    embedding_dropout: float = 0.0
+    locked_dropout: bool = False
+    weight_drop: float = 0.0
+    tie_weights: bool = False
+    init_range: float = 0.1
+
+    def check(self) -> list[str]:
+        errors = []
+        for name in ("embedding_size", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
+        for name in ("dropout", "embedding_dropout", "weight_drop"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                errors.append(f"{name} = {getattr(self, name)}: must be in [0, 1)")
+        if self.tie_weights and self.embedding_size != self.hidden_size:
+            errors.append(
+                f"tie_weights = true needs embedding_size == hidden_size "
+                f"(got {self.embedding_size} and {self.hidden_size})"
+            )
+        if self.weight_drop > 0 and self.cell != "lstm":
+            errors.append(f"weight_drop = {self.weight_drop}: only supported with cell: lstm")
+        if self.init_range <= 0:
+            errors.append(f"init_range = {self.init_range}: must be > 0")
+        return errors
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    name: Literal["adam", "adamw", "sgd", "asgd"] = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+
+    def check(self) -> list[str]:
+        errors = []
+        if self.lr <= 0:
+            errors.append(f"lr = {self.lr}: must be > 0")
+        if self.weight_decay < 0:
+            errors.append(f"weight_decay = {self.weight_decay}: must be >= 0")
+        if not 0 <= self.momentum < 1:
+            errors.append(f"momentum = {self.momentum}: must be in [0, 1)")
+        if self.momentum > 0 and self.name != "sgd":
+            errors.append(f"momentum = {self.momentum}: only used by name: sgd (got {self.name})")
+        return errors
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """Learning-rate schedule. ``plateau`` steps at each validation; the others at each update."""
+
+    name: Literal["constant", "plateau", "cosine", "inverse_sqrt", "step"] = "constant"
+    warmup_steps: int = 0
+    factor: float = 0.5
+    patience: int = 0
+    step_size: int = 1000
+    min_lr: float = 0.0
+
+    def check(self) -> list[str]:
+        errors = []
+        if self.warmup_steps < 0:
+            errors.append(f"warmup_steps = {self.warmup_steps}: must be >= 0")
+        if not 0 < self.factor < 1:
+            errors.append(f"factor = {self.factor}: must be in (0, 1)")
+        if self.patience < 0:
+            errors.append(f"patience = {self.patience}: must be >= 0")
+        if self.step_size < 1:
+            errors.append(f"step_size = {self.step_size}: must be >= 1")
+        if self.min_lr < 0:
+            errors.append(f"min_lr = {self.min_lr}: must be >= 0")
+        return errors
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The Trainer: budget, validation, checkpoints, early stopping, precision, robustness."""
+
+    seed: int = 1
+    threads: int | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    max_epochs: int = 10
+    max_steps: int | None = None
+    max_minutes: float | None = None
+    clip_grad_norm: float | None = 5.0
+    validate_every: int | None = None
+    save_every: int | None = None
+    early_stopping_patience: int | None = None
+    metric: str = "ppl"
+    metric_mode: Literal["min", "max"] = "min"
+    amp: Literal["none", "bf16", "fp16"] = "none"
+    max_bad_steps: int = 5
+    log_every: int = 50
+    progress: bool = True
+    tensorboard: bool = False
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+
+    def check(self) -> list[str]:
+        errors = []
+        if self.max_epochs < 1:
+            errors.append(f"max_epochs = {self.max_epochs}: must be >= 1")
+        for name in ("max_steps", "validate_every", "save_every", "threads"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                errors.append(f"{name} = {value}: must be >= 1 or null")
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
+            errors.append(f"early_stopping_patience = {self.early_stopping_patience}: must be >= 1 or null")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            errors.append(f"max_minutes = {self.max_minutes}: must be > 0 or null")
+        if self.clip_grad_norm is not None and self.clip_grad_norm <= 0:
+            errors.append(f"clip_grad_norm = {self.clip_grad_norm}: must be > 0 or null (no clipping)")
+        if self.max_bad_steps < 1:
+            errors.append(f"max_bad_steps = {self.max_bad_steps}: must be >= 1")
+        if self.log_every < 1:
+            errors.append(f"log_every = {self.log_every}: must be >= 1")
+        return errors
+
+
+TASKS = ("language_model",)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole recipe: what to learn from which data, with which model and trainer."""
+
+    task: Literal["language_model"] = "language_model"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def check(self) -> list[str]:
+        return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Building a config from plain data, collecting every problem
+# ---------------------------------------------------------------------------------------------
+
+
+def _suggest(word: str, choices: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _is_optional(tp: Any) -> tuple[bool, Any]:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(get_args(tp)) == 2:
+            return True, args[0]
+    return False, tp
+
+
+def _convert(value: Any, tp: Any, key: str, errors: list[str]) -> Any:
+    """Check ``value`` against the annotation ``tp``; return the converted value (or None on error)."""
+    optional, inner = _is_optional(tp)
+    if value is None:
+        if optional:
+            return None
+        errors.append(f"{key} = null: a value is required")
+        return None
+    tp = inner
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            errors.append(f"{key} = {value!r}: expected a section (mapping) with keys {_field_names(tp)}")
+            return None
+        return _build(tp, value, key + ".", errors)
+    origin = get_origin(tp)
+    if origin is Literal:
+        choices = get_args(tp)
+        if value not in choices:
+            listed = ", ".join(str(c) for c in choices)
+            errors.append(f"{key} = {value!r}: must be one of {listed}{_suggest(value, choices)}")
+            return None
+        return value
+    if origin is tuple:
+        args = get_args(tp)
+        if not isinstance(value, list | tuple) or len(value) != len(args):
+            errors.append(f"{key} = {value!r}: expected a list of {len(args)} values")
+            return None
+        return tuple(_convert(v, a, f"{key}[{i}]", errors) for i, (v, a) in enumerate(zip(value, args)))
+    if tp is bool:
+        if not isinstance(value, bool):
+            errors.append(f"{key} = {value!r}: expected true or false")
+            return None
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.append(f"{key} = {value!r}: expected an integer")
+            return None
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            errors.append(f"{key} = {value!r}: expected a number")
+            return None
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            errors.append(f"{key} = {value!r}: expected a string")
+            return None
+        return value
+    raise TypeError(f"unsupported config annotation {tp!r} for {key}")  # a bug in this module
+
+
+def _field_names(cls: type) -> str:
+    return ", ".join(f.name for f in dataclasses.fields(cls))
+
+
+def _build(cls: type, raw: dict[str, Any], prefix: str, errors: list[str]) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in raw:
+        if key not in names:
+            errors.append(
+                f"{prefix}{key}: unknown key{_suggest(key, names)}; valid keys in "
+                f"{prefix.rstrip('.') or 'the top level'}: {', '.join(names)}"
+            )
+    kwargs = {}
+    before = len(errors)
+    for f in dataclasses.fields(cls):
+        if f.name in raw:
+            kwargs[f.name] = _convert(raw[f.name], hints[f.name], prefix + f.name, errors)
+    if len(errors) > before:
+        return None
+    obj = cls(**kwargs)
+    errors.extend(f"{prefix}{message}" for message in obj.check())
+    return obj
+
+
+def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> ExperimentConfig:
+    """Validate plain data into an :class:`ExperimentConfig`; raise one ConfigError listing all problems."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a YAML mapping at the top level, got {type(raw).__name__}")
+    errors: list[str] = []
+    cfg = _build(ExperimentConfig, raw, "", errors)
+    if errors:
+        lines = "\n".join(f"  - {e}" for e in errors)
+        raise ConfigError(f"{source}: {len(errors)} problem(s) in the configuration:\n{lines}")
+    return cfg
+
+
+def config_to_dict(cfg: Any) -> dict[str, Any]:
+    """Plain data (lists, dicts, scalars) for YAML; ``config_from_dict`` reads it back equal."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(dataclasses.asdict(cfg))
+
+
+def _apply_override(raw: dict[str, Any], override: str, errors: list[str]) -> None:
+    if "=" not in override:
+        errors.append(f"--set {override!r}: expected section.key=value, e.g. training.optimizer.lr=0.01")
+        return
+    dotted, text = override.split("=", 1)
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        value = text
+    parts = dotted.strip().split(".")
+    node = raw
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            errors.append(f"--set {override!r}: {part} is not a section")
+            return
+        node = child
+    node[parts[-1]] = value
+
+
+def load_config(path: str | Path | None, overrides: typing.Sequence[str] = ()) -> ExperimentConfig:
+    """Read a YAML recipe (or start from defaults when ``path`` is None) and apply overrides.
+
+    Raises ConfigError naming the file and listing every problem at once.
+    """
+    raw: dict[str, Any] = {}
+    source = "<defaults>"
+    if path is not None:
+        path = Path(path)
+        source = str(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file")
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 at byte {exc.start}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    errors: list[str] = []
+    for override in overrides:
+        _apply_override(raw, override, errors)
+    if errors:
+        raise ConfigError(f"{source}: {len(errors)} problem(s) in the overrides:\n" + "\n".join(errors))
+    return config_from_dict(raw, source)
+
+
+def save_config(cfg: ExperimentConfig, path: str | Path) -> None:
+    """Write ``cfg`` as YAML (every field, defaults included) so a run directory describes itself."""
+    Path(path).write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), encoding="utf-8")

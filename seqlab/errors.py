@@ -1,0 +1,26 @@
+"""Errors raised for users: each names what was wrong, where, and how to fix it.
+
+``assert`` guards internal invariants only; anything a user can cause raises one of these.
+"""
+
+from __future__ import annotations
+
+
+class SeqlabError(Exception):
+    """Base class of every error seqlab raises for a user to read."""
+
+
+class ConfigError(SeqlabError, ValueError):
+    """A recipe or ``--set`` override is invalid. The message lists every problem at once."""
+
+
+class DataError(SeqlabError, ValueError):
+    """An input file is unreadable or malformed. The message names file, line and field."""
+
+
+class CheckpointError(SeqlabError):
+    """A run directory or checkpoint is missing, incompatible or unsafe (e.g. a pickle)."""
+
+
+class TrainingError(SeqlabError, RuntimeError):
+    """Training cannot go on (e.g. too many non-finite losses in a row)."""
