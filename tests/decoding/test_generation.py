@@ -1,0 +1,142 @@
+import pytest
+import torch
+
+from seqlab.config import ModelConfig
+from seqlab.decoding import (
+    MinLength,
+    ProcessorList,
+    Temperature,
+    TopK,
+    generate,
+    greedy_generate,
+    next_token_distribution,
+    sample_generate,
+)
+from seqlab.errors import ConfigError
+from seqlab.models import LanguageModel
+
+VOCAB = 9
+
+
+@pytest.fixture(scope="module")
+def model() -> LanguageModel:
+    torch.manual_seed(0)
+    cfg = ModelConfig(embedding_size=8, hidden_size=8, num_layers=2, dropout=0.3, init_range=1.0)
+    return LanguageModel(cfg, VOCAB)
+
+
+class ConstantModel:
+    """A protocol-only model: always prefers ``token``; counts its decode steps."""
+
+    def __init__(self, token: int) -> None:
+        self.token, self.steps, self.training = token, 0, False
+
+    def init_state(self, batch_size, device=None):
+        return None
+
+    def decode_step(self, tokens, state, memory=None):
+        self.steps += 1
+        logits = torch.zeros(tokens.shape[0], VOCAB)
+        logits[:, self.token] = 5.0
+        return logits, state, None
+
+    def eval(self):
+        return self
+
+    def train(self, mode=True):
+        return self
+
+
+def test_greedy_equals_argmax_stepping(model):
+    prompt = torch.tensor([[1, 2, 3], [4, 5, 6]])
+    out = generate(model, prompt, max_new_tokens=6)
+    assert out.shape == (2, 9) and torch.equal(out[:, :3], prompt)
+    model.eval()
+    with torch.no_grad():
+        expected = prompt
+        for _ in range(6):
+            logits, _ = model(expected)  # the whole sequence from scratch each step
+            expected = torch.cat([expected, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+    assert torch.equal(out, expected)
+    assert torch.equal(generate(model, prompt, 6), out)  # deterministic
+
+
+def test_generate_restores_training_mode(model):
+    model.train()
+    generate(model, torch.tensor([[1]]), 3)
+    assert model.training
+    model.eval()
+
+
+def test_greedy_applies_processors(model):
+    prompt = torch.tensor([[1, 2]])
+    greedy = greedy_generate(model, prompt, 5)
+    top1 = ProcessorList([TopK(1)])
+    assert torch.equal(greedy_generate(model, prompt, 5, top1), greedy)  # top-1 keeps the argmax
+    only_seven = ProcessorList([lambda logits, generated: logits.index_fill(1, torch.tensor([7]), 100.0)])
+    assert (greedy_generate(model, prompt, 5, only_seven)[0, 2:] == 7).all()
+
+
+def test_sampling_same_seed_repeats_other_seed_differs(model):
+    prompt = torch.tensor([[1, 2], [3, 4]])
+    processors = ProcessorList([Temperature(2.0)])
+
+    def run(seed):
+        g = torch.Generator().manual_seed(seed)
+        return generate(model, prompt, 20, processors, do_sample=True, generator=g)
+
+    first = run(0)
+    assert first.shape == (2, 22)
+    assert torch.equal(run(0), first)
+    assert not torch.equal(run(1), first)
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(sample_generate(model, prompt, 20, processors, generator=g), first)
+
+
+def test_stops_early_when_every_row_has_eos():
+    eos = 3
+    always_eos = ConstantModel(eos)
+    out = generate(always_eos, torch.tensor([[1, 2], [4, 5]]), 10, eos_id=eos)
+    assert out.tolist() == [[1, 2, eos], [4, 5, eos]]
+    assert always_eos.steps == 2  # only the prompt; no step after the last token
+
+
+def test_finished_rows_keep_emitting_eos(model):
+    prompt = torch.tensor([[1, 2], [4, 5]])
+    free = generate(model, prompt, 6)
+    eos = int(free[0, 3])  # row 0 would produce this token at its second new step
+    out = generate(model, prompt, 6, eos_id=eos)
+    first = (out[0, 2:] == eos).nonzero()[0].item() + 2
+    assert first <= 3
+    assert torch.equal(out[0, : first + 1], free[0, : first + 1])  # the same path up to eos
+    assert (out[0, first:] == eos).all()  # then eos only
+    assert out.shape[1] <= 8
+
+
+def test_min_length_delays_eos():
+    eos = 3
+    out = generate(
+        ConstantModel(eos), torch.tensor([[1]]), 10, ProcessorList([MinLength(4, eos)]), eos_id=eos
+    )
+    assert out.shape == (1, 5) and out[0, -1] == eos and (out[0, 1:4] != eos).all()
+
+
+def test_zero_new_tokens_and_bad_arguments(model):
+    prompt = torch.tensor([[1, 2]])
+    assert torch.equal(generate(model, prompt, 0), prompt)
+    with pytest.raises(ConfigError, match="max_new_tokens = -1"):
+        generate(model, prompt, -1)
+    with pytest.raises(ConfigError, match="prompt"):
+        generate(model, torch.zeros(1, 0, dtype=torch.long), 3)
+    with pytest.raises(ConfigError, match="prompt"):
+        generate(model, torch.tensor([1, 2]), 3)
+
+
+def test_next_token_distribution_matches_forward(model):
+    prompt = torch.tensor([1, 5, 2])
+    probs = next_token_distribution(model, prompt)
+    assert probs.shape == (VOCAB,) and torch.isclose(probs.sum(), torch.tensor(1.0))
+    model.eval()
+    with torch.no_grad():
+        expected = model(prompt.unsqueeze(0))[0][0, -1].softmax(-1)
+    torch.testing.assert_close(probs, expected, atol=1e-6, rtol=1e-5)

@@ -1,0 +1,132 @@
+"""End to end through the real CLI: train a tiny LM in a temp dir, then evaluate, generate, predict, score."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seqlab.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "configs" / "tiny_lm.yaml"
+
+
+def run_cli(*args: str, cwd: Path = REPO, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "seqlab", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"seqlab {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("cli") / "tiny"
+    run_cli("train", str(TINY), "--run-dir", str(run_dir), "--set", "training.max_steps=60")
+    return run_dir
+
+
+def test_train_writes_a_self_describing_run_directory(trained_run):
+    for name in (
+        "config.yaml",
+        "vocab.json",
+        "tokenizer",
+        "model.safetensors",
+        "metrics.jsonl",
+        "last",
+        "best",
+    ):
+        assert (trained_run / name).exists(), name
+    records = [json.loads(line) for line in (trained_run / "metrics.jsonl").read_text().splitlines()]
+    valid = [r for r in records if r["split"] == "valid"]
+    assert valid and all(math.isfinite(r["ppl"]) for r in valid)
+    assert max(r["step"] for r in records) == 60
+    # the stored config records the override
+    assert "max_steps: 60" in (trained_run / "config.yaml").read_text()
+    # weights are safetensors, and nothing in the run directory is a pickle
+    for path in trained_run.rglob("*"):
+        assert path.suffix not in (".pt", ".pth", ".pkl", ".bin"), path
+
+
+def test_evaluate_prints_perplexity(trained_run):
+    out = run_cli("evaluate", str(trained_run)).stdout
+    assert "perplexity" in out
+    ppl = float(out.split("perplexity")[1].split()[0])
+    assert 1.0 < ppl < 200.0  # vocabulary is ~60 words: a trained model is far below uniform
+    out_file = run_cli(
+        "evaluate", str(trained_run), "--data", str(REPO / "tests/fixtures/tiny_valid.txt")
+    ).stdout
+    assert "tiny_valid.txt" in out_file
+
+
+def test_generate_is_seedable_and_respects_max_tokens(trained_run, capsys):
+    args = ["generate", str(trained_run), "--prompt", "the cat", "--max-tokens", "12", "--seed", "3"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    assert capsys.readouterr().out == first
+    assert first.startswith("the cat")
+    assert len(first.split()) <= 2 + 12 + 1
+    assert main(["generate", str(trained_run), "--greedy", "--max-tokens", "5"]) == 0
+
+
+def test_generate_rejects_bad_processor_argument(trained_run, capsys):
+    assert main(["generate", str(trained_run), "--top-p", "1.5"]) == 2
+    assert "1.5" in capsys.readouterr().err
+
+
+def test_predict_next_lists_probabilities(trained_run, capsys):
+    assert main(["predict-next", str(trained_run), "the cat sat on the", "--top-k", "4"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.strip().splitlines()]
+    assert len(rows) == 4
+    probs = [float(r[0]) for r in rows]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
+
+
+def test_score_gives_a_line_each(trained_run, tmp_path, capsys):
+    text = tmp_path / "lines.txt"
+    text.write_text("the cat sat on the mat .\nmat the on sat cat the .\n", encoding="utf-8")
+    assert main(["score", str(trained_run), str(text)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    scored = [line.split("\t") for line in out[1:3]]
+    assert [s[3] for s in scored] == ["the cat sat on the mat .", "mat the on sat cat the ."]
+    # a sentence in training order is more likely than its reversal
+    assert float(scored[0][0]) > float(scored[1][0])
+
+
+def test_config_errors_exit_2_before_any_work(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: {train: x.txt}\nmodel: {cel: lstm}\n", encoding="utf-8")
+    result = run_cli("train", str(bad), "--run-dir", str(tmp_path / "r"), check=False)
+    assert result.returncode == 2
+    assert "did you mean 'cell'" in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_refuses_to_overwrite_a_run_without_resume(trained_run, capsys):
+    assert main(["train", str(TINY), "--run-dir", str(trained_run)]) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_invalid_utf8_input_is_reported_with_position(trained_run, tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine line\nbad \xff byte\n")
+    assert main(["score", str(trained_run), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.txt" in err and ":2" in err
+
+
+def test_python_api_matches_cli(trained_run):
+    import seqlab
+
+    lm = seqlab.load(trained_run)
+    top = lm.predict_next("the cat sat on the", top_k=3)
+    assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
+    samples = lm.generate("a", max_tokens=5, seed=1, num_samples=2)
+    assert len(samples) == 2

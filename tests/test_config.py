@@ -1,0 +1,114 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from seqlab.config import (
+    ExperimentConfig,
+    config_from_dict,
+    config_to_dict,
+    load_config,
+    save_config,
+)
+from seqlab.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "recipe.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_are_defined_once_and_round_trip(tmp_path):
+    cfg = load_config(None, ["data.train=x.txt"])
+    assert isinstance(cfg, ExperimentConfig)
+    save_config(cfg, tmp_path / "c.yaml")
+    again = load_config(tmp_path / "c.yaml")
+    assert again == cfg
+    assert config_to_dict(again) == config_to_dict(cfg)
+
+
+def test_config_is_frozen():
+    cfg = load_config(None, ["data.train=x.txt"])
+    with pytest.raises(AttributeError):
+        cfg.model.hidden_size = 3  # type: ignore[misc]
+
+
+def test_all_problems_reported_at_once_with_suggestions(tmp_path):
+    path = write(
+        tmp_path,
+        "data: {train: a.txt, tokeniser: {kind: char}}\n"
+        "model: {cell: lsmt, hiden_size: 3, dropout: 1.5}\n"
+        "training: {optimizer: {name: adamm, lr: 0}}\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "5 problem(s)" in message or "6 problem(s)" in message
+    assert "data.tokeniser: unknown key (did you mean 'tokenizer'?)" in message
+    assert "model.hiden_size: unknown key (did you mean 'hidden_size'?)" in message
+    assert "model.cell = 'lsmt': must be one of lstm, gru, rnn_tanh (did you mean 'lstm'?)" in message
+    assert "training.optimizer.name = 'adamm'" in message and "adamw" in message
+    assert "valid keys in model:" in message
+
+
+def test_range_rules_report_key_and_value():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"data": {"train": "a"}, "model": {"dropout": 1.5, "num_layers": 0}})
+    message = str(info.value)
+    assert "model.dropout = 1.5: must be in [0, 1)" in message
+    assert "model.num_layers = 0: must be >= 1" in message
+
+
+def test_type_errors_name_the_expected_type():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"data": {"train": "a", "batch_size": "big"}, "training": {"progress": "yes"}})
+    message = str(info.value)
+    assert "data.batch_size = 'big': expected an integer" in message
+    assert "training.progress = 'yes': expected true or false" in message
+
+
+def test_overrides_apply_and_are_validated(tmp_path):
+    path = write(tmp_path, "data: {train: a.txt}\n")
+    cfg = load_config(path, ["training.optimizer.lr=0.05", "model.cell=gru", "training.max_steps=null"])
+    assert cfg.training.optimizer.lr == 0.05
+    assert cfg.model.cell == "gru"
+    assert cfg.training.max_steps is None
+    with pytest.raises(ConfigError, match="training.optimizer.lr"):
+        load_config(path, ["training.optimizer.lr=-1"])
+    with pytest.raises(ConfigError, match="expected section.key=value"):
+        load_config(path, ["training.optimizer.lr"])
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_config(path, ["training.optimiser.lr=1"])
+
+
+def test_cross_field_rules():
+    with pytest.raises(ConfigError, match="tie_weights = true needs embedding_size == hidden_size"):
+        config_from_dict({"data": {"train": "a"}, "model": {"tie_weights": True, "hidden_size": 7}})
+    with pytest.raises(ConfigError, match="dataset and train are both null"):
+        config_from_dict({})
+
+
+def test_yaml_errors_name_the_file(tmp_path):
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(write(tmp_path, "model: [unclosed\n"))
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(write(tmp_path, "- a\n- b\n"))
+
+
+@pytest.mark.parametrize("recipe", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_recipe_is_valid(recipe):
+    raw = yaml.safe_load(recipe.read_text(encoding="utf-8"))
+    cfg = config_from_dict(raw, str(recipe))
+    assert cfg.task == "language_model"
+
+
+def test_packaged_demo_recipe_is_valid():
+    cfg = load_config(REPO / "seqlab" / "configs" / "demo_cmudict.yaml")
+    assert cfg.data.dataset == "cmudict_words"
+    assert cfg.data.tokenizer.kind == "char"

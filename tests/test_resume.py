@@ -1,0 +1,69 @@
+"""Exact resume: a real SIGKILL of a training subprocess, then --resume, gives final weights bitwise
+equal to an uninterrupted run (CPU, one thread, as configs/tiny_lm.yaml fixes)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = str(REPO / "configs" / "tiny_lm.yaml")
+STEPS = "training.max_steps=120"
+
+
+def train_cmd(run_dir: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "seqlab", "train", TINY, "--run-dir", str(run_dir), "--set", STEPS, *extra]
+
+
+def env() -> dict[str, str]:
+    return dict(os.environ, OMP_NUM_THREADS="1")
+
+
+def last_logged_step(run_dir: Path) -> int:
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return 0
+    steps = [json.loads(line)["step"] for line in path.read_text().splitlines() if line.strip().endswith("}")]
+    return max(steps, default=0)
+
+
+def kill_after(run_dir: Path, step: int, timeout: float = 120.0, resume: bool = False) -> None:
+    proc = subprocess.Popen(
+        train_cmd(run_dir, *(["--resume"] if resume else [])),
+        cwd=REPO,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + timeout
+    while last_logged_step(run_dir) < step:
+        assert proc.poll() is None, "training ended before it could be killed"
+        assert time.time() < deadline, "training made no progress"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(run_dir / "last" / "model.safetensors"))
+
+
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    subprocess.run(train_cmd(whole), cwd=REPO, env=env(), check=True, capture_output=True)
+
+    kill_after(broken, 45)  # killed somewhere after step 45: mid-interval between checkpoints
+    kill_after(broken, 85, resume=True)  # and once more after resuming
+    done = subprocess.run(train_cmd(broken, "--resume"), cwd=REPO, env=env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+    expected, got = weights(whole), weights(broken)
+    assert expected.keys() == got.keys()
+    for name in expected:
+        assert torch.equal(expected[name], got[name]), name
