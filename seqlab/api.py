@@ -18,6 +18,7 @@ from seqlab.config import ExperimentConfig, load_config
 from seqlab.data.bptt import BPTTBatcher
 from seqlab.data.lm_corpus import encode_lines
 from seqlab.decoding.processors import (
+    BanTokens,
     LogitsProcessor,
     MinLength,
     NoRepeatNGram,
@@ -58,10 +59,12 @@ def build_processors(
     min_length: int | None = None,
     eos_id: int | None = None,
     prompt_length: int = 0,
+    banned: Sequence[int] = (),
 ) -> ProcessorList:
     """The decoding controls as one processor chain, in the order they compose: penalties and bans
-    first, then temperature, then truncation (top-k, top-p). ``None`` leaves a control out."""
-    chain: list[LogitsProcessor] = []
+    first, then temperature, then truncation (top-k, top-p). ``None`` leaves a control out;
+    ``banned`` token ids are never produced."""
+    chain: list[LogitsProcessor] = [BanTokens(banned)] if banned else []
     if repetition_penalty is not None:
         chain.append(RepetitionPenalty(repetition_penalty))
     if no_repeat_ngram is not None:
@@ -115,6 +118,10 @@ class LanguageModelPredictor:
             lines.append(self.tokenizer.detokenize(current))
         return "\n".join(lines)
 
+    def _banned_ids(self, allow_unk: bool) -> list[int]:
+        banned = [self.vocab.pad_id, self.vocab.bos_id]
+        return banned if allow_unk else banned + [self.vocab.unk_id]
+
     # -- abilities ------------------------------------------------------------------------------
     @torch.no_grad()
     def generate(
@@ -132,9 +139,11 @@ class LanguageModelPredictor:
         seed: int | None = None,
         stop_at_eos: bool = False,
         num_samples: int = 1,
+        allow_unk: bool = False,
     ) -> list[str]:
         """Continue ``prompt`` by up to ``max_tokens`` tokens; returns ``num_samples`` continuations
-        (the prompt included). Line ends the model produces come back as newlines."""
+        (the prompt included). Line ends the model produces come back as newlines. ``<pad>`` and
+        ``<bos>`` are never produced, nor ``<unk>`` unless ``allow_unk``."""
         if max_tokens < 1:
             raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
         if num_samples < 1:
@@ -149,6 +158,7 @@ class LanguageModelPredictor:
             min_length=min_length,
             eos_id=self.vocab.eos_id,
             prompt_length=len(context),
+            banned=self._banned_ids(allow_unk),
         )
         prompt_ids = torch.tensor([context] * num_samples, dtype=torch.long, device=self.device)
         generator = None

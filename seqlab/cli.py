@@ -6,6 +6,7 @@ Every verb has ``--help``. Errors a user can cause print one clear message and e
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,11 +19,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from seqlab.pipeline import train
 
     cfg = load_config(args.config, args.set or [])
-    metrics = train(cfg, args.run_dir, resume=args.resume)
-    if metrics:
-        shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items())
-        print(f"done: {shown}")
+    result = train(cfg, args.run_dir, resume=args.resume)
+    if os.environ.get("RANK", "0") == "0":
+        print(_describe_result(result))
     return 0
+
+
+def _describe_result(result: dict) -> str:
+    where = f"step {result.get('step')} (epoch {result.get('epoch')})"
+    line = f"done: stopped by {result.get('stop_reason')} at {where}"
+    best = result.get("best") or {}
+    metrics = [f"{k} {v:.4g}" for k, v in best.items() if k != "step" and isinstance(v, float)]
+    if metrics:
+        line += f"; best validation {', '.join(metrics)} at step {best.get('step')}"
+    return line
 
 
 def _read_text_lines(path: str) -> list[str]:
@@ -82,6 +92,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         stop_at_eos=args.stop_at_eos,
         num_samples=args.num_samples,
+        allow_unk=args.allow_unk,
     )
     for i, text in enumerate(texts):
         if len(texts) > 1:
@@ -182,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed for reproducible sampling")
     p.add_argument("--num-samples", type=int, default=1, help="how many continuations (default 1)")
     p.add_argument("--stop-at-eos", action="store_true", help="stop each sample at its first line end")
+    p.add_argument("--allow-unk", action="store_true", help="let the model produce <unk> (banned by default)")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("predict-next", help="the most likely next tokens, with probabilities")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from seqlab.cli import main
 
@@ -130,3 +131,24 @@ def test_python_api_matches_cli(trained_run):
     assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
     samples = lm.generate("a", max_tokens=5, seed=1, num_samples=2)
     assert len(samples) == 2
+
+
+def test_torchrun_two_gloo_processes_match_one_process(tmp_path):
+    """`torchrun --nproc_per_node 2` through the CLI: the same global batch, split over two ranks,
+    gives the same weights as one process (dropout off, so no randomness differs between ranks)."""
+    from safetensors.torch import load_file
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    common = ["--set", "training.max_steps=20", "--set", "model.dropout=0.0"]
+    single, ddp = tmp_path / "single", tmp_path / "ddp"
+    run_cli("train", str(TINY), "--run-dir", str(single), *common)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [str(torchrun), "--nproc_per_node", "2", "-m", "seqlab", "train", str(TINY), "--run-dir", str(ddp)]
+    result = subprocess.run(cmd + common, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("done:") == 1  # only rank 0 reports
+    one = load_file(str(single / "last" / "model.safetensors"))
+    two = load_file(str(ddp / "last" / "model.safetensors"))
+    assert one.keys() == two.keys()
+    for name in one:
+        torch.testing.assert_close(two[name], one[name], atol=2e-5, rtol=1e-4)

@@ -3,6 +3,7 @@
 from seqlab.decoding.greedy import greedy_choice, greedy_generate
 from seqlab.decoding.loop import decode_loop
 from seqlab.decoding.processors import (
+    BanTokens,
     LogitsProcessor,
     MinLength,
     NoRepeatNGram,
@@ -16,6 +17,7 @@ from seqlab.decoding.sampling import generate, next_token_distribution, sample_c
 
 __all__ = [
     "LogitsProcessor",
+    "BanTokens",
     "MinLength",
     "NoRepeatNGram",
     "ProcessorList",

@@ -150,6 +150,23 @@ class MinLength(LogitsProcessor):
         return logits
 
 
+class BanTokens(LogitsProcessor):
+    """Never produce the given token ids (e.g. ``<pad>``, ``<bos>``, ``<unk>`` in generated text)."""
+
+    def __init__(self, token_ids: Iterable[int]) -> None:
+        ids = list(token_ids)
+        for token_id in ids:
+            _check_int("token_ids[]", token_id, 0)
+        self.token_ids = ids
+
+    def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
+        if not self.token_ids:
+            return logits
+        out = logits.clone()
+        out[:, self.token_ids] = float("-inf")
+        return out
+
+
 class ProcessorList(LogitsProcessor):
     """Apply several processors in order."""
 

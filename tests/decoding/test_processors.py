@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from seqlab.decoding.processors import (
+    BanTokens,
     MinLength,
     NoRepeatNGram,
     ProcessorList,
@@ -126,3 +127,12 @@ def test_processor_list_applies_in_order_and_does_not_mutate_input():
     assert out[0, 1] == 1.0
     assert torch.equal(logits, original)
     assert len(processors) == 3 and isinstance(next(iter(processors)), Temperature)
+
+
+def test_ban_tokens_bans_exactly_those_ids():
+    logits = torch.randn(2, 6)
+    out = BanTokens([0, 4])(logits, NONE.expand(2, 0))
+    assert torch.isneginf(out[:, [0, 4]]).all()
+    assert torch.equal(out[:, [1, 2, 3, 5]], logits[:, [1, 2, 3, 5]])
+    with pytest.raises(ConfigError, match="token_ids"):
+        BanTokens([1, -2])
