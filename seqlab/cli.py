@@ -6,10 +6,13 @@ Every verb has ``--help``. Errors a user can cause print one clear message and e
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from seqlab.errors import SeqlabError
 
@@ -228,8 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        return args.func(args)
+        with logging_redirect_tqdm():  # log lines print above the progress bar, not through it
+            return args.func(args)
     except SeqlabError as exc:
         print(f"seqlab {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -8,11 +8,9 @@ same ids.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from seqlab.config import ExperimentConfig, config_to_dict, load_config, save_config
@@ -21,18 +19,10 @@ from seqlab.data.lm_corpus import LMCorpus, load_lm_corpus, reload_lm_corpus
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.factory import build_model
 from seqlab.training.distributed import DistInfo, cleanup, init_distributed
+from seqlab.training.rng import seed_everything
 from seqlab.training.trainer import Trainer
 
 CONFIG_FILE = "config.yaml"
-
-
-def seed_everything(seed: int, threads: int | None) -> None:
-    """Seed torch, ``random`` and numpy; fix the CPU thread count when given (needed for bitwise resume)."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def _check_same_config(cfg: ExperimentConfig, run_dir: Path) -> None:
@@ -127,7 +117,9 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> d
         if dist.is_main:
             run_dir.mkdir(parents=True, exist_ok=True)
             save_config(cfg, run_dir / CONFIG_FILE)
-        seed_everything(cfg.training.seed, cfg.training.threads)
+        if cfg.training.threads is not None:
+            torch.set_num_threads(cfg.training.threads)
+        seed_everything(cfg.training.seed)  # the model's initial weights come from this seed
         corpus = prepare_corpus(cfg, run_dir, resume, dist)
         train_data, valid_data = build_batchers(cfg, corpus, dist)
         model = build_model(cfg, len(corpus.vocab))

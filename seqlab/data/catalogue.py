@@ -13,6 +13,7 @@ import difflib
 import functools
 import hashlib
 import os
+import random
 import tempfile
 import urllib.error
 import urllib.request
@@ -37,7 +38,8 @@ __all__ = [
     "sha256_file",
 ]
 
-CMUDICT_WORDS_VERSION = 1
+CMUDICT_WORDS_VERSION = 2  # bump when the derived files change (v2: shuffled)
+CMUDICT_WORDS_SEED = 20
 
 
 def data_root() -> Path | None:
@@ -176,7 +178,9 @@ def cmudict_word_list() -> tuple[str, ...]:
 
 def materialise_cmudict_words() -> dict[str, Path]:
     """Write (once) ``train.txt`` / ``valid.txt`` of CMU dictionary words, one a line, into the
-    cache; every 20th word in sorted order validates. Returns ``{"train": path, "valid": path}``."""
+    cache; every 20th word in sorted order validates. Each split is then shuffled with a fixed seed:
+    in alphabetical order, the contiguous streams a language model trains on would each see one
+    stretch of the alphabet. Returns ``{"train": path, "valid": path}``."""
     directory = _cmudict_words_dir()
     paths = {"train": directory / "train.txt", "valid": directory / "valid.txt"}
     if all(p.is_file() for p in paths.values()):
@@ -186,6 +190,8 @@ def materialise_cmudict_words() -> dict[str, Path]:
         "train": [w for i, w in enumerate(words) if i % 20 != 19],
         "valid": [w for i, w in enumerate(words) if i % 20 == 19],
     }
+    for split_words in splits.values():
+        random.Random(CMUDICT_WORDS_SEED).shuffle(split_words)
     directory.mkdir(parents=True, exist_ok=True)
     for split, path in paths.items():
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")

@@ -127,7 +127,8 @@ def test_cmudict_words_materialised(isolated):
     assert len(train_words) > 100_000 and len(valid_words) > 5_000
     assert abs(len(train_words) / len(valid_words) - 19) < 0.1
     assert not set(train_words) & set(valid_words)
-    assert train_words == sorted(set(train_words))
+    assert len(train_words) == len(set(train_words))  # no duplicates
+    assert train_words != sorted(train_words)  # shuffled: contiguous LM streams see every letter
     for word in train_words[:2000] + valid_words:
         assert word and all("a" <= c <= "z" or c == "'" for c in word)
     assert "hello" in set(train_words) | set(valid_words)
