@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/lm_throughput.py
+
+docs: $(STAMP)
+	$(PY) -c 'from seqlab.cli import help_markdown; print(help_markdown(), end="")' > docs/cli.md
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

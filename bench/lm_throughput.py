@@ -30,6 +30,7 @@ train
     model copies, Trainer construction and ``_start`` (run-dir checks, seeding), and what ``fit``
     does after the last step (final validation on one batch, ``last/`` and ``best/`` checkpoints).
     tokens/s = tokens in the window / window seconds; the table quotes the median over repeats.
+    Before the repeats each side trains 2 untimed steps once (one-off allocator / kernel costs).
 
 eval
     *bare*: ``model.eval()``, ``torch.no_grad()``, the first ``--eval-batches`` validation batches
@@ -569,7 +570,8 @@ def print_table(rows: list[Row], repeats: int) -> None:
     ]
     widths = [max(len(h), *(len(line[i]) for line in body)) for i, h in enumerate(headers)]
     print(
-        f"\nmedians over {repeats} repeat(s) of whole-window tokens/s; overhead % = bare tok/s / seqlab tok/s - 1."
+        f"\nmedians over {repeats} repeat(s) of whole-window tokens/s; "
+        "overhead % = bare tok/s / seqlab tok/s - 1."
         "\nper-step overhead %: the same from the median single-step time (robust to noise from other"
         "\nprocesses, but blind to costs paid every N steps, e.g. metrics lines); the goal is judged on"
         "\nthe whole-window column."
@@ -590,8 +592,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--steps",
         nargs="+",
         type=int,
-        default=[60, 15],
-        help="timed training steps per repeat, one per config (the last repeats); default 60 15",
+        default=[40, 12],
+        help="timed training steps per repeat, one per config (the last repeats); default 40 12",
     )
     parser.add_argument("--warmup", type=int, default=3, help="untimed training steps before the window")
     parser.add_argument("--repeats", type=int, default=3, help="repeats per side; the table quotes medians")

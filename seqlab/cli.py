@@ -243,5 +243,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def help_markdown() -> str:
+    """Every command's ``--help`` as one Markdown page (``docs/cli.md`` is this text; a test keeps
+    them in step)."""
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"
+    try:
+        parser = build_parser()
+        parts = [
+            "# seqlab command line\n",
+            "Every command prints its own `--help`; this page collects them (`make docs` regenerates it).",
+            "Errors a user can cause print one message naming the file, line or key, and exit with",
+            "status 2.\n",
+            f"```\n{parser.format_help()}```\n",
+        ]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    parts.append(f"## seqlab {name}\n\n```\n{sub.format_help()}```\n")
+                    for inner in sub._actions:
+                        if isinstance(inner, argparse._SubParsersAction):
+                            for name2, sub2 in inner.choices.items():
+                                parts.append(f"### seqlab {name} {name2}\n\n```\n{sub2.format_help()}```\n")
+        return "\n".join(parts)
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -152,3 +152,9 @@ def test_torchrun_two_gloo_processes_match_one_process(tmp_path):
     assert one.keys() == two.keys()
     for name in one:
         torch.testing.assert_close(two[name], one[name], atol=2e-5, rtol=1e-4)
+
+
+def test_docs_cli_page_is_in_step_with_the_parser():
+    from seqlab.cli import help_markdown
+
+    assert (REPO / "docs" / "cli.md").read_text(encoding="utf-8") == help_markdown()
