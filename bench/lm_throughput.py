@@ -81,6 +81,7 @@ from seqlab.data.bptt import BPTTBatcher, LMBatch
 from seqlab.data.catalogue import cache_dir, data_root, get_dataset
 from seqlab.data.lm_corpus import load_lm_corpus
 from seqlab.models.factory import build_model
+from seqlab.training.optim import build_optimizer
 from seqlab.training.trainer import Trainer
 
 DEFAULT_CONFIGS = ["configs/ptb_word_small.yaml", "configs/ptb_word_medium.yaml"]
@@ -246,16 +247,8 @@ def autocast_for(
 
 
 def bare_optimizer(params: Any, cfg: ExperimentConfig) -> torch.optim.Optimizer:
-    o = cfg.training.optimizer
-    if o.name == "adam":
-        return torch.optim.Adam(params, lr=o.lr, betas=o.betas, weight_decay=o.weight_decay)
-    if o.name == "adamw":
-        return torch.optim.AdamW(params, lr=o.lr, betas=o.betas, weight_decay=o.weight_decay)
-    if o.name == "sgd":
-        return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
-    if o.name == "asgd":
-        return torch.optim.ASGD(params, lr=o.lr, t0=0, lambd=0.0, weight_decay=o.weight_decay)
-    raise SystemExit(f"optimizer {o.name!r}: not handled by the bare loop")
+    """The same torch optimizer the Trainer builds (construction is not part of the timed window)."""
+    return build_optimizer(params, cfg.training.optimizer)
 
 
 # ---------------------------------------------------------------------------------------------
