@@ -85,6 +85,8 @@ class DataConfig:
         errors = []
         if self.dataset is None and self.train is None:
             errors.append("dataset and train are both null: name a catalogue dataset or a train file")
+        if self.dataset is not None and self.train is not None:
+            errors.append(f"dataset = {self.dataset!r} and train = {self.train!r}: set one of them, not both")
         if not 0.0 <= self.valid_fraction < 1.0:
             errors.append(f"valid_fraction = {self.valid_fraction}: must be in [0, 1)")
         for name in ("batch_size", "eval_batch_size", "bptt", "max_tokens"):

@@ -90,6 +90,8 @@ def test_cross_field_rules():
         config_from_dict({"data": {"train": "a"}, "model": {"tie_weights": True, "hidden_size": 7}})
     with pytest.raises(ConfigError, match="dataset and train are both null"):
         config_from_dict({})
+    with pytest.raises(ConfigError, match="set one of them, not both"):
+        config_from_dict({"data": {"dataset": "ptb", "train": "a.txt"}})
 
 
 def test_yaml_errors_name_the_file(tmp_path):
