@@ -158,3 +158,22 @@ def test_docs_cli_page_is_in_step_with_the_parser():
     from seqlab.cli import help_markdown
 
     assert (REPO / "docs" / "cli.md").read_text(encoding="utf-8") == help_markdown()
+
+
+def test_a_pickled_model_file_is_refused_and_never_run(trained_run, tmp_path, capsys):
+    import pickle
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run, symlinks=True)
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (marker.touch, ())
+
+    (run / "model.safetensors").write_bytes(pickle.dumps(Payload()))
+    assert main(["generate", str(run), "--max-tokens", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "model.safetensors" in err and "not a safetensors file" in err
+    assert not marker.exists()
