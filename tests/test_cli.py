@@ -177,3 +177,16 @@ def test_a_pickled_model_file_is_refused_and_never_run(trained_run, tmp_path, ca
     err = capsys.readouterr().err
     assert "model.safetensors" in err and "not a safetensors file" in err
     assert not marker.exists()
+
+
+def test_data_list_and_check(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
+    assert main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert f"data folder: {tmp_path}" in out
+    assert "ptb" in out and "cmudict_words" in out
+    assert main(["data", "check", "ptb"]) == 2  # the empty data folder has no PTB
+    err = capsys.readouterr().err
+    assert "lm/ptb/ptb.train.txt: MISSING" in err
+    assert main(["data", "check", "tinyshakespear"]) == 2
+    assert "did you mean 'tinyshakespeare'" in capsys.readouterr().err
