@@ -190,3 +190,22 @@ def test_data_list_and_check(tmp_path, monkeypatch, capsys):
     assert "lm/ptb/ptb.train.txt: MISSING" in err
     assert main(["data", "check", "tinyshakespear"]) == 2
     assert "did you mean 'tinyshakespeare'" in capsys.readouterr().err
+
+
+def test_sentencepiece_run_stores_its_model_and_decodes(tmp_path, capsys):
+    run = tmp_path / "sp"
+    overrides = [
+        "training.max_steps=20",
+        "data.tokenizer.kind=sentencepiece",
+        "data.tokenizer.sp_model_type=bpe",
+        "data.tokenizer.sp_vocab_size=80",
+    ]
+    args = ["train", str(TINY), "--run-dir", str(run)]
+    for item in overrides:
+        args += ["--set", item]
+    assert main(args) == 0
+    assert (run / "tokenizer" / "spm.model").is_file()
+    capsys.readouterr()
+    assert main(["generate", str(run), "--prompt", "the cat", "--max-tokens", "8", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("the cat") and "▁" not in out  # pieces are joined back into text

@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -153,28 +154,33 @@ class SentencePieceTokenizer(Tokenizer):
             raise DataError("sentencepiece: the training text is empty; nothing to learn pieces from")
         spm.set_random_generator_seed(0)
         model = io.BytesIO()
-        with open(os.devnull, "w") as quiet:
-            try:
-                spm.SentencePieceTrainer.train(
-                    sentence_iterator=iter(sentences),
-                    model_writer=model,  # no model_prefix: the model bytes do not depend on paths
-                    model_type=self.model_type,
-                    vocab_size=self.vocab_size,
-                    character_coverage=self.character_coverage,
-                    hard_vocab_limit=False,
-                    user_defined_symbols=list(_SPM_USER_SYMBOLS),
-                    unk_piece="<spm-unk>",
-                    bos_id=-1,
-                    eos_id=-1,
-                    pad_id=-1,
-                    input_sentence_size=0,  # use every sentence: no random sampling
-                    shuffle_input_sentence=False,
-                    num_threads=1,
-                    minloglevel=2,
-                    logstream=quiet,
-                )
-            except RuntimeError as exc:
-                raise DataError(f"sentencepiece training failed: {exc}") from None
+        # sentencepiece silences its log by redirecting the stderr file descriptor; where stderr
+        # has none (Jupyter, pytest's capture) that redirect fails, and minloglevel alone must do.
+        quiet = open(os.devnull, "w") if _stderr_has_fileno() else None
+        try:
+            spm.SentencePieceTrainer.train(
+                sentence_iterator=iter(sentences),
+                model_writer=model,  # no model_prefix: the model bytes do not depend on paths
+                model_type=self.model_type,
+                vocab_size=self.vocab_size,
+                character_coverage=self.character_coverage,
+                hard_vocab_limit=False,
+                user_defined_symbols=list(_SPM_USER_SYMBOLS),
+                unk_piece="<spm-unk>",
+                bos_id=-1,
+                eos_id=-1,
+                pad_id=-1,
+                input_sentence_size=0,  # use every sentence: no random sampling
+                shuffle_input_sentence=False,
+                num_threads=1,
+                minloglevel=2,
+                **({"logstream": quiet} if quiet is not None else {}),
+            )
+        except RuntimeError as exc:
+            raise DataError(f"sentencepiece training failed: {exc}") from None
+        finally:
+            if quiet is not None:
+                quiet.close()
         self._set_model(model.getvalue())
         self.save(directory)
 
@@ -272,6 +278,14 @@ def _import_jieba() -> Any:
         ) from None
     jieba.setLogLevel(logging.WARNING)
     return jieba
+
+
+def _stderr_has_fileno() -> bool:
+    try:
+        sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    return True
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
