@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = str(REPO / "configs" / "tiny_lm.yaml")
-STEPS = "training.max_steps=120"
+STEPS = "training.max_steps=160"
 
 
 def train_cmd(run_dir: Path, *extra: str) -> list[str]:
@@ -58,8 +58,8 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     subprocess.run(train_cmd(whole), cwd=REPO, env=env(), check=True, capture_output=True)
 
-    kill_after(broken, 45)  # killed somewhere after step 45: mid-interval between checkpoints
-    kill_after(broken, 85, resume=True)  # and once more after resuming
+    kill_after(broken, 45)  # first log past 45 is step 60: killed around its validation and save
+    kill_after(broken, 85, resume=True)  # and once more after resuming (around step 100)
     done = subprocess.run(train_cmd(broken, "--resume"), cwd=REPO, env=env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
