@@ -8,6 +8,7 @@ same ids.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -25,34 +26,41 @@ from seqlab.training.trainer import Trainer
 CONFIG_FILE = "config.yaml"
 
 
+def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
+    """``data.train`` / ``data.valid`` made absolute (relative paths are read from the current
+    directory), so the run directory's config.yaml means the same files from anywhere."""
+    changes = {
+        key: str(Path(value).resolve())
+        for key in ("train", "valid")
+        if (value := getattr(cfg.data, key)) is not None
+    }
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, **changes)) if changes else cfg
+
+
 def _check_same_config(cfg: ExperimentConfig, run_dir: Path) -> None:
-    saved = load_config(run_dir / CONFIG_FILE)
-    if config_to_dict(saved) == config_to_dict(cfg):
-        return
-    ours, theirs = config_to_dict(cfg), config_to_dict(saved)
-    diffs = []
-    for section in ours:
-        if isinstance(ours[section], dict):
-            for key, value in _flatten(ours[section], section).items():
-                old = _flatten(theirs[section], section).get(key)
-                if old != value:
-                    diffs.append(f"  - {key}: run has {old!r}, now {value!r}")
-        elif ours[section] != theirs[section]:
-            diffs.append(f"  - {section}: run has {theirs[section]!r}, now {ours[section]!r}")
-    raise ConfigError(
-        f"--resume with a config that differs from {run_dir / CONFIG_FILE}:\n"
-        + "\n".join(diffs)
-        + "\nResume with the same config and overrides (or start a new --run-dir)."
-    )
+    saved = _flatten(config_to_dict(load_config(run_dir / CONFIG_FILE)))
+    ours = _flatten(config_to_dict(cfg))
+    diffs = [
+        f"  - {key}: run has {saved.get(key)!r}, now {value!r}"
+        for key, value in ours.items()
+        if saved.get(key) != value
+    ]
+    if diffs:
+        raise ConfigError(
+            f"--resume with a config that differs from {run_dir / CONFIG_FILE}:\n"
+            + "\n".join(diffs)
+            + "\nResume with the same config and overrides (or start a new --run-dir)."
+        )
 
 
-def _flatten(tree: dict[str, Any], prefix: str) -> dict[str, Any]:
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in tree.items():
+        name = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}.{key}"))
+            flat.update(_flatten(value, name + "."))
         else:
-            flat[f"{prefix}.{key}"] = value
+            flat[name] = value
     return flat
 
 
@@ -103,6 +111,7 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> d
     Returns the Trainer's final metrics (best validation metric and friends).
     """
     run_dir = Path(run_dir)
+    cfg = with_absolute_paths(cfg)
     dist = init_distributed()
     try:
         if resume:

@@ -1,0 +1,35 @@
+from pathlib import Path
+
+import pytest
+
+from seqlab.config import load_config
+from seqlab.errors import CheckpointError, ConfigError
+from seqlab.pipeline import train, with_absolute_paths
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "configs" / "tiny_lm.yaml"
+
+
+def test_relative_data_paths_are_stored_absolute(monkeypatch):
+    monkeypatch.chdir(REPO)
+    cfg = with_absolute_paths(load_config(TINY))
+    assert Path(cfg.data.train).is_absolute() and Path(cfg.data.train).is_file()
+    assert Path(cfg.data.valid) == REPO / "tests" / "fixtures" / "tiny_valid.txt"
+
+
+def test_resume_with_a_different_config_lists_the_differences(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    run = tmp_path / "run"
+    train(load_config(TINY, ["training.max_steps=4"]), run)
+    changed = load_config(TINY, ["training.max_steps=4", "model.hidden_size=48"])
+    with pytest.raises(ConfigError) as info:
+        train(changed, run, resume=True)
+    message = str(info.value)
+    assert "model.hidden_size: run has 32, now 48" in message
+    assert "training.max_steps" not in message
+
+
+def test_resume_without_a_run_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    with pytest.raises(CheckpointError, match="drop --resume"):
+        train(load_config(TINY), tmp_path / "nothing", resume=True)
