@@ -1,8 +1,10 @@
 """``seqlab.load(run_dir)``: the one door through which the CLI (and later the server, export and
 comparison) use a trained model.
 
-A run directory describes itself: config, tokenizer, vocabulary and safetensors weights are all
-that is read, so a model loads with no other file.
+A run directory describes itself: config, tokenizer, vocabulary (and labels) and safetensors
+weights are all that is read, so a model loads with no other file. ``load`` returns the predictor of
+the run's task: :class:`LanguageModelPredictor`, :class:`~seqlab.predictors.ClassifierPredictor` or
+:class:`~seqlab.predictors.TaggerPredictor`; each has ``encode(texts, pool)`` for sentence vectors.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from seqlab.config import ExperimentConfig, load_config
@@ -31,6 +34,9 @@ from seqlab.decoding.processors import (
 from seqlab.decoding.sampling import generate as run_generation
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.factory import build_model
+from seqlab.models.pooling import pool as pool_states
+from seqlab.predictors import ClassifierPredictor, TaggerPredictor
+from seqlab.predictors.common import check_pool, chunks
 from seqlab.text.tokenizers import Tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
 from seqlab.training.safetensors_io import load_model_weights
@@ -225,8 +231,42 @@ class LanguageModelPredictor:
         self.model.reset_carry()
         return type(self.model).summarize(totals)
 
+    @torch.no_grad()
+    def encode(self, texts: Sequence[str], pool: str = "mean", batch_size: int = 64) -> np.ndarray:
+        """Sentence vectors float32 [N, H]: the last LSTM layer's states over each text's tokens
+        (read after a line start, as in training), pooled with ``pool`` ('mean', 'max', 'last').
 
-def load(run_dir: str | Path, device: str = "cpu") -> LanguageModelPredictor:
+        A left-to-right model never looks ahead, so right padding changes no real position.
+        """
+        check_pool(pool)
+        captured: list[torch.Tensor] = []
+        hook = self.model.decoder.register_forward_pre_hook(lambda _, args: captured.append(args[0]))
+        parts = []
+        try:
+            for chunk in chunks(list(texts), batch_size):
+                ids = [self._context_ids(text) for text in chunk]
+                lengths = torch.tensor([len(row) for row in ids])
+                tokens = torch.full((len(ids), int(lengths.max())), self.vocab.pad_id, dtype=torch.long)
+                for row, seq in enumerate(ids):
+                    tokens[row, : len(seq)] = torch.tensor(seq)
+                captured.clear()
+                self.model(tokens.to(self.device))
+                states = captured[0]  # [B, T, H]
+                # the text's own positions (after the line start); an empty text keeps the start
+                empty = (lengths == 1).to(states.device)
+                shifted = torch.cat([states[:, 1:], states[:, :1]], dim=1)
+                shifted[:, 0] = torch.where(empty.unsqueeze(1), states[:, 0], shifted[:, 0])
+                states, lengths = shifted, (lengths - 1).clamp(min=1)
+                parts.append(pool_states(states, lengths, pool).float().cpu().numpy())
+        finally:
+            hook.remove()
+        return np.concatenate(parts) if parts else np.zeros((0, self.config.model.hidden_size), np.float32)
+
+
+Predictor = LanguageModelPredictor | ClassifierPredictor | TaggerPredictor
+
+
+def load(run_dir: str | Path, device: str = "cpu") -> Predictor:
     """Load a trained run directory; returns a predictor for its model family."""
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
@@ -234,4 +274,8 @@ def load(run_dir: str | Path, device: str = "cpu") -> LanguageModelPredictor:
     cfg = load_config(run_dir / "config.yaml")
     if cfg.task == "language_model":
         return LanguageModelPredictor(run_dir, device)
+    if cfg.task == "classifier":
+        return ClassifierPredictor(run_dir, device)
+    if cfg.task == "tagger":
+        return TaggerPredictor(run_dir, device)
     raise ConfigError(f"{run_dir}: task {cfg.task!r} has no predictor yet")

@@ -49,6 +49,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from seqlab.data.catalogue import get_dataset, resolve_split
 
     predictor = seqlab.load(args.run_dir)
+    if predictor.config.task != "language_model":
+        return _evaluate_labelled(predictor, args)
     source = args.data
     if source is None:
         data = predictor.config.data
@@ -75,6 +77,139 @@ def _config_valid_lines(cfg) -> list[str]:  # noqa: ANN001 - ExperimentConfig
 def _print_perplexity(predictor, lines: list[str], label: str, batch_size: int | None) -> int:  # noqa: ANN001
     metrics = predictor.perplexity(lines, batch_size=batch_size)
     print(f"{label}: loss {metrics['loss']:.4f}  perplexity {metrics['ppl']:.2f}  ({len(lines)} lines)")
+    return 0
+
+
+def _evaluation_data(cfg, source: str | None) -> tuple[object, str]:  # noqa: ANN001 - ExperimentConfig
+    """A file path, or examples (a catalogue dataset's validation split, or the run's own)."""
+    import dataclasses
+
+    from seqlab.data.cls_corpus import read_splits
+
+    if source is not None and Path(source).is_file():
+        return source, source
+    if source is None and cfg.data.valid is not None:
+        return cfg.data.valid, cfg.data.valid
+    label = "the run's validation split"
+    if source is not None:
+        data = dataclasses.replace(cfg.data, dataset=source, train=None, valid=None)
+        cfg, label = dataclasses.replace(cfg, data=data), f"{source} (validation split)"
+    return read_splits(cfg)[1], label
+
+
+def _evaluate_labelled(predictor, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from seqlab.plots import confusion_png
+
+    data, label = _evaluation_data(predictor.config, args.data)
+    result = predictor.evaluate(data, batch_size=args.batch_size or 64)
+    print(f"{label}: {result.count} {result.unit}")
+    print("  ".join(f"{name.replace('_', '-')} {value:.4f}" for name, value in result.summary.items()))
+    width = max(8, *(len(str(name)) for name in result.labels))
+    print(f"{'label':{width}}  precision  recall      f1  support")
+    for name in result.labels:
+        row = result.per_class[name]
+        scores = f"{row['precision']:9.4f}  {row['recall']:6.4f}  {row['f1']:6.4f}"
+        print(f"{name:{width}}  {scores}  {row['support']:7d}")
+    plot = Path(args.plot) if args.plot else Path(args.run_dir) / "confusion.png"
+    confusion_png(result.confusion, result.labels, plot, title=f"{Path(args.run_dir).name}: {label}")
+    print(f"confusion matrix: {plot}")
+    return 0
+
+
+def _progress(items: list, batch_size: int, what: str):  # noqa: ANN202 - an iterator of chunks
+    from tqdm import tqdm
+
+    from seqlab.predictors.common import chunks
+
+    total = (len(items) + batch_size - 1) // batch_size
+    return tqdm(chunks(items, batch_size), total=total, unit="batch", desc=what, disable=None)
+
+
+def _print_classification(prediction, top_k: int | None) -> None:  # noqa: ANN001 - ClassPrediction
+    for name, prob in list(prediction.probabilities.items())[:top_k]:
+        print(f"{prob:8.4f}  {name}")
+    if prediction.tokens is not None:
+        print("attention:")
+        for token, weight in zip(prediction.tokens, prediction.weights):
+            print(f"{weight:8.4f}  {token}")
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    import seqlab
+    from seqlab.errors import ConfigError
+
+    predictor = seqlab.load(args.run_dir)
+    task = predictor.config.task
+    if task == "language_model":
+        raise ConfigError(f"{args.run_dir} is a language model: use seqlab generate or seqlab predict-next")
+    if (args.text is None) == (args.input is None):
+        raise ConfigError("give a TEXT or --input FILE (one of them)")
+    if args.explain and task != "classifier":
+        raise ConfigError("--explain shows a classifier's attention weights; this run is a tagger")
+    if args.text is not None:
+        if task == "classifier":
+            _print_classification(predictor.predict(args.text, explain=args.explain), args.top_k)
+        else:
+            print(" ".join(f"{word}/{tag}" for word, tag in predictor.predict(args.text)))
+        return 0
+    texts = _read_text_lines(args.input)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        for chunk in _progress(texts, args.batch_size, "predict"):
+            if task == "classifier":
+                records = [p.to_dict() for p in predictor.predict(chunk, explain=args.explain)]
+            else:
+                records = [{"text": t, "tags": p} for t, p in zip(chunk, predictor.predict(chunk))]
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.output:
+        print(f"wrote {len(texts)} predictions to {args.output}")
+    return 0
+
+
+def _encode_lines(predictor, texts: list[str], pool: str, batch_size: int):  # noqa: ANN001, ANN202
+    import numpy as np
+
+    parts = [predictor.encode(chunk, pool=pool) for chunk in _progress(texts, batch_size, "encode")]
+    return np.concatenate(parts) if parts else predictor.encode([], pool=pool)
+
+
+def _cmd_encode(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import seqlab
+
+    predictor = seqlab.load(args.run_dir)
+    vectors = _encode_lines(predictor, _read_text_lines(args.file), args.pool, args.batch_size)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    np.save(output, vectors)
+    print(f"wrote {vectors.shape[0]} vectors of size {vectors.shape[1]} ({args.pool} pooling) to {output}")
+    return 0
+
+
+def _cmd_similar(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import seqlab
+    from seqlab.errors import ConfigError
+
+    if args.top_k < 1:
+        raise ConfigError(f"--top-k {args.top_k}: must be >= 1")
+    predictor = seqlab.load(args.run_dir)
+    texts = _read_text_lines(args.input)
+    vectors = _encode_lines(predictor, texts, args.pool, args.batch_size)
+    query = predictor.encode([args.query], pool=args.pool)[0]
+    norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(query)
+    scores = vectors @ query / np.maximum(norms, 1e-12)
+    order = np.argsort(-scores, kind="stable")[: args.top_k]
+    for index in order:
+        print(f"{scores[index]:8.4f}  {index + 1}  {texts[index]}")
     return 0
 
 
@@ -155,7 +290,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seqlab",
-        description="LSTM and Seq2Seq models: train, evaluate, generate, score.",
+        description="LSTM and Seq2Seq models: train, evaluate, generate, score, classify, tag, encode.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -171,16 +306,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue exactly from RUN_DIR/last")
     p.set_defaults(func=_cmd_train)
 
-    p = sub.add_parser("evaluate", help="perplexity of a trained language model")
+    p = sub.add_parser(
+        "evaluate",
+        help="perplexity (language model); accuracy, macro-F1, per-class table and a confusion "
+        "matrix PNG (classifier, tagger)",
+    )
     p.add_argument("run_dir", help="a trained run directory")
     p.add_argument(
         "--data",
-        help="a catalogue name (its validation split) or a text file; default: the run's validation data",
+        help="a catalogue name (its validation split) or a file (text for a language model, the run's "
+        "labelled format otherwise); default: the run's validation data",
     )
     p.add_argument(
-        "--batch-size", type=int, help="evaluation batch size (default: the config's eval_batch_size)"
+        "--batch-size",
+        type=int,
+        help="evaluation batch size (default: the config's eval_batch_size; 64 texts for a "
+        "classifier or tagger)",
     )
+    p.add_argument("--plot", help="where to write the confusion-matrix PNG (default RUN_DIR/confusion.png)")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser(
+        "predict", help="label probabilities (classifier) or tags (tagger) of a text or a file"
+    )
+    p.add_argument("run_dir")
+    p.add_argument("text", nargs="?", help="one text to label or tag")
+    p.add_argument("--input", help="a UTF-8 file, one text a line, predicted in batches")
+    p.add_argument("--output", help="with --input: write JSON lines here (default: standard output)")
+    p.add_argument(
+        "--explain", action="store_true", help="show each token's attention weight (attention pooling)"
+    )
+    p.add_argument("--top-k", type=int, help="how many label probabilities to print (default all)")
+    p.add_argument("--batch-size", type=int, default=64, help="texts per batch with --input (default 64)")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("encode", help="sentence vectors of every line of a file, from any trained LSTM")
+    p.add_argument("run_dir")
+    p.add_argument("file", help="UTF-8 text, one sentence a line")
+    p.add_argument("-o", "--output", required=True, help="where to write the vectors (.npy, float32 [N, D])")
+    p.add_argument("--pool", choices=("mean", "max", "last"), default="mean", help="how to pool token states")
+    p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
+    p.set_defaults(func=_cmd_encode)
+
+    p = sub.add_parser("similar", help="the lines of a file nearest to a query (cosine of sentence vectors)")
+    p.add_argument("run_dir")
+    p.add_argument("query", help="the text to look for")
+    p.add_argument(
+        "--in", dest="input", required=True, metavar="FILE", help="UTF-8 text, one candidate a line"
+    )
+    p.add_argument("--top-k", type=int, default=5, help="how many neighbours to list (default 5)")
+    p.add_argument("--pool", choices=("mean", "max", "last"), default="mean", help="how to pool token states")
+    p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
+    p.set_defaults(func=_cmd_similar)
 
     p = sub.add_parser("generate", help="generate text from a language model")
     p.add_argument("run_dir")

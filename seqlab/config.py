@@ -64,14 +64,28 @@ class DataConfig:
     """Where the text comes from and how it is batched.
 
     Either ``dataset`` names a catalogue entry (``seqlab data list``), or ``train`` (and optionally
-    ``valid``) give file paths. Without a validation file, the last ``valid_fraction`` of the training
-    text (by lines) validates.
+    ``valid``) give file paths. Without a validation file, ``valid_fraction`` of the training data
+    validates: the last lines of a language-model text, a seeded random hold-out of labelled examples.
+
+    ``format`` says how a file is read: ``text`` (plain lines, language models), ``tsv``
+    (``text<TAB>label``), ``label_text`` (``label text``), ``jsonl`` (``text_field``/``label_field``),
+    ``word_tag`` (``word/TAG`` tokens a line), ``conll`` (columns, blank line between sentences),
+    ``brown_zip`` (the NLTK Brown corpus zip, every ``split_every``-th file validating).
     """
 
     dataset: str | None = None
     train: str | None = None
     valid: str | None = None
     valid_fraction: float = 0.0
+    format: Literal["text", "tsv", "label_text", "jsonl", "word_tag", "conll", "brown_zip"] = "text"
+    text_field: str = "text"
+    label_field: str = "label"
+    coarse_labels: bool = False
+    word_column: int = 0
+    tag_column: int = -1
+    split_every: int = 10
+    on_error: Literal["fail", "skip"] = "fail"
+    max_length: int | None = None
     add_eos: bool = True
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     vocab: VocabConfig = field(default_factory=VocabConfig)
@@ -89,6 +103,10 @@ class DataConfig:
             errors.append(f"dataset = {self.dataset!r} and train = {self.train!r}: set one of them, not both")
         if not 0.0 <= self.valid_fraction < 1.0:
             errors.append(f"valid_fraction = {self.valid_fraction}: must be in [0, 1)")
+        if self.split_every < 2:
+            errors.append(f"split_every = {self.split_every}: must be >= 2")
+        if self.max_length is not None and self.max_length < 1:
+            errors.append(f"max_length = {self.max_length}: must be >= 1 or null (no limit)")
         for name in ("batch_size", "eval_batch_size", "bptt", "max_tokens"):
             if getattr(self, name) < 1:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
@@ -109,6 +127,13 @@ class ModelConfig:
     weight_drop: float = 0.0
     tie_weights: bool = False
     init_range: float = 0.1
+    bidirectional: bool = False
+    pooling: Literal["last", "mean", "max", "attention"] = "last"
+    pretrained_vectors: str | None = None
+    freeze_vectors: bool = False
+    char_features: bool = False
+    char_embedding_size: int = 25
+    char_hidden_size: int = 25
 
     def check(self) -> list[str]:
         errors = []
@@ -127,6 +152,9 @@ class ModelConfig:
             errors.append(f"weight_drop = {self.weight_drop}: only supported with cell: lstm")
         if self.init_range <= 0:
             errors.append(f"init_range = {self.init_range}: must be > 0")
+        for name in ("char_embedding_size", "char_hidden_size"):
+            if getattr(self, name) < 1:
+                errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
         return errors
 
 
@@ -198,6 +226,7 @@ class TrainingConfig:
     log_every: int = 50
     progress: bool = True
     tensorboard: bool = False
+    class_weights: Literal["none", "balanced"] = "none"
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
@@ -222,20 +251,55 @@ class TrainingConfig:
         return errors
 
 
-TASKS = ("language_model",)
+TASKS = ("language_model", "classifier", "tagger")
+FORMATS_BY_TASK = {
+    "language_model": ("text",),
+    "classifier": ("tsv", "label_text", "jsonl"),
+    "tagger": ("word_tag", "conll", "brown_zip"),
+}
+METRICS_BY_TASK = {
+    "language_model": {"ppl": "min", "loss": "min"},
+    "classifier": {"accuracy": "max", "loss": "min"},
+    "tagger": {"accuracy": "max", "loss": "min"},
+}
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
     """A whole recipe: what to learn from which data, with which model and trainer."""
 
-    task: Literal["language_model"] = "language_model"
+    task: Literal["language_model", "classifier", "tagger"] = "language_model"
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
     def check(self) -> list[str]:
-        return []
+        """Rules that tie sections to the task."""
+        errors = []
+        formats = FORMATS_BY_TASK[self.task]
+        if self.data.format not in formats:
+            errors.append(f"data.format = {self.data.format!r}: a {self.task} reads {', '.join(formats)}")
+        metrics = METRICS_BY_TASK[self.task]
+        if self.training.metric not in metrics:
+            errors.append(
+                f"training.metric = {self.training.metric!r}: a {self.task} validates "
+                f"{', '.join(metrics)}{_suggest(self.training.metric, metrics)}"
+            )
+        elif metrics[self.training.metric] != self.training.metric_mode:
+            errors.append(
+                f"training.metric_mode = {self.training.metric_mode!r}: {self.training.metric} "
+                f"improves when it goes {'down' if metrics[self.training.metric] == 'min' else 'up'} "
+                f"(set metric_mode: {metrics[self.training.metric]})"
+            )
+        if self.task == "language_model" and self.model.bidirectional:
+            errors.append("model.bidirectional = true: a language model reads left to right only")
+        if self.task != "language_model" and self.model.tie_weights:
+            errors.append("model.tie_weights = true: only a language model ties input and output")
+        if self.task != "classifier" and self.training.class_weights != "none":
+            errors.append(f"training.class_weights = {self.training.class_weights!r}: only for a classifier")
+        if self.task != "tagger" and self.model.char_features:
+            errors.append("model.char_features = true: only for a tagger")
+        return errors
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,11 +4,17 @@
 cannot describe: the tokenizer, vocabulary and config are written there before training starts, and
 on ``--resume`` they are read back from there (never retrained), so a resumed run sees exactly the
 same ids.
+
+The task picks the data and model (plain if/elif): a language model reads one token stream in BPTT
+windows; a classifier or tagger reads labelled examples (:mod:`seqlab.data.cls_corpus`) in
+token-budget batches (:mod:`seqlab.data.cls_batches`). The one Trainer trains them all.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +22,36 @@ import torch
 
 from seqlab.config import ExperimentConfig, config_to_dict, load_config, save_config
 from seqlab.data.bptt import BPTTBatcher
+from seqlab.data.cls_batches import ExampleLoader, collate_classification, collate_tagging
+from seqlab.data.cls_corpus import Corpus, load_corpus
 from seqlab.data.lm_corpus import LMCorpus, load_lm_corpus, reload_lm_corpus
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.factory import build_model
+from seqlab.models.vectors import load_pretrained_vectors
 from seqlab.training.distributed import DistInfo, cleanup, init_distributed
 from seqlab.training.rng import seed_everything
 from seqlab.training.trainer import Trainer
+
+logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.yaml"
 
 
 def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
-    """``data.train`` / ``data.valid`` made absolute (relative paths are read from the current
-    directory), so the run directory's config.yaml means the same files from anywhere."""
+    """``data.train`` / ``data.valid`` / ``model.pretrained_vectors`` made absolute (relative paths
+    are read from the current directory), so the run directory's config.yaml means the same files
+    from anywhere."""
     changes = {
         key: str(Path(value).resolve())
         for key in ("train", "valid")
         if (value := getattr(cfg.data, key)) is not None
     }
-    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, **changes)) if changes else cfg
+    if changes:
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, **changes))
+    if cfg.model.pretrained_vectors is not None:
+        vectors = str(Path(cfg.model.pretrained_vectors).resolve())
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained_vectors=vectors))
+    return cfg
 
 
 def _check_same_config(cfg: ExperimentConfig, run_dir: Path) -> None:
@@ -105,6 +122,91 @@ def build_batchers(
     return train, valid
 
 
+def prepare_labelled_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo) -> Corpus:
+    """Examples of a classifier or tagger; the pipeline fitted and saved on a fresh run (by rank 0),
+    reloaded on resume and by the other ranks."""
+    if resume:
+        return load_corpus(cfg, run_dir, fit=False)
+    if dist.world_size > 1:
+        if dist.is_main:
+            corpus = load_corpus(cfg, run_dir, fit=True)
+        torch.distributed.barrier()
+        if not dist.is_main:
+            corpus = load_corpus(cfg, run_dir, fit=False)
+        return corpus
+    return load_corpus(cfg, run_dir, fit=True)
+
+
+def balanced_class_weights(labels: list[int], num_classes: int) -> list[float]:
+    """``n / (C * count(c))`` for each class c (scikit-learn's 'balanced'); 0 for an absent class."""
+    counts = Counter(labels)
+    return [len(labels) / (num_classes * counts[c]) if counts[c] else 0.0 for c in range(num_classes)]
+
+
+def _load_vectors(cfg: ExperimentConfig, model: torch.nn.Module, tokens: list[str]) -> None:
+    """Initialise ``model.embedding`` from ``model.pretrained_vectors`` and report the coverage."""
+    path = cfg.model.pretrained_vectors
+    report = load_pretrained_vectors(model.embedding, path, tokens, freeze=cfg.model.freeze_vectors)
+    logger.info(
+        "pretrained vectors %s: %d of %d vocabulary tokens found (coverage %.1f%%)%s%s",
+        path,
+        report["found"],
+        report["total"],
+        100 * report["coverage"],
+        "; frozen" if cfg.model.freeze_vectors else "",
+        f"; missing e.g. {', '.join(report['missing_examples'][:5])}" if report["missing_examples"] else "",
+    )
+
+
+def build_language_model_run(
+    cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo
+) -> tuple[torch.nn.Module, BPTTBatcher, BPTTBatcher]:
+    """Model, training and validation streams of a language model."""
+    corpus = prepare_corpus(cfg, run_dir, resume, dist)
+    train_data, valid_data = build_batchers(cfg, corpus, dist)
+    model = build_model(cfg, len(corpus.vocab))
+    if cfg.model.pretrained_vectors is not None:
+        _load_vectors(cfg, model, corpus.vocab.itos)
+    return model, train_data, valid_data
+
+
+def build_labelled_run(
+    cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo
+) -> tuple[torch.nn.Module, ExampleLoader, ExampleLoader]:
+    """Model, training and validation loaders of a classifier or tagger.
+
+    Validation is not sharded: every rank evaluates all of it, and the summed statistics give the
+    same ratios as one process.
+    """
+    corpus = prepare_labelled_corpus(cfg, run_dir, resume, dist)
+    collate = collate_classification if cfg.task == "classifier" else collate_tagging
+    budget = cfg.data.max_tokens
+    train_data = ExampleLoader(
+        corpus.train, collate, budget, True, cfg.training.seed, dist.rank, dist.world_size
+    )
+    valid_data = ExampleLoader(corpus.valid, collate, budget, shuffle=False)
+    pipeline = corpus.pipeline
+    weights = None
+    if cfg.task == "classifier" and cfg.training.class_weights == "balanced":
+        weights = balanced_class_weights([e.label for e in corpus.train], len(pipeline.labels))
+        logger.info(
+            "class weights: %s", ", ".join(f"{name}={w:.3g}" for name, w in zip(pipeline.labels, weights))
+        )
+    chars = len(pipeline.chars) if pipeline.chars is not None else None
+    model = build_model(cfg, len(pipeline.vocab), len(pipeline.labels), chars, weights)
+    if cfg.model.pretrained_vectors is not None:
+        _load_vectors(cfg, model, pipeline.vocab.itos)
+    logger.info(
+        "%s: %d training and %d validation examples, %d labels, %d tokens in the vocabulary",
+        cfg.task,
+        len(corpus.train),
+        len(corpus.valid),
+        len(pipeline.labels),
+        len(pipeline.vocab),
+    )
+    return model, train_data, valid_data
+
+
 def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> dict[str, float]:
     """Train ``cfg`` into ``run_dir``; with ``resume`` continue exactly from ``run_dir/last``.
 
@@ -129,9 +231,12 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> d
         if cfg.training.threads is not None:
             torch.set_num_threads(cfg.training.threads)
         seed_everything(cfg.training.seed)  # the model's initial weights come from this seed
-        corpus = prepare_corpus(cfg, run_dir, resume, dist)
-        train_data, valid_data = build_batchers(cfg, corpus, dist)
-        model = build_model(cfg, len(corpus.vocab))
+        if cfg.task == "language_model":
+            model, train_data, valid_data = build_language_model_run(cfg, run_dir, resume, dist)
+        elif cfg.task in ("classifier", "tagger"):
+            model, train_data, valid_data = build_labelled_run(cfg, run_dir, resume, dist)
+        else:
+            raise ConfigError(f"task = {cfg.task!r}: nothing can train it")
         total_steps = cfg.training.max_steps or cfg.training.max_epochs * len(train_data)
         trainer = Trainer(model, cfg.training, train_data, valid_data, run_dir, total_steps=total_steps)
         return trainer.fit(resume=resume)

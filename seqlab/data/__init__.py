@@ -1,4 +1,5 @@
-"""Data: readers, the dataset catalogue, language-model corpora, BPTT and token-budget batching."""
+"""Data: readers, the dataset catalogue, language-model and labelled corpora, BPTT and token-budget
+batching."""
 
 from seqlab.data.bptt import BPTTBatcher, LMBatch
 from seqlab.data.bucketing import TokenBudgetSampler, pad_batch
@@ -11,6 +12,16 @@ from seqlab.data.catalogue import (
     list_datasets,
     resolve_split,
 )
+from seqlab.data.cls_batches import (
+    ClassificationBatch,
+    EncodedTags,
+    EncodedText,
+    ExampleLoader,
+    TaggingBatch,
+    collate_classification,
+    collate_tagging,
+)
+from seqlab.data.cls_corpus import Corpus, TextPipeline, load_corpus, read_splits
 from seqlab.data.lm_corpus import (
     LMCorpus,
     encode_file,
@@ -23,6 +34,17 @@ from seqlab.data.readers import read_lines
 
 __all__ = [
     "BPTTBatcher",
+    "ClassificationBatch",
+    "Corpus",
+    "EncodedTags",
+    "EncodedText",
+    "ExampleLoader",
+    "TaggingBatch",
+    "TextPipeline",
+    "collate_classification",
+    "collate_tagging",
+    "load_corpus",
+    "read_splits",
     "DatasetEntry",
     "LMBatch",
     "LMCorpus",

@@ -1,5 +1,7 @@
-"""Models: recurrent layers, the language model, and the factory that builds them from a config."""
+"""Models: recurrent layers, the language model, classifier and tagger, and the factory that builds
+them from a config."""
 
+from seqlab.models.classifier import TextClassifier
 from seqlab.models.factory import build_model
 from seqlab.models.language_model import LanguageModel, embedding_dropout
 from seqlab.models.lstm import (
@@ -11,11 +13,14 @@ from seqlab.models.lstm import (
     lstm_cell_step,
 )
 from seqlab.models.state import RecurrentState
+from seqlab.models.tagger import SequenceTagger
 
 __all__ = [
     "LanguageModel",
     "LockedDropout",
     "RecurrentState",
+    "SequenceTagger",
+    "TextClassifier",
     "ReferenceLSTM",
     "ReferenceLSTMCell",
     "WeightDropLSTM",

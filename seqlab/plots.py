@@ -1,0 +1,101 @@
+"""Pictures people would rather look at: a confusion matrix and training curves, as PNG files.
+
+matplotlib runs with the non-interactive Agg backend (no display needed) and is imported only when
+a picture is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+MAX_CONFUSION_LABELS = 40
+
+
+def _pyplot():  # noqa: ANN202 - matplotlib.pyplot
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def confusion_png(
+    confusion: Sequence[Sequence[int]],
+    labels: Sequence[str],
+    path: str | Path,
+    title: str = "Confusion matrix",
+) -> Path:
+    """Draw ``confusion[i][j]`` (gold ``labels[i]`` predicted ``labels[j]``) as a heat map, each row
+    normalised to the gold count, the counts written in the cells; write ``path`` (PNG).
+
+    With more than 40 labels only the 40 most frequent gold labels are shown.
+    """
+    path = Path(path)
+    order = list(range(len(labels)))
+    if len(order) > MAX_CONFUSION_LABELS:
+        order = sorted(order, key=lambda i: -sum(confusion[i]))[:MAX_CONFUSION_LABELS]
+        title += f" ({MAX_CONFUSION_LABELS} most frequent of {len(labels)} labels)"
+    counts = [[confusion[i][j] for j in order] for i in order]
+    names = [str(labels[i]) for i in order]
+    rates = [[c / max(sum(row), 1) for c in row] for row in counts]
+    plt = _pyplot()
+    size = max(4.0, 0.45 * len(names) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    try:
+        image = ax.imshow(rates, cmap="Blues", vmin=0.0, vmax=1.0)
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of the gold label")
+        ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
+        ax.set_yticks(range(len(names)), names)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+        ax.set_title(title)
+        if len(names) <= 20:
+            for i, row in enumerate(counts):
+                for j, count in enumerate(row):
+                    colour = "white" if rates[i][j] > 0.5 else "black"
+                    ax.text(j, i, str(count), ha="center", va="center", color=colour, fontsize=8)
+        fig.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def training_curves_png(metrics_jsonl: str | Path, path: str | Path) -> Path:
+    """Training and validation loss, and the other validation metrics, by step (from ``metrics.jsonl``)."""
+    records = [
+        json.loads(line) for line in Path(metrics_jsonl).read_text(encoding="utf-8").splitlines() if line
+    ]
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    try:
+        for split, style in (("train", "-"), ("valid", "o-")):
+            points = [
+                (r["step"], r["loss"]) for r in records if r.get("split") == split and _finite(r.get("loss"))
+            ]
+            if points:
+                left.plot(*zip(*points), style, label=f"{split} loss", markersize=3)
+        left.set_xlabel("step")
+        left.set_ylabel("loss")
+        left.legend()
+        valid = [r for r in records if r.get("split") == "valid"]
+        names = sorted({k for r in valid for k in r if k in ("accuracy", "ppl")})
+        for name in names:
+            points = [(r["step"], r[name]) for r in valid if _finite(r.get(name))]
+            right.plot(*zip(*points), "o-", label=name, markersize=3)
+        right.set_xlabel("step")
+        right.legend() if names else right.set_axis_off()
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+    return Path(path)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
