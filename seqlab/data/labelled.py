@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from seqlab.data.readers import read_lines
+from seqlab.data.readers import read_lines, read_lines_or_errors
 from seqlab.errors import ConfigError, DataError
 
 FORMATS = ("tsv", "label_text", "jsonl")
@@ -140,8 +140,8 @@ def read_labelled(
         path: the file (``.gz`` read transparently).
         format: ``"tsv"``, ``"label_text"`` or ``"jsonl"`` (see the module docstring).
         text_field, label_field: the JSON keys of text and label (``jsonl`` only).
-        on_error: ``"fail"`` raises DataError at the first malformed line; ``"skip"`` skips it and
-            records the message in the report.
+        on_error: ``"fail"`` raises DataError at the first malformed line; ``"skip"`` skips it
+            (a line with invalid UTF-8 too) and records the message in the report.
         coarse_labels: keep only the part of each label before the first ``':'``
             (TREC: ``DESC:manner`` -> ``DESC``).
 
@@ -152,7 +152,11 @@ def read_labelled(
     _check_choice("on_error", on_error, ON_ERROR)
     source = str(path)
     report = LabelledReport()
-    for number, line in enumerate(read_lines(path), start=1):
+    lines = read_lines_or_errors(path) if on_error == "skip" else read_lines(path)
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, DataError):  # invalid UTF-8 on this line, skipped under on_error='skip'
+            report.skip(str(line))
+            continue
         try:
             if format == "tsv":
                 text, label = _parse_tsv(line)

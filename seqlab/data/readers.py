@@ -36,6 +36,19 @@ def read_bytes(path: str | Path) -> bytes:
     return raw
 
 
+def _utf8_error(data: bytes, exc: UnicodeDecodeError, source: str | Path, base: int = 0) -> DataError:
+    """The DataError for ``exc`` in ``data``, a slice starting at file offset ``base``."""
+    offset = exc.start
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    bad = data[exc.start : max(exc.end, exc.start + 1)]
+    shown = " ".join(f"0x{b:02x}" for b in bad[:4])
+    return DataError(
+        f"{source}:{line}: invalid UTF-8 at byte offset {base + offset} (column {offset - line_start + 1}): "
+        f"byte {shown} ({exc.reason}); re-encode the file as UTF-8"
+    )
+
+
 def decode_utf8(data: bytes, source: str | Path) -> str:
     """Decode strictly; on an invalid byte raise DataError with file, line, offset and column.
 
@@ -44,15 +57,7 @@ def decode_utf8(data: bytes, source: str | Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        offset = exc.start
-        line = data.count(b"\n", 0, offset) + 1
-        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-        bad = data[exc.start : max(exc.end, exc.start + 1)]
-        shown = " ".join(f"0x{b:02x}" for b in bad[:4])
-        raise DataError(
-            f"{source}:{line}: invalid UTF-8 at byte offset {offset} (column {column}): "
-            f"byte {shown} ({exc.reason}); re-encode the file as UTF-8"
-        ) from None
+        raise _utf8_error(data, exc, source) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
@@ -80,3 +85,29 @@ def read_lines(path: str | Path) -> list[str]:
     gzip stream or invalid UTF-8 (message: ``FILE:LINE: invalid UTF-8 at byte offset N (column C)``).
     """
     return split_newlines(read_text(path))
+
+
+def read_lines_or_errors(path: str | Path) -> list[str | DataError]:
+    """Like :func:`read_lines`, but a line with invalid UTF-8 comes back as its DataError (same
+    message as the strict reader's) instead of stopping the read; line numbers stay aligned.
+
+    For readers whose config says ``on_error: skip``: the caller skips and counts those lines.
+    """
+    data = read_bytes(path)
+    try:
+        return list(split_newlines(decode_utf8(data, path)))
+    except DataError:
+        pass
+    lines: list[str | DataError] = []
+    offset = 0
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            text = raw.decode("utf-8")
+            lines.append(text[1:] if number == 1 and text.startswith("\ufeff") else text)
+        except UnicodeDecodeError as exc:
+            error = _utf8_error(raw, exc, path, base=offset)
+            lines.append(DataError(str(error).replace(f"{path}:1:", f"{path}:{number}:", 1)))
+        offset += len(raw) + 1
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines

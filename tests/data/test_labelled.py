@@ -130,13 +130,6 @@ def test_bad_arguments_are_config_errors(tmp_path):
         read_labelled(path, "label_text", on_error="ignore")
 
 
-def test_invalid_utf8_raises_even_when_skipping(tmp_path):
-    path = tmp_path / "x.tsv"
-    path.write_bytes(b"ok\tpositive\nbad\xff\tnegative\n")
-    with pytest.raises(DataError, match=rf"{path}:2: invalid UTF-8"):
-        read_labelled(path, "tsv", on_error="skip")
-
-
 def examples(*labels):
     return [LabelledExample(f"text {i}", label, "f.txt", i + 1) for i, label in enumerate(labels)]
 
@@ -194,3 +187,13 @@ def test_holdout_deterministic_disjoint_and_ordered():
         holdout(data, 1.0, seed=0)
     with pytest.raises(DataError, match="nothing would be left"):
         holdout(data[:1], 0.5, seed=0)
+
+
+def test_invalid_utf8_line_fails_or_is_skipped_and_counted(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"1 fine text\n0 broken \xf0 text\n1 more text\n")
+    with pytest.raises(DataError, match=r"bad.txt:2: invalid UTF-8"):
+        read_labelled(path, "label_text")
+    report = read_labelled(path, "label_text", on_error="skip")
+    assert [e.line for e in report.examples] == [1, 3]
+    assert report.skipped_count == 1 and "bad.txt:2:" in report.skipped[0]

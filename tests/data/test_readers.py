@@ -61,3 +61,18 @@ def test_bad_gzip(tmp_path):
 def test_missing_file_named(tmp_path):
     with pytest.raises(DataError, match="nope.txt"):
         read_lines(tmp_path / "nope.txt")
+
+
+def test_read_lines_or_errors_keeps_numbering_and_the_strict_message(tmp_path):
+    from seqlab.data.readers import read_lines_or_errors
+
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"good one\nbad \xf0 here\nthird\n")
+    strict = pytest.raises(DataError)
+    with strict as info:
+        read_lines(path)
+    lines = read_lines_or_errors(path)
+    assert lines[0] == "good one" and lines[2] == "third" and len(lines) == 3
+    assert isinstance(lines[1], DataError)
+    assert str(lines[1]) == str(info.value)  # same file:line, offset and column as the strict reader
+    assert ":2: invalid UTF-8 at byte offset 13 (column 5)" in str(lines[1])
