@@ -23,6 +23,7 @@ from pathlib import Path
 
 from seqlab.data.catalogue_entries import DATASETS, DatasetEntry
 from seqlab.errors import DataError
+from seqlab.files import atomic_write_bytes
 
 __all__ = [
     "DATASETS",
@@ -192,16 +193,8 @@ def materialise_cmudict_words() -> dict[str, Path]:
     }
     for split_words in splits.values():
         random.Random(CMUDICT_WORDS_SEED).shuffle(split_words)
-    directory.mkdir(parents=True, exist_ok=True)
     for split, path in paths.items():
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write("".join(w + "\n" for w in splits[split]))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(path, "".join(w + "\n" for w in splits[split]).encode("utf-8"))
     return paths
 
 

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import random
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from typing import TypeVar
 
 from seqlab.data.readers import read_lines, read_lines_or_errors
 from seqlab.errors import ConfigError, DataError
+from seqlab.files import atomic_write_json, read_versioned_json
 
 FORMATS = ("tsv", "label_text", "jsonl")
 ON_ERROR = ("fail", "skip")
@@ -283,36 +282,12 @@ class LabelSet:
 
     def save(self, path: str | Path) -> None:
         """Write the labels as JSON (``format_version``, ``labels``), atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"format_version": LABELSET_FORMAT_VERSION, "labels": list(self.labels)}
-        text = json.dumps(payload, ensure_ascii=False, indent=0) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_json(path, {"format_version": LABELSET_FORMAT_VERSION, "labels": list(self.labels)})
 
     @classmethod
     def load(cls, path: str | Path) -> LabelSet:
         """Read a label set written by :meth:`save`; a missing or malformed file raises DataError."""
-        path = Path(path)
-        if not path.is_file():
-            raise DataError(f"{path}: no such label set file")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataError(f"{path}: not a valid label set file (JSON): {exc}") from None
-        if not isinstance(data, dict):
-            raise DataError(f"{path}: not a valid label set file: expected a JSON object")
-        if data.get("format_version") != LABELSET_FORMAT_VERSION:
-            raise DataError(
-                f"{path}: unsupported label set format_version {data.get('format_version')!r} "
-                f"(expected {LABELSET_FORMAT_VERSION})"
-            )
+        data = read_versioned_json(path, "label set", LABELSET_FORMAT_VERSION)
         labels = data.get("labels")
         if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
             raise DataError(f"{path}: not a valid label set file: 'labels' must be a list of strings")

@@ -20,13 +20,13 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from seqlab.config import TokenizerConfig
 from seqlab.errors import ConfigError, DataError
+from seqlab.files import atomic_write_bytes
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "tokenizer.json"
@@ -62,7 +62,7 @@ class Tokenizer:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         payload = {"format_version": FORMAT_VERSION, "kind": self.kind, **self.settings()}
-        _atomic_write_bytes(directory / CONFIG_FILE, (json.dumps(payload, indent=2) + "\n").encode())
+        atomic_write_bytes(directory / CONFIG_FILE, (json.dumps(payload, indent=2) + "\n").encode())
 
     def _prepare(self, text: str) -> str:
         return text.lower() if self.lowercase else text
@@ -199,7 +199,7 @@ class SentencePieceTokenizer(Tokenizer):
         """Write ``tokenizer.json`` and ``spm.model`` (once fitted) into ``directory``."""
         super().save(directory)
         if self._model_bytes is not None:
-            _atomic_write_bytes(Path(directory) / SPM_FILE, self._model_bytes)
+            atomic_write_bytes(Path(directory) / SPM_FILE, self._model_bytes)
 
     def tokenize(self, text: str) -> list[str]:
         return self._require_model().encode(self._prepare(text), out_type=str)
@@ -286,15 +286,3 @@ def _stderr_has_fileno() -> bool:
     except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
         return False
     return True
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace`` (never half-written)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

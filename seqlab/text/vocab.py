@@ -7,14 +7,12 @@ gives the same ids. A corpus's own ``<unk>`` (PTB writes its rare words so) is t
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from seqlab.errors import DataError
+from seqlab.files import atomic_write_json, read_versioned_json
 
 FORMAT_VERSION = 1
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
@@ -108,36 +106,14 @@ class Vocabulary:
 
     def save(self, path: str | Path) -> None:
         """Write the vocabulary as JSON (``format_version``, ``specials``, ``tokens``), atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"format_version": FORMAT_VERSION, "specials": list(SPECIALS), "tokens": self.itos}
-        text = json.dumps(payload, ensure_ascii=False, indent=0) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_json(
+            path, {"format_version": FORMAT_VERSION, "specials": list(SPECIALS), "tokens": self.itos}
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Vocabulary:
         """Read a vocabulary written by :meth:`save`; a missing or malformed file raises DataError."""
-        path = Path(path)
-        if not path.is_file():
-            raise DataError(f"{path}: no such vocabulary file")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataError(f"{path}: not a valid vocabulary file (JSON): {exc}") from None
-        if not isinstance(data, dict):
-            raise DataError(f"{path}: not a valid vocabulary file: expected a JSON object")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise DataError(
-                f"{path}: unsupported vocabulary format_version {data.get('format_version')!r} "
-                f"(expected {FORMAT_VERSION})"
-            )
+        data = read_versioned_json(path, "vocabulary", FORMAT_VERSION)
         tokens = data.get("tokens")
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
             raise DataError(f"{path}: not a valid vocabulary file: 'tokens' must be a list of strings")
