@@ -36,10 +36,10 @@ from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors import ClassifierPredictor, TaggerPredictor
-from seqlab.predictors.common import check_pool, chunks
+from seqlab.predictors.common import check_pool, chunks, load_weights
 from seqlab.text.tokenizers import Tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
-from seqlab.training.safetensors_io import load_model_weights
+from seqlab.training.evaluate import evaluate
 
 
 @dataclass(frozen=True)
@@ -98,12 +98,7 @@ class LanguageModelPredictor:
         self.vocab: Vocabulary = Vocabulary.load(self.run_dir / "vocab.json")
         self.device = torch.device(device)
         self.model = build_model(self.config, len(self.vocab))
-        weights = self.run_dir / "model.safetensors"
-        if not weights.is_file():
-            weights = self.run_dir / "last" / "model.safetensors"
-        if not weights.is_file():
-            raise CheckpointError(f"{self.run_dir}: no model.safetensors (has training saved anything yet?)")
-        load_model_weights(weights, self.model)
+        load_weights(self.run_dir, self.model)
         self.model.to(self.device).eval()
 
     # -- text <-> ids ---------------------------------------------------------------------------
@@ -222,14 +217,10 @@ class LanguageModelPredictor:
         batch_size = batch_size or self.config.data.eval_batch_size
         batch_size = max(1, min(batch_size, (len(ids) - 1) // 2))
         batcher = BPTTBatcher(ids, batch_size, self.config.data.bptt)
-        totals: dict[str, float] = {}
         self.model.reset_carry()
-        for batch in batcher:
-            _, stats = self.model.loss(batch.to(self.device))
-            for key, value in stats.items():
-                totals[key] = totals.get(key, 0.0) + value
+        metrics = evaluate(self.model, batcher, self.device)  # the Trainer's own validation loop
         self.model.reset_carry()
-        return type(self.model).summarize(totals)
+        return metrics
 
     @torch.no_grad()
     def encode(self, texts: Sequence[str], pool: str = "mean", batch_size: int = 64) -> np.ndarray:
