@@ -1,7 +1,9 @@
-"""Decoding: logits processors and search (greedy, sampling) over the decoding protocol."""
+"""Decoding: logits processors and search (greedy, sampling, beam) over the decoding protocol."""
 
 from seqlab.decoding.greedy import greedy_choice, greedy_generate
+from seqlab.decoding.hypothesis import Hypothesis
 from seqlab.decoding.loop import decode_loop
+from seqlab.decoding.penalties import CoveragePenalty, LengthPenalty
 from seqlab.decoding.processors import (
     BanTokens,
     LogitsProcessor,
@@ -14,8 +16,13 @@ from seqlab.decoding.processors import (
     TopP,
 )
 from seqlab.decoding.sampling import generate, next_token_distribution, sample_choice, sample_generate
+from seqlab.decoding.search import greedy_search, sample_search
+from seqlab.decoding.step import length_limits
 
 __all__ = [
+    "CoveragePenalty",
+    "Hypothesis",
+    "LengthPenalty",
     "LogitsProcessor",
     "BanTokens",
     "MinLength",
@@ -29,7 +36,10 @@ __all__ = [
     "generate",
     "greedy_choice",
     "greedy_generate",
+    "greedy_search",
+    "length_limits",
     "next_token_distribution",
     "sample_choice",
     "sample_generate",
+    "sample_search",
 ]

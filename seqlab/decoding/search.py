@@ -1,0 +1,200 @@
+"""Greedy search and sampling for encoder-decoder models, over the decoding protocol.
+
+Both take what the caller got from ``model.encode`` and ``model.start_state`` for a batch of B
+sentences and return one :class:`Hypothesis` per sentence. Rows leave the compute as soon as they
+produce ``<eos>`` (the batch shrinks: state and memory are reordered with ``.reorder``). The rules
+of every step (banned ids, processors, minimum and maximum length, forced ``<eos>``) are those of
+:func:`seqlab.decoding.step.next_token_scores`. The caller puts the model in eval mode; the search
+runs under ``torch.no_grad``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from seqlab.decoding.hypothesis import Hypothesis
+from seqlab.decoding.processors import LogitsProcessor, ProcessorList, Temperature, TopK, TopP
+from seqlab.decoding.step import (
+    banned_ids,
+    check_length_tensors,
+    check_token_id,
+    next_token_scores,
+    sentence_attention,
+)
+from seqlab.errors import ConfigError
+
+Chooser = Callable[[Tensor], Tensor]
+"""Picks each row's next token: scores FloatTensor[R, V] (-inf = banned) -> LongTensor[R]."""
+
+
+def greedy_search(
+    model: Any,
+    memory: Any,
+    state: Any,
+    *,
+    max_lengths: Tensor,
+    min_lengths: Tensor,
+    processors: LogitsProcessor | None = None,
+    bos_id: int,
+    eos_id: int,
+) -> list[Hypothesis]:
+    """Greedy decoding of B sentences -> one Hypothesis per sentence, in input order.
+
+    ``memory`` / ``state``: from ``model.encode`` / ``model.start_state`` for the B sentences.
+    ``max_lengths`` / ``min_lengths`` LongTensor[B]: output tokens allowed per sentence (``<eos>``
+    not counted; see :func:`seqlab.decoding.step.length_limits`). Each step takes the highest score
+    after the processors (the lowest id on ties). ``score`` is the sum of the processed
+    log-probabilities of the chosen tokens, ``log_prob`` the model's.
+    """
+    return _sequential_search(
+        model, memory, state, max_lengths, min_lengths, processors, bos_id, eos_id, _argmax
+    )
+
+
+def sample_search(
+    model: Any,
+    memory: Any,
+    state: Any,
+    *,
+    max_lengths: Tensor,
+    min_lengths: Tensor,
+    processors: LogitsProcessor | None = None,
+    bos_id: int,
+    eos_id: int,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> list[Hypothesis]:
+    """Sampling of B sentences -> one Hypothesis per sentence, in input order.
+
+    Like :func:`greedy_search`, but each token is drawn from softmax of the processed scores after
+    ``Temperature(temperature)``, ``TopK(top_k)`` (0 = off) and ``TopP(top_p)`` (1 = off), with
+    ``generator`` (a seeded generator on the model's device gives the same output every time).
+    ``score`` is the sum of the processed log-probabilities before temperature, top-k and top-p.
+    """
+    shaping: list[LogitsProcessor] = [Temperature(temperature)]
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
+        raise ConfigError(f"top_k = {top_k!r}: must be an integer >= 0 (0 = off)")
+    if top_k > 0:
+        shaping.append(TopK(top_k))
+    shaping.append(TopP(top_p))
+    shape = ProcessorList(shaping)
+
+    def draw(scores: Tensor) -> Tensor:
+        probs = shape(scores, scores.new_zeros(scores.shape[0], 0, dtype=torch.long)).softmax(dim=-1)
+        return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)
+
+    return _sequential_search(
+        model, memory, state, max_lengths, min_lengths, processors, bos_id, eos_id, draw
+    )
+
+
+def _argmax(scores: Tensor) -> Tensor:
+    return scores.argmax(dim=-1)
+
+
+def _sequential_search(
+    model: Any,
+    memory: Any,
+    state: Any,
+    max_lengths: Tensor,
+    min_lengths: Tensor,
+    processors: LogitsProcessor | None,
+    bos_id: int,
+    eos_id: int,
+    choose: Chooser,
+) -> list[Hypothesis]:
+    """One token per row per step; a row leaves the batch when it chooses ``<eos>``."""
+    check_token_id("bos_id", bos_id)
+    check_token_id("eos_id", eos_id)
+    batch_size = int(memory.lengths.shape[0])
+    check_length_tensors(max_lengths, min_lengths, batch_size)
+    device = memory.lengths.device
+    source_lengths = memory.lengths.tolist()
+    banned = banned_ids(model, bos_id, eos_id)
+    results: list[Hypothesis | None] = [None] * batch_size
+
+    sentence = torch.arange(batch_size, device=device)  # row -> sentence
+    row_max, row_min = max_lengths.to(device).long(), min_lengths.to(device).long()
+    tokens = torch.full((batch_size,), bos_id, dtype=torch.long, device=device)
+    history = torch.zeros(batch_size, 0, dtype=torch.long, device=device)
+    attention_history: Tensor | None = None
+    total_score = torch.zeros(batch_size, device=device)
+    total_log_prob = torch.zeros(batch_size, device=device)
+    step = 0
+    with torch.no_grad():
+        while True:
+            logits, state, attention = model.decode_step(tokens, state, memory)
+            log_probs, scores = next_token_scores(
+                logits, history, step, row_min, row_max, processors, eos_id, banned
+            )
+            tokens = choose(scores)
+            chosen = tokens.unsqueeze(1)
+            total_score = total_score + scores.gather(1, chosen).squeeze(1)
+            total_log_prob = total_log_prob + log_probs.gather(1, chosen).squeeze(1)
+            if attention is not None:
+                step_attention = attention.float().unsqueeze(1)
+                attention_history = (
+                    step_attention
+                    if attention_history is None
+                    else torch.cat([attention_history, step_attention], dim=1)
+                )
+            ended = tokens == eos_id
+            if bool(ended.any()):
+                rows = ended.nonzero().squeeze(1)
+                _finish(
+                    results,
+                    rows,
+                    sentence,
+                    history,
+                    total_score,
+                    total_log_prob,
+                    attention_history,
+                    source_lengths,
+                )
+                if bool(ended.all()):
+                    break
+                keep = (~ended).nonzero().squeeze(1)
+                sentence, tokens, row_max, row_min = (
+                    sentence[keep],
+                    tokens[keep],
+                    row_max[keep],
+                    row_min[keep],
+                )
+                history, total_score, total_log_prob = history[keep], total_score[keep], total_log_prob[keep]
+                if attention_history is not None:
+                    attention_history = attention_history[keep]
+                state, memory = state.reorder(keep), memory.reorder(keep)
+            history = torch.cat([history, tokens.unsqueeze(1)], dim=1)
+            step += 1
+    assert all(result is not None for result in results)  # every row ends by its maximum length
+    return results  # type: ignore[return-value]
+
+
+def _finish(
+    results: list[Hypothesis | None],
+    rows: Tensor,
+    sentence: Tensor,
+    history: Tensor,
+    total_score: Tensor,
+    total_log_prob: Tensor,
+    attention_history: Tensor | None,
+    source_lengths: list[int],
+) -> None:
+    """Store the hypotheses of the rows that just produced ``<eos>``."""
+    ids = sentence[rows].tolist()
+    token_lists = history[rows].tolist()
+    scores = total_score[rows].tolist()
+    log_probs = total_log_prob[rows].tolist()
+    attentions: list[Tensor | None] = [None] * len(ids)
+    if attention_history is not None:
+        attentions = list(sentence_attention(attention_history[rows], [source_lengths[i] for i in ids]))
+    for i, tokens, score, log_prob, attention in zip(
+        ids, token_lists, scores, log_probs, attentions, strict=True
+    ):
+        results[i] = Hypothesis(tokens=tokens, score=score, log_prob=log_prob, attention=attention)
