@@ -1,5 +1,6 @@
 """Decoding: logits processors and search (greedy, sampling, beam) over the decoding protocol."""
 
+from seqlab.decoding.beam import beam_search
 from seqlab.decoding.greedy import greedy_choice, greedy_generate
 from seqlab.decoding.hypothesis import Hypothesis
 from seqlab.decoding.loop import decode_loop
@@ -32,6 +33,7 @@ __all__ = [
     "Temperature",
     "TopK",
     "TopP",
+    "beam_search",
     "decode_loop",
     "generate",
     "greedy_choice",

@@ -1,0 +1,222 @@
+"""Batched beam search for encoder-decoder models, over the decoding protocol.
+
+All active sentences x ``beam_size`` hypotheses go through one ``decode_step`` call per step (row
+``a * beam_size + k`` is hypothesis k of active sentence a). Every step, for each sentence:
+
+1. each row's next-token scores come from :func:`seqlab.decoding.step.next_token_scores` (banned
+   ids, processors with the row's own history, minimum length, forced ``<eos>`` at the maximum
+   length or when every token is banned), added to the row's running score;
+2. one ``topk`` over the sentence's ``beam_size * V`` candidates keeps the best ``2 * beam_size``
+   (at most ``beam_size`` of them are ``<eos>``, so ``beam_size`` others always remain);
+3. the ``<eos>`` candidates among the first ``beam_size`` with a finite score become finished
+   hypotheses, scored with the length and coverage penalties (:mod:`seqlab.decoding.penalties`);
+4. the first ``beam_size`` other candidates go on (a ``-inf`` one is a dead row that never finishes).
+
+A sentence is done when it has ``beam_size`` finished hypotheses, reached its maximum length, or has
+no live hypothesis left; its rows then leave the compute (the batch shrinks and the state and memory
+are reordered with ``.reorder``). Hypotheses within a step rank by running score, which the length
+penalty cannot reorder (they share a length) and the coverage penalty only changes on finishing, as in
+OpenNMT-py. All of this is tensor work per step; Python loops only over finished hypotheses.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from seqlab.decoding.hypothesis import Hypothesis
+from seqlab.decoding.penalties import CoveragePenalty, LengthPenalty
+from seqlab.decoding.processors import LogitsProcessor
+from seqlab.decoding.step import (
+    banned_ids,
+    check_length_tensors,
+    check_token_id,
+    next_token_scores,
+    sentence_attention,
+)
+from seqlab.errors import ConfigError
+
+
+def beam_search(
+    model: Any,
+    memory: Any,
+    state: Any,
+    *,
+    beam_size: int,
+    max_lengths: Tensor,
+    min_lengths: Tensor,
+    length_penalty: LengthPenalty | None = None,
+    coverage_penalty: float = 0.0,
+    processors: LogitsProcessor | None = None,
+    n_best: int = 1,
+    bos_id: int,
+    eos_id: int,
+) -> list[list[Hypothesis]]:
+    """Beam search over B sentences -> per sentence (input order) up to ``n_best`` hypotheses, best first.
+
+    ``memory`` / ``state``: from ``model.encode`` / ``model.start_state`` for the B sentences (one
+    row each; the search expands them to ``beam_size`` rows). ``max_lengths`` / ``min_lengths``
+    LongTensor[B]: output tokens allowed per sentence, ``<eos>`` not counted (see
+    :func:`seqlab.decoding.step.length_limits`). ``length_penalty`` (default none) and
+    ``coverage_penalty`` (Wu et al.'s beta, 0 = off; needs a model that returns attention) set the
+    score of a finished hypothesis. ``processors`` see each hypothesis's own output tokens.
+    ``beam_size=1`` gives the same output as :func:`seqlab.decoding.search.greedy_search`, and the
+    result for a sentence does not depend on the other sentences in the batch. The caller puts the
+    model in eval mode; the search runs under ``torch.no_grad``.
+    """
+    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+        raise ConfigError(f"beam_size = {beam_size!r}: must be an integer >= 1")
+    if isinstance(n_best, bool) or not isinstance(n_best, int) or not 1 <= n_best <= beam_size:
+        raise ConfigError(f"n_best = {n_best!r}: must be an integer in [1, beam_size = {beam_size}]")
+    length_penalty = LengthPenalty("none") if length_penalty is None else length_penalty
+    if not isinstance(length_penalty, LengthPenalty):
+        raise ConfigError(f"length_penalty = {length_penalty!r}: must be a LengthPenalty")
+    coverage = CoveragePenalty(coverage_penalty)
+    check_token_id("bos_id", bos_id)
+    check_token_id("eos_id", eos_id)
+    batch_size = int(memory.lengths.shape[0])
+    check_length_tensors(max_lengths, min_lengths, batch_size)
+    with torch.no_grad():
+        search = _BeamSearch(model, memory, state, beam_size, max_lengths, min_lengths, bos_id, eos_id)
+        finished = search.run(length_penalty, coverage, processors)
+    return [sorted(hyps, key=lambda h: -h.score)[:n_best] for hyps in finished]
+
+
+class _BeamSearch:
+    """The running beams of the active sentences; ``run`` decodes until every sentence is done."""
+
+    def __init__(
+        self,
+        model: Any,
+        memory: Any,
+        state: Any,
+        beam_size: int,
+        max_lengths: Tensor,
+        min_lengths: Tensor,
+        bos_id: int,
+        eos_id: int,
+    ) -> None:
+        batch_size = int(memory.lengths.shape[0])
+        device = memory.lengths.device
+        self.model, self.beam_size, self.eos_id = model, beam_size, eos_id
+        self.banned = banned_ids(model, bos_id, eos_id)
+        self.source_lengths = memory.lengths.tolist()
+        self.finished: list[list[Hypothesis]] = [[] for _ in range(batch_size)]
+        rows = batch_size * beam_size
+        expand = torch.arange(batch_size, device=device).repeat_interleave(beam_size)
+        self.memory, self.state = memory.reorder(expand), state.reorder(expand)
+        self.sentence = torch.arange(batch_size, device=device)  # active sentence -> input position
+        self.max_lengths = max_lengths.to(device).long()  # per active sentence
+        self.min_lengths = min_lengths.to(device).long()
+        self.done_count = torch.zeros(batch_size, dtype=torch.long, device=device)
+        self.tokens = torch.full((rows,), bos_id, dtype=torch.long, device=device)
+        self.history = torch.zeros(rows, 0, dtype=torch.long, device=device)
+        self.attention: Tensor | None = None  # [rows, step, S]
+        self.attention_sum: Tensor | None = None  # [rows, S]
+        # Only hypothesis 0 of each sentence is live at the start (the others would duplicate it).
+        self.score = torch.full((batch_size, beam_size), -math.inf, device=device)
+        self.score[:, 0] = 0.0
+        self.score = self.score.view(-1)
+        self.log_prob = torch.zeros(rows, device=device)
+
+    def run(
+        self, length_penalty: LengthPenalty, coverage: CoveragePenalty, processors: LogitsProcessor | None
+    ) -> list[list[Hypothesis]]:
+        step = 0
+        while True:
+            logits, self.state, attention = self.model.decode_step(self.tokens, self.state, self.memory)
+            if attention is None and coverage.beta > 0:
+                raise ConfigError(
+                    f"coverage_penalty = {coverage.beta}: needs a model with attention; this one returns none"
+                )
+            k = self.beam_size
+            row_max = self.max_lengths.repeat_interleave(k)
+            row_min = self.min_lengths.repeat_interleave(k)
+            log_probs, scores = next_token_scores(
+                logits, self.history, step, row_min, row_max, processors, self.eos_id, self.banned
+            )
+            vocab = scores.shape[1]
+            active = self.sentence.shape[0]
+            candidates = (self.score.unsqueeze(1) + scores).view(active, k * vocab)
+            top_score, top_index = candidates.topk(min(2 * k, k * vocab), dim=1)
+            top_token = top_index % vocab
+            top_row = top_index // vocab + torch.arange(active, device=top_index.device).unsqueeze(1) * k
+            is_eos = top_token == self.eos_id
+            ends = is_eos & (top_score > -math.inf)
+            ends[:, k:] = False
+            step_attention = None if attention is None else attention.float()
+            if bool(ends.any()):
+                self._finish(
+                    ends, top_row, top_score, log_probs, step_attention, step, length_penalty, coverage
+                )
+            # The first k candidates that are not <eos> go on.
+            rank = torch.arange(top_score.shape[1], device=top_score.device).expand_as(top_score)
+            pick = torch.where(is_eos, rank + top_score.shape[1], rank).topk(k, dim=1, largest=False).indices
+            next_score = top_score.gather(1, pick)
+            next_token = top_token.gather(1, pick)
+            next_row = top_row.gather(1, pick)
+            done = (self.done_count >= k) | (self.max_lengths <= step) | ~(next_score[:, 0] > -math.inf)
+            if bool(done.all()):
+                break
+            shrink = bool(done.any())
+            if shrink:
+                keep = (~done).nonzero().squeeze(1)
+                next_score, next_token, next_row = next_score[keep], next_token[keep], next_row[keep]
+                self.sentence, self.done_count = self.sentence[keep], self.done_count[keep]
+                self.max_lengths, self.min_lengths = self.max_lengths[keep], self.min_lengths[keep]
+            rows = next_row.reshape(-1)
+            self.tokens = next_token.reshape(-1)
+            self.score = next_score.reshape(-1)
+            self.log_prob = self.log_prob[rows] + log_probs[rows, self.tokens]
+            self.history = torch.cat([self.history[rows], self.tokens.unsqueeze(1)], dim=1)
+            if step_attention is not None:
+                chosen = step_attention[rows]
+                if self.attention is None or self.attention_sum is None:
+                    self.attention, self.attention_sum = chosen.unsqueeze(1), chosen
+                else:
+                    self.attention = torch.cat([self.attention[rows], chosen.unsqueeze(1)], dim=1)
+                    self.attention_sum = self.attention_sum[rows] + chosen
+            self.state = self.state.reorder(rows)
+            if shrink:
+                self.memory = self.memory.reorder(rows)
+            step += 1
+        return self.finished
+
+    def _finish(
+        self,
+        ends: Tensor,
+        top_row: Tensor,
+        top_score: Tensor,
+        log_probs: Tensor,
+        step_attention: Tensor | None,
+        step: int,
+        length_penalty: LengthPenalty,
+        coverage: CoveragePenalty,
+    ) -> None:
+        """Store the finished hypotheses marked in ``ends`` BoolTensor[active, 2k] (length step + 1)."""
+        sentence_index, candidate = ends.nonzero(as_tuple=True)
+        rows = top_row[sentence_index, candidate]
+        score = length_penalty(top_score[sentence_index, candidate], step + 1)
+        log_prob = self.log_prob[rows] + log_probs[rows, self.eos_id]
+        attentions: list[Tensor | None] = [None] * len(rows)
+        if step_attention is not None:
+            this_step = step_attention[rows]
+            if self.attention is None or self.attention_sum is None:  # step 0
+                total, rows_attention = this_step, this_step.unsqueeze(1)
+            else:
+                total = self.attention_sum[rows] + this_step
+                rows_attention = torch.cat([self.attention[rows], this_step.unsqueeze(1)], dim=1)
+            if coverage.beta > 0:
+                score = score + coverage(total, self.memory.mask[rows])
+        ids = self.sentence[sentence_index].tolist()
+        if step_attention is not None:
+            attentions = list(sentence_attention(rows_attention, [self.source_lengths[i] for i in ids]))
+        self.done_count += ends.sum(dim=1)
+        token_lists = self.history[rows].tolist()
+        for i, tokens, value, lp, att in zip(
+            ids, token_lists, score.tolist(), log_prob.tolist(), attentions, strict=True
+        ):
+            self.finished[i].append(Hypothesis(tokens=tokens, score=value, log_prob=lp, attention=att))
