@@ -106,26 +106,38 @@ class RepetitionPenalty(LogitsProcessor):
 class NoRepeatNGram(LogitsProcessor):
     """Ban every token that would complete an ``n``-gram (``n`` >= 1) already present in the row.
 
-    With ``n = 1`` no token may appear twice.
+    With ``n = 1`` no token may appear twice. Each row of ``generated`` is its own history (e.g. one
+    beam hypothesis per row); the check is tensor work over all rows at once.
     """
 
     def __init__(self, n: int) -> None:
         self.n = _check_int("n", n, 1)
 
     def banned_tokens(self, row: list[int]) -> set[int]:
-        """Tokens that would repeat an n-gram of ``row`` if appended to it."""
+        """Tokens that would repeat an n-gram of ``row`` if appended to it (a readable reference)."""
         n = self.n
         if len(row) < n:
             return set()
         prefix = row[len(row) - (n - 1) :]  # the last n - 1 tokens (none for n = 1)
         return {row[i + n - 1] for i in range(len(row) - n + 1) if row[i : i + n - 1] == prefix}
 
+    def banned_mask(self, generated: Tensor, vocab_size: int) -> Tensor:
+        """BoolTensor[B, vocab_size]: True where a token would repeat an n-gram of its row."""
+        rows, length = generated.shape
+        n = self.n
+        if length < n:
+            return torch.zeros(rows, vocab_size, dtype=torch.bool, device=generated.device)
+        windows = generated.unfold(1, n, 1)  # [B, length - n + 1, n]: every n-gram of the row
+        prefix = generated[:, length - n + 1 :].unsqueeze(1)  # [B, 1, n - 1]: the last n - 1 tokens
+        match = (windows[:, :, : n - 1] == prefix).all(dim=-1)  # [B, W]: n-grams that start like the tail
+        # Matching n-grams ban their last token; the others write into a spare column, dropped below.
+        column = torch.where(match, windows[:, :, n - 1], vocab_size)
+        banned = torch.zeros(rows, vocab_size + 1, dtype=torch.bool, device=generated.device)
+        banned.scatter_(1, column, True)
+        return banned[:, :vocab_size]
+
     def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
-        banned = torch.zeros_like(logits, dtype=torch.bool)
-        for b, row in enumerate(generated.tolist()):
-            for token in self.banned_tokens(row):
-                banned[b, token] = True
-        return logits.masked_fill(banned, -math.inf)
+        return logits.masked_fill(self.banned_mask(generated.long(), logits.shape[-1]), -math.inf)
 
 
 class MinLength(LogitsProcessor):
