@@ -71,13 +71,23 @@ class DataConfig:
     (``text<TAB>label``), ``label_text`` (``label text``), ``jsonl`` (``text_field``/``label_field``),
     ``word_tag`` (``word/TAG`` tokens a line), ``conll`` (columns, blank line between sentences),
     ``brown_zip`` (the NLTK Brown corpus zip, every ``split_every``-th file validating).
+
+    Seq2Seq (``task: seq2seq``) reads pairs: ``parallel`` (two aligned files, ``train_source`` /
+    ``train_target`` and ``valid_source`` / ``valid_target``), ``tsv`` (``source_field`` /
+    ``target_field`` are column numbers, default 0 and 1) or ``jsonl`` (field names, default
+    ``source`` / ``target``). Each side has its own tokenizer and vocabulary
+    (``source_tokenizer``, ``target_tokenizer``, ``source_vocab``, ``target_vocab``) unless
+    ``share_vocab``; training pairs longer than ``max_source_length`` / ``max_target_length``
+    tokens are dropped and counted.
     """
 
     dataset: str | None = None
     train: str | None = None
     valid: str | None = None
     valid_fraction: float = 0.0
-    format: Literal["text", "tsv", "label_text", "jsonl", "word_tag", "conll", "brown_zip"] = "text"
+    format: Literal["text", "tsv", "label_text", "jsonl", "word_tag", "conll", "brown_zip", "parallel"] = (
+        "text"
+    )
     text_field: str = "text"
     label_field: str = "label"
     coarse_labels: bool = False
@@ -94,13 +104,31 @@ class DataConfig:
     bptt: int = 35
     variable_bptt: bool = False
     max_tokens: int = 4096
+    train_source: str | None = None
+    train_target: str | None = None
+    valid_source: str | None = None
+    valid_target: str | None = None
+    source_field: str | None = None
+    target_field: str | None = None
+    source_tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    target_tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    share_vocab: bool = False
+    source_vocab: VocabConfig = field(default_factory=VocabConfig)
+    target_vocab: VocabConfig = field(default_factory=VocabConfig)
+    max_source_length: int | None = None
+    max_target_length: int | None = None
 
     def check(self) -> list[str]:
         errors = []
-        if self.dataset is None and self.train is None:
+        has_train = self.train is not None or self.train_source is not None
+        if self.dataset is None and not has_train:
             errors.append("dataset and train are both null: name a catalogue dataset or a train file")
-        if self.dataset is not None and self.train is not None:
-            errors.append(f"dataset = {self.dataset!r} and train = {self.train!r}: set one of them, not both")
+        if self.dataset is not None and has_train:
+            train = self.train if self.train is not None else self.train_source
+            errors.append(f"dataset = {self.dataset!r} and train = {train!r}: set one of them, not both")
+        for name in ("max_source_length", "max_target_length"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                errors.append(f"{name} = {getattr(self, name)}: must be >= 1 or null (no limit)")
         if not 0.0 <= self.valid_fraction < 1.0:
             errors.append(f"valid_fraction = {self.valid_fraction}: must be in [0, 1)")
         if self.split_every < 2:
@@ -134,9 +162,41 @@ class ModelConfig:
     char_features: bool = False
     char_embedding_size: int = 25
     char_hidden_size: int = 25
+    # Seq2Seq (task: seq2seq): see seqlab/models/seq2seq.py
+    attention: Literal["none", "bahdanau", "luong"] = "luong"
+    attention_score: Literal["dot", "general", "concat"] = "general"
+    input_feeding: bool = False
+    context_every_step: bool = False
+    encoder_layers: int | None = None
+    decoder_layers: int | None = None
+    decoder_hidden_size: int | None = None
+    bridge: Literal["linear", "copy", "zero"] = "linear"
+    tie_decoder_embeddings: bool = False
+    share_embeddings: bool = False
+
+    @property
+    def encoder_output_size(self) -> int:
+        """Width of the Seq2Seq encoder's states: ``hidden_size``, doubled when bidirectional."""
+        return self.hidden_size * (2 if self.bidirectional else 1)
+
+    @property
+    def resolved_decoder_hidden_size(self) -> int:
+        """``decoder_hidden_size``, or the encoder's state width when null."""
+        return self.decoder_hidden_size or self.encoder_output_size
+
+    @property
+    def resolved_encoder_layers(self) -> int:
+        return self.encoder_layers or self.num_layers
+
+    @property
+    def resolved_decoder_layers(self) -> int:
+        return self.decoder_layers or self.num_layers
 
     def check(self) -> list[str]:
         errors = []
+        for name in ("encoder_layers", "decoder_layers", "decoder_hidden_size"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                errors.append(f"{name} = {getattr(self, name)}: must be >= 1 or null (see its default)")
         for name in ("embedding_size", "hidden_size", "num_layers"):
             if getattr(self, name) < 1:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
@@ -227,6 +287,10 @@ class TrainingConfig:
     progress: bool = True
     tensorboard: bool = False
     class_weights: Literal["none", "balanced"] = "none"
+    label_smoothing: float = 0.0
+    scheduled_sampling: Literal["none", "constant", "linear", "inverse_sigmoid"] = "none"
+    scheduled_sampling_start: float = 1.0
+    scheduled_sampling_k: float = 1000.0
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
@@ -248,30 +312,106 @@ class TrainingConfig:
             errors.append(f"max_bad_steps = {self.max_bad_steps}: must be >= 1")
         if self.log_every < 1:
             errors.append(f"log_every = {self.log_every}: must be >= 1")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            errors.append(f"label_smoothing = {self.label_smoothing}: must be in [0, 1)")
+        if not 0.0 <= self.scheduled_sampling_start <= 1.0:
+            errors.append(
+                f"scheduled_sampling_start = {self.scheduled_sampling_start}: the teacher-forcing "
+                "ratio at step 0, must be in [0, 1]"
+            )
+        if self.scheduled_sampling_k <= 0 or (
+            self.scheduled_sampling == "inverse_sigmoid" and self.scheduled_sampling_k < 1
+        ):
+            errors.append(
+                f"scheduled_sampling_k = {self.scheduled_sampling_k}: must be > 0 (>= 1 for inverse_sigmoid)"
+            )
         return errors
 
 
-TASKS = ("language_model", "classifier", "tagger")
+@dataclass(frozen=True)
+class DecodingConfig:
+    """How a Seq2Seq model decodes: validation decoding and the defaults of ``seqlab translate``.
+
+    ``length_penalty``: ``none`` (sum of log-probabilities), ``average`` (divided by the length) or
+    ``gnmt`` (divided by ((5 + length) / 6) ** alpha, Wu et al. 2016). Length bounds: absolute
+    (``min_length``, ``max_length``) and as a ratio of the source length (``*_length_ratio``); the
+    tighter bound wins. ``replace_unk`` replaces an output ``<unk>`` by the source token with the
+    highest attention.
+    """
+
+    beam_size: int = 5
+    length_penalty: Literal["none", "average", "gnmt"] = "gnmt"
+    alpha: float = 0.6
+    coverage_penalty: float = 0.0
+    no_repeat_ngram: int = 0
+    repetition_penalty: float = 1.0
+    min_length: int = 0
+    max_length: int = 200
+    max_length_ratio: float | None = None
+    min_length_ratio: float | None = None
+    n_best: int = 1
+    replace_unk: bool = True
+    batch_size: int = 64
+
+    def check(self) -> list[str]:
+        errors = []
+        for name in ("beam_size", "max_length", "n_best", "batch_size"):
+            if getattr(self, name) < 1:
+                errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
+        for name in ("alpha", "coverage_penalty"):
+            if getattr(self, name) < 0:
+                errors.append(f"{name} = {getattr(self, name)}: must be >= 0")
+        for name in ("no_repeat_ngram", "min_length"):
+            if getattr(self, name) < 0:
+                errors.append(f"{name} = {getattr(self, name)}: must be >= 0 (0: off)")
+        if self.repetition_penalty < 1.0:
+            errors.append(f"repetition_penalty = {self.repetition_penalty}: must be >= 1 (1: off)")
+        for name in ("max_length_ratio", "min_length_ratio"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                errors.append(f"{name} = {getattr(self, name)}: must be > 0 or null (no bound)")
+        if self.n_best > self.beam_size:
+            errors.append(f"n_best = {self.n_best}: at most beam_size ({self.beam_size})")
+        if self.min_length > self.max_length:
+            errors.append(f"min_length = {self.min_length}: at most max_length ({self.max_length})")
+        return errors
+
+
+TASKS = ("language_model", "classifier", "tagger", "seq2seq")
 FORMATS_BY_TASK = {
     "language_model": ("text",),
     "classifier": ("tsv", "label_text", "jsonl"),
     "tagger": ("word_tag", "conll", "brown_zip"),
+    "seq2seq": ("parallel", "tsv", "jsonl"),
 }
 METRICS_BY_TASK = {
     "language_model": {"ppl": "min", "loss": "min"},
     "classifier": {"accuracy": "max", "loss": "min"},
     "tagger": {"accuracy": "max", "loss": "min"},
+    "seq2seq": {
+        "loss": "min",
+        "ppl": "min",
+        "accuracy": "max",
+        "bleu": "max",
+        "chrf": "max",
+        "wer": "min",
+        "per": "min",
+        "exact_match": "max",
+        "rouge_l": "max",
+    },
 }
+# Seq2Seq validation metrics that need decoding the validation set (greedy), not just its loss
+DECODED_METRICS = ("bleu", "chrf", "wer", "per", "exact_match", "rouge_l")
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
     """A whole recipe: what to learn from which data, with which model and trainer."""
 
-    task: Literal["language_model", "classifier", "tagger"] = "language_model"
+    task: Literal["language_model", "classifier", "tagger", "seq2seq"] = "language_model"
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)
 
     def check(self) -> list[str]:
         """Rules that tie sections to the task."""
@@ -299,7 +439,79 @@ class ExperimentConfig:
             errors.append(f"training.class_weights = {self.training.class_weights!r}: only for a classifier")
         if self.task != "tagger" and self.model.char_features:
             errors.append("model.char_features = true: only for a tagger")
+        if self.task == "seq2seq":
+            errors.extend(seq2seq_errors(self))
+        else:
+            errors.extend(_not_seq2seq_errors(self))
         return errors
+
+
+def _not_seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
+    """Seq2Seq-only settings given to another task."""
+    errors = []
+    data = cfg.data
+    for name in ("train_source", "train_target", "valid_source", "valid_target"):
+        if getattr(data, name) is not None:
+            errors.append(f"data.{name} = {getattr(data, name)!r}: only for task: seq2seq (use data.train)")
+    if cfg.training.label_smoothing or cfg.training.scheduled_sampling != "none":
+        errors.append("training.label_smoothing / scheduled_sampling: only for task: seq2seq")
+    return errors
+
+
+def seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
+    """The rules that tie a Seq2Seq recipe's data, model and decoding together."""
+    errors = []
+    data, model = cfg.data, cfg.model
+    if data.format == "parallel" and data.dataset is None:
+        if data.train is not None:
+            errors.append(
+                f"data.train = {data.train!r}: format parallel reads two aligned files; set "
+                "data.train_source and data.train_target (or format: tsv / jsonl for one file)"
+            )
+        if (data.train_source is None) != (data.train_target is None):
+            errors.append("data.train_source and data.train_target: set both (two aligned files)")
+    if data.format != "parallel" and (data.train_source is not None or data.valid_source is not None):
+        errors.append(
+            f"data.train_source / valid_source: only with format: parallel (format is {data.format!r}; "
+            "use data.train and data.valid)"
+        )
+    if (data.valid_source is None) != (data.valid_target is None):
+        errors.append("data.valid_source and data.valid_target: set both, or neither")
+    if data.format == "tsv":
+        for name in ("source_field", "target_field"):
+            value = getattr(data, name)
+            if value is not None and not value.lstrip("-").isdigit():
+                errors.append(f"data.{name} = {value!r}: with format: tsv a column number, e.g. '0'")
+    encoder_size, decoder_size = model.encoder_output_size, model.resolved_decoder_hidden_size
+    if model.context_every_step and model.attention != "none":
+        errors.append(
+            f"model.context_every_step = true: only without attention (attention is {model.attention!r}); "
+            "an attention decoder already reads a context at every step"
+        )
+    if model.input_feeding and model.attention != "luong":
+        errors.append(f"model.input_feeding = true: only with attention: luong (got {model.attention!r})")
+    if model.attention == "luong" and model.attention_score == "dot" and encoder_size != decoder_size:
+        errors.append(
+            f"model.attention_score = dot needs the encoder states ({encoder_size} = hidden_size"
+            f"{' x 2, bidirectional' if model.bidirectional else ''}) as wide as the decoder's "
+            f"({decoder_size}); use general or concat, or set decoder_hidden_size: {encoder_size}"
+        )
+    if model.bridge == "copy":
+        if encoder_size != decoder_size or model.resolved_encoder_layers != model.resolved_decoder_layers:
+            errors.append(
+                f"model.bridge = copy needs encoder and decoder states of one shape: encoder "
+                f"{model.resolved_encoder_layers} layers x {encoder_size}, decoder "
+                f"{model.resolved_decoder_layers} layers x {decoder_size}; use bridge: linear"
+            )
+    if model.share_embeddings and not data.share_vocab:
+        errors.append("model.share_embeddings = true needs data.share_vocab: true (one vocabulary)")
+    if model.tie_weights:
+        errors.append("model.tie_weights: a seq2seq model ties with model.tie_decoder_embeddings")
+    if model.weight_drop or model.locked_dropout:
+        errors.append("model.weight_drop / locked_dropout: language-model regularisers, not for seq2seq")
+    if model.pretrained_vectors is not None:
+        errors.append("model.pretrained_vectors: not supported for seq2seq yet")
+    return errors
 
 
 # ---------------------------------------------------------------------------------------------

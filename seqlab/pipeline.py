@@ -7,7 +7,10 @@ same ids.
 
 The task picks the data and model (plain if/elif): a language model reads one token stream in BPTT
 windows; a classifier or tagger reads labelled examples (:mod:`seqlab.data.cls_corpus`) in
-token-budget batches (:mod:`seqlab.data.cls_batches`). The one Trainer trains them all.
+token-budget batches (:mod:`seqlab.data.cls_batches`); a Seq2Seq model reads pairs
+(:mod:`seqlab.data.s2s_corpus`) in length-bucketed batches (:mod:`seqlab.data.s2s_batches`) and,
+when ``training.metric`` needs decoding (BLEU, chrF, WER, PER, ROUGE-L, exact match), hands the
+Trainer a validation hook that decodes the validation set greedily. The one Trainer trains them all.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
     from anywhere."""
     changes = {
         key: str(Path(value).resolve())
-        for key in ("train", "valid")
+        for key in ("train", "valid", "train_source", "train_target", "valid_source", "valid_target")
         if (value := getattr(cfg.data, key)) is not None
     }
     if changes:
@@ -207,6 +210,51 @@ def build_labelled_run(
     return model, train_data, valid_data
 
 
+def prepare_seq2seq_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo):  # noqa: ANN201
+    """Pairs of a Seq2Seq run; tokenizers and vocabularies fitted and saved by rank 0 on a fresh
+    run, reloaded on resume and by the other ranks."""
+    from seqlab.data.s2s_corpus import load_seq2seq_corpus
+
+    if resume:
+        return load_seq2seq_corpus(cfg, run_dir, fit=False)
+    if dist.world_size > 1:
+        if dist.is_main:
+            corpus = load_seq2seq_corpus(cfg, run_dir, fit=True)
+        torch.distributed.barrier()
+        if not dist.is_main:
+            corpus = load_seq2seq_corpus(cfg, run_dir, fit=False)
+        return corpus
+    return load_seq2seq_corpus(cfg, run_dir, fit=True)
+
+
+def build_seq2seq_run(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo):  # noqa: ANN201
+    """Model, training and validation loaders of a Seq2Seq run, and the decoding validation hook
+    (None when ``training.metric`` needs no decoding). Validation is not sharded."""
+    from seqlab.config import DECODED_METRICS
+    from seqlab.data.s2s_batches import Seq2SeqLoader
+    from seqlab.predictors.seq2seq_search import DecodingValidator
+
+    corpus = prepare_seq2seq_corpus(cfg, run_dir, resume, dist)
+    budget = cfg.data.max_tokens
+    train_data = Seq2SeqLoader(corpus.train, budget, True, cfg.training.seed, dist.rank, dist.world_size)
+    valid_data = Seq2SeqLoader(corpus.valid, budget, shuffle=False)
+    pipeline = corpus.pipeline
+    model = build_model(cfg, len(pipeline.source_vocab), target_vocab_size=len(pipeline.target_vocab))
+    hook = None
+    if cfg.training.metric in DECODED_METRICS:
+        hook = DecodingValidator(corpus.valid_pairs, pipeline, cfg, metrics=(cfg.training.metric,))
+    logger.info(
+        "seq2seq: %d training and %d validation pairs; vocabularies: source %d, target %d tokens; "
+        "%d parameters",
+        len(corpus.train),
+        len(corpus.valid),
+        len(pipeline.source_vocab),
+        len(pipeline.target_vocab),
+        sum(p.numel() for p in model.parameters()),
+    )
+    return model, train_data, valid_data, hook
+
+
 def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> dict[str, float]:
     """Train ``cfg`` into ``run_dir``; with ``resume`` continue exactly from ``run_dir/last``.
 
@@ -231,14 +279,25 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> d
         if cfg.training.threads is not None:
             torch.set_num_threads(cfg.training.threads)
         seed_everything(cfg.training.seed)  # the model's initial weights come from this seed
+        hook = None
         if cfg.task == "language_model":
             model, train_data, valid_data = build_language_model_run(cfg, run_dir, resume, dist)
         elif cfg.task in ("classifier", "tagger"):
             model, train_data, valid_data = build_labelled_run(cfg, run_dir, resume, dist)
+        elif cfg.task == "seq2seq":
+            model, train_data, valid_data, hook = build_seq2seq_run(cfg, run_dir, resume, dist)
         else:
             raise ConfigError(f"task = {cfg.task!r}: nothing can train it")
         total_steps = cfg.training.max_steps or cfg.training.max_epochs * len(train_data)
-        trainer = Trainer(model, cfg.training, train_data, valid_data, run_dir, total_steps=total_steps)
+        trainer = Trainer(
+            model,
+            cfg.training,
+            train_data,
+            valid_data,
+            run_dir,
+            total_steps=total_steps,
+            extra_validation=hook,
+        )
         return trainer.fit(resume=resume)
     finally:
         cleanup()

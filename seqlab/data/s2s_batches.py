@@ -1,0 +1,118 @@
+"""Seq2Seq batches and their loader: encoded pairs -> padded, length-bucketed batches.
+
+A target ``y1..yn`` is read by the decoder as ``tgt_in = <bos> y1..yn`` and predicted as
+``tgt_out = y1..yn <eos>`` (both ``n + 1`` long; ``tgt_lengths`` counts them). Padding is id 0 on
+both sides. :class:`Seq2SeqLoader` cuts the pairs into batches within a padded token budget with the
+shared :class:`~seqlab.data.bucketing.TokenBudgetSampler` (an example's length is the longer of its
+source and its ``n + 1`` target positions), so it has the Trainer's data interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from seqlab.data.bucketing import TokenBudgetSampler, pad_batch
+from seqlab.text.vocab import Vocabulary
+
+
+@dataclass(frozen=True)
+class EncodedPair:
+    """A pair as ids: ``source`` (at least one id) and ``target`` (no <bos>/<eos>)."""
+
+    source: list[int]
+    target: list[int]
+
+    @property
+    def length(self) -> int:
+        """Positions the pair takes in a padded batch: ``max(len(source), len(target) + 1)``."""
+        return max(len(self.source), len(self.target) + 1)
+
+
+@dataclass
+class Seq2SeqBatch:
+    """src: LongTensor[B, S] right-padded; src_lengths: LongTensor[B] (CPU, for packing);
+    tgt_in, tgt_out: LongTensor[B, T] (``<bos> y`` and ``y <eos>``); tgt_lengths: LongTensor[B]
+    (CPU), ``len(y) + 1``."""
+
+    src: torch.Tensor
+    src_lengths: torch.Tensor
+    tgt_in: torch.Tensor
+    tgt_out: torch.Tensor
+    tgt_lengths: torch.Tensor
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> Seq2SeqBatch:
+        """A copy with the token tensors on ``device`` (lengths stay on the CPU: packing wants them)."""
+        return Seq2SeqBatch(
+            self.src.to(device, non_blocking=non_blocking),
+            self.src_lengths,
+            self.tgt_in.to(device, non_blocking=non_blocking),
+            self.tgt_out.to(device, non_blocking=non_blocking),
+            self.tgt_lengths,
+        )
+
+    @property
+    def num_tokens(self) -> int:
+        """Real target positions (``<eos>`` included): what the loss is averaged over."""
+        return int(self.tgt_lengths.sum())
+
+    def __len__(self) -> int:
+        return self.src.shape[0]
+
+
+def collate_pairs(pairs: Sequence[EncodedPair], pad_id: int = Vocabulary.pad_id) -> Seq2SeqBatch:
+    """Pad ``pairs`` into one :class:`Seq2SeqBatch`."""
+    src, src_lengths = pad_batch([p.source for p in pairs], pad_id)
+    tgt_in, tgt_lengths = pad_batch([[Vocabulary.bos_id, *p.target] for p in pairs], pad_id)
+    tgt_out, _ = pad_batch([[*p.target, Vocabulary.eos_id] for p in pairs], pad_id)
+    return Seq2SeqBatch(src, src_lengths, tgt_in, tgt_out, tgt_lengths)
+
+
+class Seq2SeqLoader:
+    """Iterate :class:`Seq2SeqBatch` es over ``pairs``: shuffled and length-bucketed for training,
+    length-sorted for evaluation, within ``max_tokens`` padded positions; resumable mid-epoch.
+
+    Args:
+        pairs: encoded pairs.
+        max_tokens: padded token budget of one batch (``data.max_tokens``).
+        shuffle: True for training (seeded by ``seed`` and the epoch).
+        rank, world_size: this process's share under distributed training.
+    """
+
+    def __init__(
+        self,
+        pairs: Sequence[EncodedPair],
+        max_tokens: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.pairs = list(pairs)
+        self.sampler = TokenBudgetSampler(
+            [p.length for p in self.pairs],
+            max_tokens,
+            shuffle=shuffle,
+            seed=seed,
+            rank=rank,
+            world_size=world_size,
+        )
+
+    def set_epoch(self, epoch: int) -> None:
+        self.sampler.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self) -> Iterator[Seq2SeqBatch]:
+        for indices in self.sampler:
+            yield collate_pairs([self.pairs[i] for i in indices])
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.sampler.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.sampler.load_state_dict(state)

@@ -1,0 +1,214 @@
+"""Seq2Seq decoders: no attention (Sutskever; Cho's context at every step), Bahdanau, Luong.
+
+One :class:`Decoder` covers the three; ``attention`` picks the wiring of a step:
+
+- ``none``: ``h_t = RNN(E y_{t-1} [; c], h_{t-1})``; the features are ``h_t`` (``[h_t; c]`` with
+  Cho's context ``c``, the encoder's final top state, fed at every step: ``context_every_step``).
+- ``luong``: ``h_t = RNN(E y_{t-1} [; h~_{t-1}], h_{t-1})``; attention with the *current* ``h_t``
+  as query gives ``c_t``; features ``h~_t = tanh(W [h_t; c_t])``. With ``input_feeding`` the
+  previous ``h~`` joins the input (Luong et al. 2015, section 3.3).
+- ``bahdanau``: attention with the *previous* top state ``h_{t-1}`` as query gives ``c_t``;
+  ``h_t = RNN([E y_{t-1}; c_t], h_{t-1})``; features ``tanh(W [h_t; c_t])``.
+
+Training reads the whole target at once (:meth:`Decoder.forward`). Where no step depends on the
+previous step's attention (``none``, and ``luong`` without input feeding) this is the **fused
+path**: one ``nn.LSTM`` call over all target positions, then attention for every step in one batched
+operation. Input feeding and Bahdanau need the previous step's output, so they step one token at a
+time through :meth:`Decoder.step`, which is also what inference (``decode_step``) uses; both paths
+give the same numbers on the same weights (tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from seqlab.errors import ConfigError
+from seqlab.models.attention import Attention
+from seqlab.models.encoder import EncoderMemory
+from seqlab.models.packed import build_stack
+from seqlab.models.state import RecurrentState
+
+ATTENTION_KINDS = ("none", "bahdanau", "luong")
+
+
+@dataclass
+class DecoderState:
+    """The decoder's state between steps.
+
+    ``rnn``: the recurrent state (h, c: [L, B, Hd]); ``feed``: the previous attentional vector
+    [B, Hd] (input feeding) or None; ``context``: Cho's fixed context [B, He] or None.
+    """
+
+    rnn: RecurrentState
+    feed: Tensor | None = None
+    context: Tensor | None = None
+
+    def reorder(self, indices: Tensor) -> DecoderState:
+        """Select batch rows (beam search): ``indices`` LongTensor[B'] -> a state of batch B'."""
+        indices = indices.to(self.rnn.h.device)
+        return DecoderState(
+            self.rnn.reorder(indices),
+            None if self.feed is None else self.feed.index_select(0, indices),
+            None if self.context is None else self.context.index_select(0, indices),
+        )
+
+    @property
+    def batch_size(self) -> int:
+        return self.rnn.batch_size
+
+
+class Decoder(nn.Module):
+    """Target embedding -> recurrent stack (-> attention) -> features for the output layer.
+
+    Args:
+        embedding: target embedding [V, E].
+        attention: 'none', 'bahdanau' or 'luong'; ``score``: Luong's 'dot', 'general' or 'concat'.
+        hidden_size: Hd, units of the decoder stack; ``memory_size``: He, width of encoder states.
+        input_feeding: Luong's input feeding; ``context_every_step``: Cho's context (no attention).
+    """
+
+    def __init__(
+        self,
+        embedding: nn.Embedding,
+        *,
+        attention: str,
+        hidden_size: int,
+        memory_size: int,
+        num_layers: int = 1,
+        cell: str = "lstm",
+        score: str = "general",
+        input_feeding: bool = False,
+        context_every_step: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if attention not in ATTENTION_KINDS:
+            raise ConfigError(f"attention = {attention!r}: must be one of {', '.join(ATTENTION_KINDS)}")
+        if input_feeding and attention != "luong":
+            raise ConfigError("input_feeding: only with luong attention")
+        if context_every_step and attention != "none":
+            raise ConfigError("context_every_step: only without attention")
+        self.kind = attention
+        self.input_feeding = input_feeding
+        self.context_every_step = context_every_step
+        self.hidden_size = hidden_size
+        self.memory_size = memory_size
+        self.embedding = embedding
+        self.dropout = nn.Dropout(dropout)
+        input_size = embedding.embedding_dim
+        if attention == "bahdanau" or context_every_step:
+            input_size += memory_size
+        if input_feeding:
+            input_size += hidden_size
+        self.rnn = build_stack(cell, input_size, hidden_size, num_layers, dropout, False)
+        self.attention: Attention | None = None
+        self.combine: nn.Linear | None = None
+        if attention != "none":
+            self.attention = Attention(
+                "additive" if attention == "bahdanau" else score, hidden_size, memory_size
+            )
+            self.combine = nn.Linear(hidden_size + memory_size, hidden_size, bias=False)
+            self.output_size = hidden_size
+        else:
+            self.output_size = hidden_size + (memory_size if context_every_step else 0)
+
+    @property
+    def can_fuse(self) -> bool:
+        """Whether training can read the whole target in one recurrent call (no step feeds the next)."""
+        return self.kind == "none" or (self.kind == "luong" and not self.input_feeding)
+
+    def keys(self, memory: EncoderMemory) -> Tensor | None:
+        """The attention's source-only projection, cached in the memory by ``Seq2SeqModel.encode``."""
+        return None if self.attention is None else self.attention.keys(memory.states)
+
+    def initial_feed(self, batch_size: int, device: torch.device, dtype: torch.dtype) -> Tensor | None:
+        return (
+            torch.zeros(batch_size, self.hidden_size, device=device, dtype=dtype)
+            if self.input_feeding
+            else None
+        )
+
+    def _attend(self, query: Tensor, memory: EncoderMemory) -> tuple[Tensor, Tensor]:
+        assert self.attention is not None
+        return self.attention(query, memory.states, memory.mask, memory.keys)
+
+    def _features(self, hidden: Tensor, context: Tensor) -> Tensor:
+        assert self.combine is not None
+        return torch.tanh(self.combine(torch.cat([hidden, context], dim=-1)))
+
+    # -- one step ---------------------------------------------------------------------------------
+    def step(
+        self, tokens: Tensor, state: DecoderState, memory: EncoderMemory
+    ) -> tuple[Tensor, DecoderState, Tensor | None]:
+        """tokens: LongTensor[B] (the previous output) -> features [B, F], new state, attention [B, S]
+        (None without attention)."""
+        parts = [self.dropout(self.embedding(tokens))]
+        context = weights = None
+        if self.kind == "bahdanau":
+            context, weights = self._attend(state.rnn.h[-1].unsqueeze(1), memory)
+            parts.append(context[:, 0])
+        if self.context_every_step:
+            assert state.context is not None
+            parts.append(state.context)
+        if self.input_feeding:
+            assert state.feed is not None
+            parts.append(state.feed)
+        out, hidden = self.rnn(torch.cat(parts, dim=-1).unsqueeze(1), state.rnn.as_tuple())
+        h = out[:, 0]
+        if self.kind == "luong":
+            context, weights = self._attend(out, memory)
+        if self.kind == "none":
+            features = h if state.context is None else torch.cat([h, state.context], dim=-1)
+        else:
+            assert context is not None
+            features = self._features(h, context[:, 0])
+        new_state = DecoderState(
+            RecurrentState.from_hidden(hidden), features if self.input_feeding else None, state.context
+        )
+        return features, new_state, None if weights is None else weights[:, 0]
+
+    # -- the whole target ---------------------------------------------------------------------------
+    def forward(
+        self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory, fused: bool | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """Teacher-forced pass over tgt_in: LongTensor[B, T] -> features [B, T, F] and attention
+        [B, T, S] (None without attention). ``fused`` (default: whenever possible) picks the one-call
+        path; False forces the step-by-step loop (the reference the fused path is tested against)."""
+        fused = self.can_fuse if fused is None else fused
+        if fused and not self.can_fuse:
+            raise ConfigError(
+                f"the {self.kind} decoder{' with input feeding' * self.input_feeding} cannot fuse"
+            )
+        if fused:
+            return self._forward_fused(tgt_in, state, memory)
+        return self._forward_steps(tgt_in, state, memory)
+
+    def _forward_fused(
+        self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory
+    ) -> tuple[Tensor, Tensor | None]:
+        x = self.dropout(self.embedding(tgt_in))  # [B, T, E]
+        steps = tgt_in.shape[1]
+        if self.context_every_step:
+            assert state.context is not None
+            x = torch.cat([x, state.context.unsqueeze(1).expand(-1, steps, -1)], dim=-1)
+        out, _ = self.rnn(x, state.rnn.as_tuple())  # one call over all T positions: [B, T, Hd]
+        if self.kind == "none":
+            if state.context is None:
+                return out, None
+            return torch.cat([out, state.context.unsqueeze(1).expand(-1, steps, -1)], dim=-1), None
+        context, weights = self._attend(out, memory)  # every step at once: [B, T, He], [B, T, S]
+        return self._features(out, context), weights
+
+    def _forward_steps(
+        self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory
+    ) -> tuple[Tensor, Tensor | None]:
+        features, weights = [], []
+        for t in range(tgt_in.shape[1]):
+            feat, state, attn = self.step(tgt_in[:, t], state, memory)
+            features.append(feat)
+            if attn is not None:
+                weights.append(attn)
+        return torch.stack(features, dim=1), torch.stack(weights, dim=1) if weights else None

@@ -1,0 +1,236 @@
+"""Seq2Seq decoding glue: search options -> the right search of :mod:`seqlab.decoding`, scoring of
+outputs against references, and the validation hook that decodes the validation set.
+
+What the predictor (``translate`` / ``evaluate``) and training validation share:
+
+- :class:`SearchOptions` (defaults from the run's ``decoding`` section) and :func:`run_search`
+  (greedy, beam or sampling over one padded batch);
+- :func:`score_outputs`: BLEU and chrF (sacreBLEU), ROUGE-1/2/L, PER (token edit distance over
+  target tokens, x100), WER (the share of outputs not exactly right, x100: the G2P word error rate)
+  and exact match. A source with several references (a word with two pronunciations) is scored
+  against the reference closest to its output;
+- :class:`DecodingValidator`: the Trainer's ``extra_validation`` hook (greedy decoding).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from seqlab import seq_metrics
+from seqlab.config import DecodingConfig, ExperimentConfig
+from seqlab.data.bucketing import pad_batch
+from seqlab.data.parallel import Pair
+from seqlab.decoding import (
+    Hypothesis,
+    LengthPenalty,
+    NoRepeatNGram,
+    ProcessorList,
+    RepetitionPenalty,
+    beam_search,
+    greedy_search,
+    length_limits,
+    sample_search,
+)
+from seqlab.decoding.loop import inference_mode
+
+SCORE_NAMES = ("bleu", "chrf", "rouge1", "rouge2", "rouge_l", "per", "wer", "exact_match")
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Every decoding control; ``from_config`` fills them from a ``decoding`` section."""
+
+    beam_size: int = 5
+    n_best: int = 1
+    length_penalty: str = "gnmt"
+    alpha: float = 0.6
+    coverage_penalty: float = 0.0
+    no_repeat_ngram: int = 0
+    repetition_penalty: float = 1.0
+    min_length: int = 0
+    max_length: int = 200
+    max_length_ratio: float | None = None
+    min_length_ratio: float | None = None
+    sampling: bool = False
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int | None = None
+
+    @classmethod
+    def from_config(cls, cfg: DecodingConfig, **overrides: Any) -> SearchOptions:
+        """The run's decoding section with ``overrides`` (a None value keeps the run's setting)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        base = {k: v for k, v in dataclasses.asdict(cfg).items() if k in names}
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**base)
+
+    def greedy(self) -> SearchOptions:
+        return dataclasses.replace(self, beam_size=1, n_best=1, sampling=False)
+
+
+def build_processors(opts: SearchOptions) -> ProcessorList | None:
+    chain = []
+    if opts.repetition_penalty != 1.0:
+        chain.append(RepetitionPenalty(opts.repetition_penalty))
+    if opts.no_repeat_ngram:
+        chain.append(NoRepeatNGram(opts.no_repeat_ngram))
+    return ProcessorList(chain) if chain else None
+
+
+def run_search(model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions) -> list[list[Hypothesis]]:
+    """Decode one padded batch (src LongTensor[B, S], src_lengths LongTensor[B]) -> per sentence a
+    list of hypotheses, best first (one for greedy and sampling, up to ``n_best`` for beam)."""
+    memory = model.encode(src, src_lengths)
+    state = model.start_state(memory)
+    max_lengths, min_lengths = length_limits(
+        memory.lengths,
+        max_length=opts.max_length,
+        max_length_ratio=opts.max_length_ratio,
+        min_length=opts.min_length,
+        min_length_ratio=opts.min_length_ratio,
+    )
+    common = dict(
+        max_lengths=max_lengths,
+        min_lengths=min_lengths,
+        processors=build_processors(opts),
+        bos_id=model.bos_id,
+        eos_id=model.eos_id,
+    )
+    if opts.sampling:
+        generator = None
+        if opts.seed is not None:
+            generator = torch.Generator(device=src.device)
+            generator.manual_seed(opts.seed)
+        found = sample_search(
+            model,
+            memory,
+            state,
+            temperature=opts.temperature,
+            top_k=opts.top_k,
+            top_p=opts.top_p,
+            generator=generator,
+            **common,
+        )
+        return [[h] for h in found]
+    if opts.beam_size == 1 and opts.coverage_penalty == 0:
+        return [[h] for h in greedy_search(model, memory, state, **common)]
+    return beam_search(
+        model,
+        memory,
+        state,
+        beam_size=opts.beam_size,
+        length_penalty=LengthPenalty(opts.length_penalty, opts.alpha),
+        coverage_penalty=opts.coverage_penalty,
+        n_best=opts.n_best,
+        **common,
+    )
+
+
+def decode_ids(
+    model: nn.Module, sources: Sequence[list[int]], opts: SearchOptions, batch_size: int, progress: Any = None
+) -> list[list[Hypothesis]]:
+    """Decode id sequences in length-sorted batches; results in input order. ``progress``: an
+    optional callable told the number of sentences done after each batch."""
+    device = next(model.parameters()).device
+    order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+    results: list[list[Hypothesis]] = [[] for _ in sources]
+    with inference_mode(model):
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            src, lengths = pad_batch([sources[i] for i in chunk], model.pad_id)
+            found = run_search(model, src.to(device), lengths, opts)
+            for index, hyps in zip(chunk, found):
+                results[index] = hyps
+            if progress is not None:
+                progress(len(chunk))
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------------------------
+
+
+def _closest(hyp: list[str], refs: Sequence[list[str]]) -> int:
+    import editdistance
+
+    return min(range(len(refs)), key=lambda i: editdistance.eval(hyp, refs[i]))
+
+
+def score_outputs(
+    hyp_texts: Sequence[str],
+    hyp_tokens: Sequence[list[str]],
+    ref_texts: Sequence[Sequence[str]],
+    ref_tokens: Sequence[Sequence[list[str]]],
+    names: Sequence[str] = SCORE_NAMES,
+) -> tuple[dict[str, float], dict[str, str], list[int]]:
+    """Scores (0-100) of outputs against their references (one or more per output).
+
+    Returns ``(scores, signatures, chosen)``: sacreBLEU signatures for ``bleu``/``chrf`` and the
+    index of the reference each output was scored against (the closest in target tokens).
+    """
+    chosen = [_closest(h, refs) for h, refs in zip(hyp_tokens, ref_tokens)]
+    best_texts = [refs[i] for refs, i in zip(ref_texts, chosen)]
+    best_tokens = [refs[i] for refs, i in zip(ref_tokens, chosen)]
+    scores: dict[str, float] = {}
+    signatures: dict[str, str] = {}
+    if "bleu" in names:
+        scores["bleu"], signatures["bleu"] = seq_metrics.bleu(list(hyp_texts), best_texts)
+    if "chrf" in names:
+        scores["chrf"], signatures["chrf"] = seq_metrics.chrf(list(hyp_texts), best_texts)
+    if {"rouge1", "rouge2", "rouge_l"} & set(names):
+        rouge = seq_metrics.rouge(list(hyp_texts), best_texts)
+        scores.update(rouge1=rouge["rouge1"], rouge2=rouge["rouge2"], rouge_l=rouge["rougeL"])
+    if "per" in names:
+        scores["per"] = seq_metrics.error_rate(list(hyp_tokens), best_tokens)
+    if {"wer", "exact_match"} & set(names):
+        exact = seq_metrics.exact_match(list(hyp_tokens), best_tokens)
+        scores["exact_match"] = exact
+        scores["wer"] = 100.0 - exact
+    return {k: v for k, v in scores.items() if k in names}, signatures, chosen
+
+
+def group_references(pairs: Sequence[Pair]) -> OrderedDict[str, list[str]]:
+    """Source text -> its reference targets, in first-seen order (G2P words with two pronunciations
+    become one source with two references)."""
+    grouped: OrderedDict[str, list[str]] = OrderedDict()
+    for pair in pairs:
+        grouped.setdefault(pair.source, []).append(pair.target)
+    return grouped
+
+
+class DecodingValidator:
+    """The Trainer's ``extra_validation`` hook: decode the validation sources greedily and score the
+    outputs with ``metrics`` (names of :data:`SCORE_NAMES`).
+
+    ``pipeline``: the run's :class:`~seqlab.data.s2s_corpus.Seq2SeqPipeline`; ``cfg``: the run's
+    config (its ``decoding`` section bounds the lengths and sets the batch size).
+    """
+
+    def __init__(
+        self, pairs: Sequence[Pair], pipeline: Any, cfg: ExperimentConfig, metrics: Sequence[str]
+    ) -> None:
+        grouped = group_references(pairs)
+        self.pipeline = pipeline
+        self.metrics = tuple(metrics)
+        self.sources = [pipeline.source_ids(s) for s in grouped]
+        self.ref_texts = list(grouped.values())
+        self.ref_tokens = [[pipeline.target_tokens(r) for r in refs] for refs in self.ref_texts]
+        self.options = SearchOptions.from_config(cfg.decoding).greedy()
+        self.batch_size = cfg.decoding.batch_size
+
+    def __call__(self, model: nn.Module) -> dict[str, float]:
+        found = decode_ids(model, self.sources, self.options, self.batch_size)
+        vocab = self.pipeline.target_vocab
+        tokens = [vocab.decode(hyps[0].tokens) for hyps in found]
+        texts = [self.pipeline.target_text(t) for t in tokens]
+        scores, _, _ = score_outputs(texts, tokens, self.ref_texts, self.ref_tokens, self.metrics)
+        return scores
