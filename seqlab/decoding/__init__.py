@@ -19,6 +19,7 @@ from seqlab.decoding.processors import (
 from seqlab.decoding.sampling import generate, next_token_distribution, sample_choice, sample_generate
 from seqlab.decoding.search import greedy_search, sample_search
 from seqlab.decoding.step import length_limits
+from seqlab.decoding.unk import replace_unk
 
 __all__ = [
     "CoveragePenalty",
@@ -41,6 +42,7 @@ __all__ = [
     "greedy_search",
     "length_limits",
     "next_token_distribution",
+    "replace_unk",
     "sample_choice",
     "sample_generate",
     "sample_search",

@@ -136,3 +136,36 @@ def test_ban_tokens_bans_exactly_those_ids():
     assert torch.equal(out[:, [1, 2, 3, 5]], logits[:, [1, 2, 3, 5]])
     with pytest.raises(ConfigError, match="token_ids"):
         BanTokens([1, -2])
+
+
+def test_processors_treat_each_row_of_the_beam_layout_with_its_own_history():
+    # [sentences x beams, V] rows, each with its own history: a processor applied to all rows at once
+    # equals it applied to each row alone.
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(12, 9, generator=g).log_softmax(-1)
+    history = torch.randint(0, 9, (12, 7), generator=g)
+    history[5] = torch.tensor([1, 2, 3, 1, 2, 3, 1])  # repeats: "3 1" and "1 2" are taken
+    for processor in [
+        NoRepeatNGram(1),
+        NoRepeatNGram(2),
+        NoRepeatNGram(3),
+        RepetitionPenalty(1.7),
+        TopK(3),
+        TopP(0.6),
+    ]:
+        together = processor(logits, history)
+        for row in range(12):
+            alone = processor(logits[row : row + 1], history[row : row + 1])
+            assert torch.equal(together[row : row + 1], alone), (processor, row)
+    assert NoRepeatNGram(2)(logits, history)[5].isinf().tolist() == [i == 2 for i in range(9)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_no_repeat_ngram_tensor_path_equals_the_reference(n):
+    g = torch.Generator().manual_seed(n)
+    processor = NoRepeatNGram(n)
+    for length in range(10):
+        history = torch.randint(0, 4, (30, length), generator=g)
+        mask = processor.banned_mask(history, 5)
+        for row, tokens in enumerate(history.tolist()):
+            assert set(mask[row].nonzero().flatten().tolist()) == processor.banned_tokens(tokens)

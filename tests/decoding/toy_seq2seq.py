@@ -107,3 +107,23 @@ def random_sources(
     g = torch.Generator().manual_seed(seed)
     lengths = torch.randint(low, high + 1, (count,), generator=g).tolist()
     return [torch.randint(4, vocab_size, (n,), generator=g).tolist() for n in lengths]
+
+
+def teacher_force(model: ToySeq2Seq, source: list[int], outputs: list[int]) -> tuple[Tensor, Tensor | None]:
+    """Feed ``<bos>`` + ``outputs`` for one source -> (log-probs [len(outputs) + 1, V], attention [.., S])."""
+    src, lengths = make_batch([source])
+    memory = model.encode(src, lengths)
+    state = model.start_state(memory)
+    rows, attention_rows = [], []
+    for token in [BOS, *outputs]:
+        logits, state, attention = model.decode_step(torch.tensor([token]), state, memory)
+        rows.append(logits.float().log_softmax(-1)[0])
+        if attention is not None:
+            attention_rows.append(attention.float()[0])
+    return torch.stack(rows), (torch.stack(attention_rows) if attention_rows else None)
+
+
+def sequence_log_prob(model: ToySeq2Seq, source: list[int], outputs: list[int]) -> float:
+    """The model's log-probability of ``outputs`` + ``<eos>`` given ``source``."""
+    log_probs, _ = teacher_force(model, source, outputs)
+    return float(log_probs.gather(1, torch.tensor([*outputs, EOS]).unsqueeze(1)).sum())
