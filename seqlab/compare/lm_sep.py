@@ -1,0 +1,270 @@
+"""The "LSTM" side of the comparison: one language model over ``source <sep> target`` lines.
+
+Training data: each pair becomes one line of space-separated tokens, the source's tokens (its own
+tokenizer), ``<sep>``, then the target's tokens (its tokenizer); a space inside a token is written
+``▁`` so the line splits back into the same tokens. The line goes to an ordinary language-model run
+(word tokenizer, ``<eos>`` after every line), so the contender's run directory is a normal LM run
+that ``seqlab generate`` and friends read; ``pairs/`` beside it keeps the pair tokenizers.
+
+Decoding: :class:`PromptedLanguageModel` speaks the encoder-decoder decoding protocol, so the same
+beam search and settings as the Seq2Seq contenders apply. Its ``encode`` reads each prompt
+(``<eos>`` as the line start, then the source tokens) and keeps each row's state after its own last
+token; the search then starts from ``<sep>`` (playing ``<bos>``) and stops at ``<eos>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from seqlab.compare.spec import lm_pair_files
+from seqlab.config import ExperimentConfig
+from seqlab.data.s2s_corpus import Seq2SeqPipeline, fit_pipeline, read_seq2seq_splits
+from seqlab.decoding.beam import beam_search
+from seqlab.decoding.penalties import LengthPenalty
+from seqlab.decoding.processors import BanTokens, LogitsProcessor, NoRepeatNGram, ProcessorList
+from seqlab.decoding.step import length_limits
+from seqlab.errors import CheckpointError, DataError
+from seqlab.files import atomic_write_bytes
+from seqlab.models.state import RecurrentState
+
+logger = logging.getLogger(__name__)
+
+SEP = "<sep>"
+SPACE = "\u2581"
+PAIRS_DIR = "pairs"
+_WHITESPACE = re.compile(r"\s")
+
+
+def escape(token: str) -> str:
+    """A token without whitespace (each whitespace character becomes ``▁``), never empty."""
+    return _WHITESPACE.sub(SPACE, token) or SPACE
+
+
+def unescape(token: str) -> str:
+    return token.replace(SPACE, " ")
+
+
+def pair_line(source_tokens: Sequence[str], target_tokens: Sequence[str]) -> str:
+    """``s1 s2 ... <sep> t1 t2 ...``; DataError if a token is ``<sep>`` itself."""
+    if SEP in source_tokens or SEP in target_tokens:
+        raise DataError(f"a pair holds the token {SEP!r}, which separates source and target for lm_sep")
+    return " ".join([*(escape(t) for t in source_tokens), SEP, *(escape(t) for t in target_tokens)])
+
+
+@dataclass(frozen=True)
+class LMPairData:
+    """What :func:`prepare_lm_data` wrote: line counts and the target share of the token stream."""
+
+    train_lines: int
+    valid_lines: int
+    target_fraction: float  # (target tokens + <eos>) / all tokens of the training stream
+
+
+def prepare_lm_data(data_cfg: ExperimentConfig, run_dir: str | Path) -> LMPairData:
+    """Read the pairs of a seq2seq config (the same splits as the Seq2Seq contenders), fit the pair
+    tokenizers on the training pairs into ``run_dir/pairs``, and write the LM's training and
+    validation lines there. Training pairs over ``data.max_source_length`` / ``max_target_length``
+    are left out, as the Seq2Seq contenders leave them out."""
+    run_dir = Path(run_dir)
+    train, valid = read_seq2seq_splits(data_cfg)
+    if not train.pairs or not valid.pairs:
+        raise DataError("lm_sep: no training or no validation pairs")
+    pipeline = fit_pipeline(data_cfg, train.pairs, run_dir / PAIRS_DIR)
+    limits = (data_cfg.data.max_source_length, data_cfg.data.max_target_length)
+    lines: dict[str, list[str]] = {"train": [], "valid": []}
+    target_tokens = all_tokens = 0
+    for split, pairs in (("train", train.pairs), ("valid", valid.pairs)):
+        for pair in pairs:
+            source = pipeline.source_tokens(pair.source)
+            target = pipeline.target_tokens(pair.target)
+            if split == "train":
+                if (limits[0] and len(source) > limits[0]) or (limits[1] and len(target) > limits[1]):
+                    continue
+                target_tokens += len(target) + 1
+                all_tokens += len(source) + len(target) + 2
+            lines[split].append(pair_line(source, target))
+    train_path, valid_path = lm_pair_files(run_dir)
+    for path, split in ((train_path, "train"), (valid_path, "valid")):
+        atomic_write_bytes(path, ("\n".join(lines[split]) + "\n").encode("utf-8"))
+    return LMPairData(len(lines["train"]), len(lines["valid"]), target_tokens / max(all_tokens, 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding through the encoder-decoder protocol
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PromptMemory:
+    """The "memory" of a prompted LM: the source lengths (and, before the search starts, the state
+    after each prompt). ``mask`` BoolTensor[B, S]: True at real source tokens."""
+
+    lengths: Tensor
+    mask: Tensor
+    prompt_state: RecurrentState | None = None
+
+    def reorder(self, indices: Tensor) -> PromptMemory:
+        indices = indices.to(self.lengths.device)
+        state = None if self.prompt_state is None else self.prompt_state.reorder(indices)
+        return PromptMemory(self.lengths[indices], self.mask[indices], state)
+
+
+class PromptedLanguageModel:
+    """A :class:`~seqlab.models.language_model.LanguageModel` behind the decoding protocol.
+
+    ``bos_id`` is the LM's ``<sep>``: the first token the search feeds. No attention (None).
+    """
+
+    def __init__(self, model: Any, sep_id: int, eos_id: int, pad_id: int, unk_id: int) -> None:
+        self.model = model
+        self.bos_id, self.eos_id, self.pad_id, self.unk_id = sep_id, eos_id, pad_id, unk_id
+
+    @torch.no_grad()
+    def encode(self, src: Tensor, src_lengths: Tensor) -> PromptMemory:
+        """src LongTensor[B, S] (right-padded source ids), src_lengths LongTensor[B] -> memory holding
+        each row's state after ``<eos> s1 .. s_n`` (rows stop updating past their own length)."""
+        batch, steps = src.shape
+        device = src.device
+        state = self.model.init_state(batch, device)
+        eos = torch.full((batch,), self.eos_id, dtype=torch.long, device=device)
+        _, state, _ = self.model.decode_step(eos, state)
+        for t in range(steps):
+            _, new, _ = self.model.decode_step(src[:, t], state)
+            active = (src_lengths.to(device) > t).view(1, batch, 1)
+            h = torch.where(active, new.h, state.h)
+            c = None if new.c is None else torch.where(active, new.c, state.c)
+            state = RecurrentState(h, c)
+        mask = torch.arange(steps, device=device).unsqueeze(0) < src_lengths.to(device).unsqueeze(1)
+        return PromptMemory(src_lengths.to(device), mask, state)
+
+    def start_state(self, memory: PromptMemory) -> RecurrentState:
+        assert memory.prompt_state is not None  # encode() sets it; the search reorders it after
+        return memory.prompt_state
+
+    def decode_step(
+        self, tokens: Tensor, state: RecurrentState, memory: PromptMemory
+    ) -> tuple[Tensor, Any, None]:
+        logits, state, _ = self.model.decode_step(tokens, state)
+        return logits, state, None
+
+
+@dataclass(frozen=True)
+class LMTranslation:
+    """One decoded output, with the attributes the comparison reads from a Seq2Seq ``Translation``."""
+
+    text: str
+    tokens: list[str]
+    source_tokens: list[str]
+    score: float
+    attention: None = None
+
+
+class LMSepTranslator:
+    """Decode a trained ``lm_sep`` contender like a Seq2Seq model: ``translate(texts, ...)``."""
+
+    family = "lm_sep"
+
+    def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
+        from seqlab.api import LanguageModelPredictor
+
+        run_dir = Path(run_dir)
+        if not (run_dir / PAIRS_DIR).is_dir():
+            raise CheckpointError(f"{run_dir}: no {PAIRS_DIR}/ here; not an lm_sep contender run")
+        self.predictor = LanguageModelPredictor(run_dir, device)
+        self.pipeline = Seq2SeqPipeline.load(run_dir / PAIRS_DIR)
+        vocab = self.predictor.vocab
+        if SEP not in vocab.stoi:
+            raise CheckpointError(f"{run_dir}: the vocabulary has no {SEP}; not an lm_sep contender run")
+        self.vocab = vocab
+        self.device = self.predictor.device
+        self.model = PromptedLanguageModel(
+            self.predictor.model, vocab.stoi[SEP], vocab.eos_id, vocab.pad_id, vocab.unk_id
+        )
+        self.config = self.predictor.config
+
+    def _processors(self, no_repeat_ngram: int) -> LogitsProcessor:
+        # <bos> never occurs in the LM's training stream; <pad> and <sep> are banned by the search
+        chain: list[LogitsProcessor] = [BanTokens([self.vocab.bos_id])]
+        if no_repeat_ngram:
+            chain.append(NoRepeatNGram(no_repeat_ngram))
+        return ProcessorList(chain)
+
+    @torch.no_grad()
+    def translate(
+        self,
+        texts: str | Sequence[str],
+        *,
+        beam_size: int = 5,
+        length_penalty: str = "gnmt",
+        alpha: float = 0.6,
+        max_length: int = 200,
+        max_length_ratio: float | None = None,
+        no_repeat_ngram: int = 0,
+        batch_size: int = 64,
+        return_attention: bool = False,
+    ) -> list[LMTranslation]:
+        """Beam-search each text's target after ``source <sep>``; same settings as the Seq2Seq
+        predictor's ``translate``. ``return_attention`` is accepted; a language model has none."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        penalty = LengthPenalty(length_penalty, alpha)
+        processors = self._processors(no_repeat_ngram)
+        results: list[LMTranslation] = []
+        for start in range(0, len(texts), batch_size):
+            results.extend(
+                self._translate_batch(
+                    texts[start : start + batch_size],
+                    beam_size,
+                    penalty,
+                    processors,
+                    max_length,
+                    max_length_ratio,
+                )
+            )
+        return results
+
+    def _translate_batch(
+        self,
+        texts: list[str],
+        beam_size: int,
+        penalty: LengthPenalty,
+        processors: LogitsProcessor,
+        max_length: int,
+        max_length_ratio: float | None,
+    ) -> list[LMTranslation]:
+        sources = [self.pipeline.source_tokens(text) for text in texts]
+        ids = [self.vocab.encode([escape(t) for t in tokens]) for tokens in sources]
+        lengths = torch.tensor([len(row) for row in ids], dtype=torch.long)
+        src = torch.full((len(ids), int(lengths.max())), self.vocab.pad_id, dtype=torch.long)
+        for row, seq in enumerate(ids):
+            src[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        src, lengths = src.to(self.device), lengths.to(self.device)
+        memory = self.model.encode(src, lengths)
+        max_lengths, min_lengths = length_limits(
+            lengths, max_length=max_length, max_length_ratio=max_length_ratio
+        )
+        best = beam_search(
+            self.model,
+            memory,
+            self.model.start_state(memory),
+            beam_size=beam_size,
+            max_lengths=max_lengths,
+            min_lengths=min_lengths,
+            length_penalty=penalty,
+            processors=processors,
+            bos_id=self.model.bos_id,
+            eos_id=self.model.eos_id,
+        )
+        outputs = []
+        for source, hyps in zip(sources, best):
+            tokens = [unescape(t) for t in self.vocab.decode(hyps[0].tokens)]
+            text = self.pipeline.target_text(tokens)
+            outputs.append(LMTranslation(text, tokens, list(source), hyps[0].score))
+        return outputs

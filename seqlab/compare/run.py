@@ -1,0 +1,234 @@
+"""``seqlab compare SPEC.yaml -o REPORT_DIR``: train every contender under one budget and seed, measure
+them the same way, and write ``results.json``, the report and the terminal table.
+
+Layout of REPORT_DIR::
+
+    spec.yaml                   the validated spec, frozen at the first run (a rerun must match it)
+    contenders/NAME/            an ordinary run directory per contender (seqlab.load works on it)
+    contenders/NAME/log.txt     the contender's log (training and measuring)
+    contenders/NAME/result.json its measurements; written atomically last: "finished"
+    results.json, report.md, report.html, figures/
+
+Rerunning the command resumes: a contender with ``result.json`` is skipped, one with a checkpoint
+continues from it (``pipeline.train(resume=True)``), the others start. Before any training, each
+pending contender's model is built once to check the parameter limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from seqlab.compare.report import terminal_report, write_report
+from seqlab.compare.results import CONTENDER_RESULT, RESULTS_FILE, assemble, write_results
+from seqlab.compare.spec import CompareSpec, ContenderSpec, contender_config, data_config
+from seqlab.compare.spec_file import load_spec, spec_to_dict
+from seqlab.compare.worker import SPEC_FILE, contender_dir, count_parameters, run_contender
+from seqlab.errors import ConfigError, TrainingError
+from seqlab.files import atomic_write_bytes
+
+logger = logging.getLogger(__name__)
+
+STATUS_EVERY_S = 30.0
+
+
+def freeze_spec(spec: CompareSpec, report_dir: Path) -> None:
+    """Save the spec into ``report_dir``; on a rerun, refuse a spec that differs from the saved one."""
+    path = report_dir / SPEC_FILE
+    ours = spec_to_dict(spec)
+    if path.is_file():
+        saved = spec_to_dict(load_spec(path))
+        if saved != ours:
+            keys = sorted(k for k in set(saved) | set(ours) if saved.get(k) != ours.get(k))
+            raise ConfigError(
+                f"{report_dir} holds a comparison with another spec (differs in: {', '.join(keys)}); "
+                "rerun with the same spec to resume it, or choose a new -o REPORT_DIR"
+            )
+        return
+    report_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, yaml.safe_dump(ours, sort_keys=False, allow_unicode=True).encode("utf-8"))
+
+
+def is_finished(report_dir: Path, name: str) -> bool:
+    return (contender_dir(report_dir, name) / CONTENDER_RESULT).is_file()
+
+
+def _model_size(spec: CompareSpec, contender: ContenderSpec, scratch: Path, vocab_cache: dict) -> int:
+    """Parameters of the contender's model, built (untrained) from its data's vocabularies."""
+    from seqlab.data.lm_corpus import load_lm_corpus
+    from seqlab.data.s2s_corpus import fit_pipeline, read_seq2seq_splits
+    from seqlab.models.factory import build_model
+
+    cfg = contender_config(spec, contender, scratch / contender.name)
+    if contender.kind == "lm_sep":
+        from seqlab.compare.lm_sep import prepare_lm_data
+
+        prepare_lm_data(data_config(spec), scratch / contender.name)
+        vocab = load_lm_corpus(cfg.data, scratch / contender.name).vocab
+        return count_parameters(build_model(cfg, len(vocab)))
+    key = repr(sorted(cfg.data.__dict__.items()))
+    if key not in vocab_cache:
+        train, _ = read_seq2seq_splits(cfg)
+        pipeline = fit_pipeline(cfg, train.pairs, scratch / f"vocab-{len(vocab_cache)}")
+        vocab_cache[key] = (len(pipeline.source_vocab), len(pipeline.target_vocab))
+    source_size, target_size = vocab_cache[key]
+    return count_parameters(build_model(cfg, source_size, target_vocab_size=target_size))
+
+
+def check_sizes(spec: CompareSpec, contenders: list[ContenderSpec]) -> dict[str, int]:
+    """Every pending contender's parameter count; ConfigError naming each one over the limit."""
+    limit = spec.budget.max_parameters
+    sizes: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="seqlab-compare-") as scratch:
+        cache: dict = {}
+        for contender in contenders:
+            sizes[contender.name] = _model_size(spec, contender, Path(scratch), cache)
+    over = {name: size for name, size in sizes.items() if limit is not None and size > limit}
+    if over:
+        listed = ", ".join(f"{name} has {size:,}" for name, size in over.items())
+        raise ConfigError(
+            f"budget.max_parameters = {limit:,}: {listed} parameters; shrink them (e.g. "
+            "set: [model.hidden_size=...] on the contender, or a smaller shared model section) "
+            "or raise the limit"
+        )
+    return sizes
+
+
+class _Worker:
+    """A contender running in its own process, logging into ``RUN_DIR/log.txt``."""
+
+    def __init__(self, report_dir: Path, name: str, threads: int | None) -> None:
+        self.name = name
+        self.run_dir = contender_dir(report_dir, name)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.run_dir / "log.txt"
+        env = dict(os.environ)
+        if threads:
+            env["OMP_NUM_THREADS"] = str(threads)
+        self.log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in finish()
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "seqlab.compare.worker", str(report_dir), name],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+    def status(self) -> str:
+        from seqlab.compare.figures import read_metrics_log
+
+        records = [r for r in read_metrics_log(self.run_dir / "metrics.jsonl") if r.get("split") == "train"]
+        elapsed = f"{time.monotonic() - self.started:.0f} s"
+        if not records:
+            return f"{self.name} ({elapsed})"
+        last = records[-1]
+        return f"{self.name} step {last['step']} loss {last.get('loss', float('nan')):.3f} ({elapsed})"
+
+    def tail(self, lines: int = 15) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "\n".join("    " + line for line in text[-lines:])
+
+    def close(self) -> None:
+        self.log.close()
+
+
+def _run_isolated(
+    report_dir: Path, names: list[str], spec: CompareSpec, echo: Callable[[str], None]
+) -> list[str]:
+    """Run ``names`` in subprocesses, ``spec.parallel`` at a time; returns the names that failed."""
+    waiting, running, failed = list(names), [], []
+    last_status = time.monotonic()
+    try:
+        while waiting or running:
+            while waiting and len(running) < spec.parallel:
+                worker = _Worker(report_dir, waiting.pop(0), spec.threads)
+                echo(f"  {worker.name}: started (log: {worker.log_path})")
+                running.append(worker)
+            time.sleep(0.2)
+            for worker in [w for w in running if w.process.poll() is not None]:
+                running.remove(worker)
+                worker.close()
+                seconds = time.monotonic() - worker.started
+                if worker.process.returncode == 0 and is_finished(report_dir, worker.name):
+                    echo(f"  {worker.name}: finished in {seconds:.0f} s")
+                else:
+                    failed.append(worker.name)
+                    code = worker.process.returncode
+                    echo(f"  {worker.name}: FAILED (exit {code}); end of {worker.log_path}:\n{worker.tail()}")
+            if running and time.monotonic() - last_status >= STATUS_EVERY_S:
+                echo("  running: " + "; ".join(w.status() for w in running))
+                last_status = time.monotonic()
+    except KeyboardInterrupt:
+        for worker in running:
+            worker.process.terminate()
+        for worker in running:
+            try:
+                worker.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+            worker.close()
+        raise
+    return failed
+
+
+def run_compare(
+    spec_path: str | Path,
+    report_dir: str | Path,
+    *,
+    isolate: bool = True,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run (or resume) the comparison of ``spec_path`` into ``report_dir``; returns the results.
+
+    ``isolate=False`` trains the contenders one after another in this process (tests): peak memory
+    is then not measured (null in results.json), since it would be the whole process's.
+    """
+    spec = load_spec(spec_path)
+    report_dir = Path(report_dir).resolve()
+    freeze_spec(spec, report_dir)
+    pending = [c for c in spec.contenders if not is_finished(report_dir, c.name)]
+    for contender in spec.contenders:
+        if contender not in pending:
+            echo(f"  {contender.name}: finished earlier, skipped")
+    if pending:
+        sizes = check_sizes(spec, pending)
+        echo("  parameters: " + ", ".join(f"{name} {size:,}" for name, size in sizes.items()))
+        if isolate:
+            failed = _run_isolated(report_dir, [c.name for c in pending], spec, echo)
+        else:
+            failed = []
+            for contender in pending:
+                run_contender(report_dir, contender.name, measure_memory=False)
+                echo(f"  {contender.name}: finished")
+        if failed:
+            raise TrainingError(
+                f"contender(s) {', '.join(failed)} failed (see their log.txt); the others are kept: "
+                f"rerun the same command to resume"
+            )
+    return finish_report(spec, report_dir, echo)
+
+
+def finish_report(spec: CompareSpec, report_dir: Path, echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Gather every contender's result into results.json, write the report, print the table."""
+    import json
+
+    contenders = [
+        json.loads((contender_dir(report_dir, c.name) / CONTENDER_RESULT).read_text(encoding="utf-8"))
+        for c in spec.contenders
+    ]
+    results = assemble(spec, contenders)
+    write_results(results, report_dir / RESULTS_FILE)
+    markdown, page = write_report(results, report_dir)
+    echo("")
+    echo(terminal_report(results))
+    echo(f"\nreport: {page}  (also {markdown.name}, {RESULTS_FILE})")
+    return results

@@ -1,0 +1,205 @@
+"""One contender, start to finish: train (or resume), decode, measure, write ``result.json``.
+
+``python -m seqlab.compare.worker REPORT_DIR NAME`` is what :mod:`seqlab.compare.run` starts for each
+contender, so each one has a process of its own: its peak memory is its own (``ru_maxrss``), its
+thread setting is its own, and a crash leaves the others alone. The contender reads the spec
+frozen in ``REPORT_DIR/spec.yaml``; ``result.json`` in its run directory, written atomically last,
+marks it finished.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seqlab.compare.results import CONTENDER_RESULT
+from seqlab.compare.spec import CompareSpec, ContenderSpec, contender_config, data_config
+from seqlab.compare.spec_file import load_spec
+from seqlab.files import atomic_write_json
+
+logger = logging.getLogger(__name__)
+
+SPEC_FILE = "spec.yaml"
+CONTENDERS_DIR = "contenders"
+LM_STATS_FILE = "pairs/stats.json"
+
+
+def contender_dir(report_dir: str | Path, name: str) -> Path:
+    return Path(report_dir) / CONTENDERS_DIR / name
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set size so far, in MB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _device(spec: CompareSpec) -> str:
+    if spec.device == "cuda" or (spec.device == "auto" and torch.cuda.is_available()):
+        return "cuda"
+    return "cpu"
+
+
+def _prepare_lm(spec: CompareSpec, run_dir: Path) -> None:
+    """Write the language model's ``source <sep> target`` lines once (kept on resume)."""
+    from seqlab.compare.lm_sep import prepare_lm_data
+
+    stats = run_dir / LM_STATS_FILE
+    if stats.is_file():
+        return
+    info = prepare_lm_data(data_config(spec), run_dir)
+    atomic_write_json(
+        stats,
+        {
+            "train_lines": info.train_lines,
+            "valid_lines": info.valid_lines,
+            "target_fraction": info.target_fraction,
+        },
+    )
+
+
+def _train_speed(run_dir: Path, contender: ContenderSpec) -> dict[str, float | None]:
+    """Mean of the Trainer's logged tokens/s, and its target-side share (comparable across families:
+    a Seq2Seq batch counts target tokens only; the LM's stream also holds source and <sep>)."""
+    from seqlab.compare.figures import read_metrics_log
+
+    speeds = [
+        r["tokens_per_s"]
+        for r in read_metrics_log(run_dir / "metrics.jsonl")
+        if r.get("split") == "train" and r.get("tokens_per_s")
+    ]
+    if not speeds:
+        return {"tokens_per_s": None, "target_tokens_per_s": None}
+    mean = sum(speeds) / len(speeds)
+    share = 1.0
+    if contender.kind == "lm_sep":
+        share = json.loads((run_dir / LM_STATS_FILE).read_text(encoding="utf-8"))["target_fraction"]
+    return {"tokens_per_s": mean, "target_tokens_per_s": mean * share}
+
+
+def load_translator(run_dir: Path, contender: ContenderSpec, device: str) -> Any:
+    """The contender's decoder: the Seq2Seq predictor (``seqlab.load``) or the LM adapter."""
+    if contender.kind == "lm_sep":
+        from seqlab.compare.lm_sep import LMSepTranslator
+
+        return LMSepTranslator(run_dir, device)
+    import seqlab
+
+    return seqlab.load(run_dir, device)
+
+
+def eval_pairs(spec: CompareSpec) -> tuple[list[str], list[str]]:
+    """The held-out pairs every contender is scored on (a seeded sample of the validation split)."""
+    from seqlab.compare.measure import eval_sample
+    from seqlab.data.s2s_corpus import read_seq2seq_splits
+
+    _, valid = read_seq2seq_splits(data_config(spec))
+    picked = [valid.pairs[i] for i in eval_sample(len(valid.pairs), spec.evaluation.max_examples, spec.seed)]
+    return [p.source for p in picked], [p.target for p in picked]
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """Trainable values; a tied matrix counts once."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def run_contender(report_dir: str | Path, name: str, measure_memory: bool = True) -> dict[str, Any]:
+    """Train (resuming a half-finished run), measure and write ``result.json``; returns the result."""
+    from seqlab.compare.measure import measure
+    from seqlab.pipeline import train
+    from seqlab.training.checkpoint import checkpoint_exists
+
+    report_dir = Path(report_dir)
+    baseline = peak_rss_mb()
+    spec = load_spec(report_dir / SPEC_FILE)
+    contender = spec.contender(name)
+    run_dir = contender_dir(report_dir, name)
+    cfg = contender_config(spec, contender, run_dir)
+    if contender.kind == "lm_sep":
+        _prepare_lm(spec, run_dir)
+    resume = checkpoint_exists(run_dir / "last")
+    logger.info("%s: %s training (%s)", name, "resuming" if resume else "starting", contender.describe())
+    summary = train(cfg, run_dir, resume=resume)
+    train_peak = peak_rss_mb()
+    device = _device(spec)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    translator = load_translator(run_dir, contender, device)
+    if spec.threads:
+        torch.set_num_threads(spec.threads)
+    sources, refs = eval_pairs(spec)
+    target_tokenize = (
+        translator.target_pipeline.target_tokens if hasattr(translator, "target_pipeline") else None
+    )
+    if target_tokenize is None:
+        target_tokenize = translator.pipeline.target_tokens
+    measured = measure(translator, spec, sources, refs, target_tokenize)
+    memory = {
+        "peak_mb": None,
+        "train_peak_mb": None,
+        "baseline_mb": None,
+        "how": "not measured (in-process run)",
+    }
+    if device == "cuda":
+        memory = {
+            "peak_mb": torch.cuda.max_memory_allocated() / 2**20,
+            "train_peak_mb": None,
+            "baseline_mb": None,
+            "how": "torch.cuda.max_memory_allocated while decoding",
+        }
+    elif measure_memory:
+        memory = {
+            "peak_mb": peak_rss_mb(),
+            "train_peak_mb": train_peak,
+            "baseline_mb": baseline,
+            "how": "ru_maxrss of the contender's process",
+        }
+    result = {
+        "name": name,
+        "kind": contender.kind,
+        "cell": contender.cell,
+        "attention": contender.attention if contender.kind == "seq2seq" else None,
+        "description": contender.describe(),
+        "run_dir": f"{CONTENDERS_DIR}/{name}",
+        "parameters": count_parameters(
+            translator.model if contender.kind == "seq2seq" else translator.model.model
+        ),
+        "train": {
+            "wall_s": summary.get("elapsed_s"),
+            "steps": summary.get("step"),
+            "epochs": summary.get("epoch"),
+            "stop_reason": summary.get("stop_reason"),
+            "resumed": resume,
+            **_train_speed(run_dir, contender),
+        },
+        "memory": memory,
+        **measured,
+    }
+    atomic_write_json(run_dir / CONTENDER_RESULT, result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    from seqlab.errors import SeqlabError
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m seqlab.compare.worker REPORT_DIR CONTENDER", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    try:
+        run_contender(args[0], args[1])
+    except SeqlabError as exc:
+        print(f"seqlab compare ({args[1]}): error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
