@@ -1,13 +1,14 @@
 """Batched beam search for encoder-decoder models, over the decoding protocol.
 
 All active sentences x ``beam_size`` hypotheses go through one ``decode_step`` call per step (row
-``a * beam_size + k`` is hypothesis k of active sentence a). Every step, for each sentence:
+``a * beam_size + k`` is hypothesis k of active sentence a; the first step runs on one ``<bos>`` row
+per sentence). Every step, for each sentence:
 
 1. each row's next-token scores come from :func:`seqlab.decoding.step.next_token_scores` (banned
    ids, processors with the row's own history, minimum length, forced ``<eos>`` at the maximum
    length or when every token is banned), added to the row's running score;
 2. one ``topk`` over the sentence's ``beam_size * V`` candidates keeps the best ``2 * beam_size``
-   (at most ``beam_size`` of them are ``<eos>``, so ``beam_size`` others always remain);
+   (at most ``beam_size`` of them are ``<eos>``, one per row, so ``beam_size`` others remain);
 3. the ``<eos>`` candidates among the first ``beam_size`` with a finite score become finished
    hypotheses, scored with the length and coverage penalties (:mod:`seqlab.decoding.penalties`);
 4. the first ``beam_size`` other candidates go on (a ``-inf`` one is a dead row that never finishes).
@@ -105,22 +106,18 @@ class _BeamSearch:
         self.banned = banned_ids(model, bos_id, eos_id)
         self.source_lengths = memory.lengths.tolist()
         self.finished: list[list[Hypothesis]] = [[] for _ in range(batch_size)]
-        rows = batch_size * beam_size
-        expand = torch.arange(batch_size, device=device).repeat_interleave(beam_size)
-        self.memory, self.state = memory.reorder(expand), state.reorder(expand)
+        self.memory, self.state = memory, state
+        self.width = 1  # rows per active sentence: 1 (the <bos> row) at step 0, beam_size after
         self.sentence = torch.arange(batch_size, device=device)  # active sentence -> input position
         self.max_lengths = max_lengths.to(device).long()  # per active sentence
         self.min_lengths = min_lengths.to(device).long()
         self.done_count = torch.zeros(batch_size, dtype=torch.long, device=device)
-        self.tokens = torch.full((rows,), bos_id, dtype=torch.long, device=device)
-        self.history = torch.zeros(rows, 0, dtype=torch.long, device=device)
+        self.tokens = torch.full((batch_size,), bos_id, dtype=torch.long, device=device)
+        self.history = torch.zeros(batch_size, 0, dtype=torch.long, device=device)
         self.attention: Tensor | None = None  # [rows, step, S]
         self.attention_sum: Tensor | None = None  # [rows, S]
-        # Only hypothesis 0 of each sentence is live at the start (the others would duplicate it).
-        self.score = torch.full((batch_size, beam_size), -math.inf, device=device)
-        self.score[:, 0] = 0.0
-        self.score = self.score.view(-1)
-        self.log_prob = torch.zeros(rows, device=device)
+        self.score = torch.zeros(batch_size, device=device)  # running processed score per row
+        self.log_prob = torch.zeros(batch_size, device=device)  # running model log-probability per row
 
     def run(
         self, length_penalty: LengthPenalty, coverage: CoveragePenalty, processors: LogitsProcessor | None
@@ -132,18 +129,22 @@ class _BeamSearch:
                 raise ConfigError(
                     f"coverage_penalty = {coverage.beta}: needs a model with attention; this one returns none"
                 )
-            k = self.beam_size
-            row_max = self.max_lengths.repeat_interleave(k)
-            row_min = self.min_lengths.repeat_interleave(k)
+            k, width = self.beam_size, self.width
+            row_max = self.max_lengths.repeat_interleave(width)
+            row_min = self.min_lengths.repeat_interleave(width)
             log_probs, scores = next_token_scores(
                 logits, self.history, step, row_min, row_max, processors, self.eos_id, self.banned
             )
             vocab = scores.shape[1]
             active = self.sentence.shape[0]
-            candidates = (self.score.unsqueeze(1) + scores).view(active, k * vocab)
-            top_score, top_index = candidates.topk(min(2 * k, k * vocab), dim=1)
+            candidates = (self.score.unsqueeze(1) + scores).view(active, width * vocab)
+            if candidates.shape[1] < 2 * k:  # tiny vocabulary: pad with dead candidates
+                dead = candidates.new_full((active, 2 * k - width * vocab), -math.inf)
+                candidates = torch.cat([candidates, dead], dim=1)
+            top_score, top_index = candidates.topk(2 * k, dim=1)
             top_token = top_index % vocab
-            top_row = top_index // vocab + torch.arange(active, device=top_index.device).unsqueeze(1) * k
+            top_beam = (top_index // vocab).clamp(max=width - 1)  # a padded candidate points at a real row
+            top_row = top_beam + torch.arange(active, device=top_index.device).unsqueeze(1) * width
             is_eos = top_token == self.eos_id
             ends = is_eos & (top_score > -math.inf)
             ends[:, k:] = False
@@ -152,11 +153,12 @@ class _BeamSearch:
                 self._finish(
                     ends, top_row, top_score, log_probs, step_attention, step, length_penalty, coverage
                 )
-            # The first k candidates that are not <eos> go on.
-            rank = torch.arange(top_score.shape[1], device=top_score.device).expand_as(top_score)
-            pick = torch.where(is_eos, rank + top_score.shape[1], rank).topk(k, dim=1, largest=False).indices
-            next_score = top_score.gather(1, pick)
+            # The first k candidates that are not <eos> go on (with fewer than k of them, <eos> ones fill
+            # the gap as dead rows).
+            rank = torch.arange(2 * k, device=top_score.device).expand_as(top_score)
+            pick = torch.where(is_eos, rank + 2 * k, rank).topk(k, dim=1, largest=False).indices
             next_token = top_token.gather(1, pick)
+            next_score = top_score.gather(1, pick).masked_fill(next_token == self.eos_id, -math.inf)
             next_row = top_row.gather(1, pick)
             done = (self.done_count >= k) | (self.max_lengths <= step) | ~(next_score[:, 0] > -math.inf)
             if bool(done.all()):
@@ -180,8 +182,9 @@ class _BeamSearch:
                     self.attention = torch.cat([self.attention[rows], chosen.unsqueeze(1)], dim=1)
                     self.attention_sum = self.attention_sum[rows] + chosen
             self.state = self.state.reorder(rows)
-            if shrink:
+            if shrink or width != k:  # memory rows follow the sentences, not the hypotheses
                 self.memory = self.memory.reorder(rows)
+            self.width = k
             step += 1
         return self.finished
 

@@ -121,9 +121,10 @@ def next_token_scores(
     too_short = min_lengths > step
     scores[:, eos_id] = scores[:, eos_id].masked_fill(too_short, -math.inf)
     must_end = (max_lengths <= step) | ~(scores > -math.inf).any(dim=-1)
-    eos_only = torch.full_like(scores, -math.inf)
-    eos_only[:, eos_id] = log_probs[:, eos_id]
-    scores = torch.where(must_end.unsqueeze(1), eos_only, scores)
+    if bool(must_end.any()):
+        eos_only = torch.full_like(scores, -math.inf)
+        eos_only[:, eos_id] = log_probs[:, eos_id]
+        scores = torch.where(must_end.unsqueeze(1), eos_only, scores)
     return log_probs, scores
 
 
