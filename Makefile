@@ -20,7 +20,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/seqlab demo
 
-test: $(STAMP)
+# The web page's browser test drives Debian's Chromium, headless; installed when missing (as root).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(STAMP) $(CHROMIUM)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q tests
 
 lint: $(STAMP)

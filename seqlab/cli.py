@@ -280,6 +280,85 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_settings(args: argparse.Namespace):  # noqa: ANN202 - a ServeSettings
+    import dataclasses
+
+    from seqlab.serve.settings import ServeSettings, validated, with_env_token
+
+    given = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(ServeSettings)
+        if getattr(args, f.name, None) is not None
+    }
+    return validated(with_env_token(ServeSettings(**given)))
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    settings = _serve_settings(args)  # checked before the heavy imports
+    from seqlab.errors import ConfigError
+
+    try:
+        from seqlab.serve import parse_model_specs, serve
+    except ImportError as exc:
+        message = f"seqlab serve needs the serve extra: pip install 'seqlab[serve]' ({exc})"
+        raise ConfigError(message) from None
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    return serve(parse_model_specs(args.run_dirs), settings, log_level=args.log_level)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from seqlab.export import export_run, summary
+
+    result = export_run(args.run_dir, args.format, args.output)
+    print(f"exported {args.run_dir} as {args.format}:")
+    for line in summary(result):
+        print(f"  {line}")
+    return 0
+
+
+def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
+    from seqlab.serve.settings import TOKEN_ENV, ServeSettings
+
+    d = ServeSettings()
+    p = sub.add_parser(
+        "serve",
+        help="serve trained run directories over HTTP (JSON API, OpenAPI schema, web page at /)",
+        description="Serve run directories by name (NAME=DIR to rename one). Binds 127.0.0.1 unless "
+        "--host says otherwise; SIGTERM drains requests in flight and exits 0.",
+    )
+    p.add_argument("run_dirs", nargs="+", metavar="DIR", help="a trained run directory, or NAME=DIR")
+    p.add_argument("--host", help=f"address to listen on (default {d.host}: this machine only)")
+    p.add_argument("--port", type=int, help=f"port (default {d.port})")
+    p.add_argument(
+        "--token",
+        help=f"require 'Authorization: Bearer TOKEN' on every endpoint but health (default ${TOKEN_ENV}; "
+        "the environment variable keeps it out of the process list)",
+    )
+    limits = (
+        ("--max-input-tokens", int, d.max_input_tokens, "tokens in one input text"),
+        ("--max-output-tokens", int, d.max_output_tokens, "tokens one generation or translation may produce"),
+        ("--max-beam-size", int, d.max_beam_size, "beam size (and n-best) a request may ask for"),
+        ("--max-batch-size", int, d.max_batch_size, "texts per request and per batched model call"),
+        ("--max-body-bytes", int, d.max_body_bytes, "request body size; larger bodies get 413 unread"),
+        ("--decode-timeout", float, d.decode_timeout_s, "seconds a request may take before 504"),
+        ("--queue-size", int, d.queue_size, "requests waiting at once; more get 429"),
+        ("--batch-wait-ms", float, d.batch_wait_ms, "how long a batch waits for more requests"),
+        ("--drain-timeout", float, d.drain_timeout_s, "on SIGTERM, seconds in-flight requests may take"),
+    )
+    for flag, kind, default, text in limits:
+        dest = flag[2:].replace("-", "_") + ("_s" if flag in ("--decode-timeout", "--drain-timeout") else "")
+        shown = f"{default:g}" if kind is float else str(default)
+        p.add_argument(flag, type=kind, dest=dest, metavar="N", help=f"{text} (default {shown})")
+    p.add_argument("--threads", type=int, help="torch threads for the model (default: torch's choice)")
+    p.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="(default info)"
+    )
+    p.set_defaults(func=_cmd_serve)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from seqlab.demo import run_demo
 
@@ -393,6 +472,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = data_sub.add_parser("check", help="find a dataset's files and verify their sha256")
     check.add_argument("name")
     p.set_defaults(func=_cmd_data)
+
+    _add_serve_parser(sub)
+
+    p = sub.add_parser(
+        "export", help="export a trained model to ONNX or TorchScript, with its vocabularies as JSON"
+    )
+    p.add_argument("run_dir", help="a trained run directory")
+    p.add_argument("--format", choices=("onnx", "torchscript"), required=True, help="the file format")
+    p.add_argument("-o", "--output", required=True, help="folder for the model files and seqlab_export.json")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("demo", help="the main job: a character LSTM LM on CMU dictionary words (~2 min)")
     p.add_argument(

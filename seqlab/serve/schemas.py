@@ -1,0 +1,216 @@
+"""Request and response bodies (pydantic): what the OpenAPI schema documents and every request is
+checked against. Unknown fields are refused (422 naming them), so a typo never passes silently.
+
+Range rules that depend on the server's limits (tokens, beam size, batch size) are checked by the
+operations in :mod:`seqlab.serve.operations`, which name the field and the limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+
+class TextsRequest(Strict):
+    """Give ``text`` (one string) or ``texts`` (a list of strings), not both."""
+
+    text: str | None = Field(None, description="one input text")
+    texts: list[str] | None = Field(None, description="several input texts (at most the batch size limit)")
+
+
+class ClassifyRequest(TextsRequest):
+    explain: bool = Field(False, description="each token's attention weight (attention pooling only)")
+
+
+class TagRequest(TextsRequest):
+    pass
+
+
+class EncodeRequest(TextsRequest):
+    pool: Literal["mean", "max", "last", "attention"] = Field(
+        "mean", description="how token states become one vector ('attention': attention classifiers)"
+    )
+
+
+class GenerateRequest(Strict):
+    prompt: str = Field(..., description="the text to continue")
+    max_tokens: int = Field(50, ge=1, description="tokens to generate (at most the output limit)")
+    greedy: bool = Field(False, description="argmax decoding instead of sampling")
+    temperature: float | None = Field(None, gt=0)
+    top_k: int | None = Field(None, ge=1)
+    top_p: float | None = Field(None, gt=0, le=1)
+    repetition_penalty: float | None = Field(None, ge=1)
+    no_repeat_ngram: int | None = Field(None, ge=1)
+    min_length: int | None = Field(None, ge=0)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="for reproducible sampling")
+    num_samples: int = Field(1, ge=1, description="continuations to return (at most the batch size limit)")
+    stop_at_eos: bool = Field(False, description="stop each sample at its first line end")
+
+
+class NextRequest(Strict):
+    text: str = Field(..., description="the context")
+    top_k: int = Field(10, ge=1, le=1000, description="how many next tokens to list")
+
+
+class TranslateRequest(TextsRequest):
+    """Decoding controls; a field left out (null) takes the run's ``decoding`` config."""
+
+    beam_size: int | None = Field(None, ge=1, description="beam width (at most the beam limit)")
+    n_best: int = Field(1, ge=1, description="hypotheses to return per input (<= beam_size)")
+    max_length: int | None = Field(None, ge=1, description="output tokens at most (<= the output limit)")
+    max_length_ratio: float | None = Field(None, gt=0)
+    min_length: int | None = Field(None, ge=0)
+    length_penalty: Literal["none", "average", "gnmt"] | None = None
+    alpha: float | None = Field(None, ge=0)
+    coverage_penalty: float | None = Field(None, ge=0)
+    no_repeat_ngram: int | None = Field(None, ge=0)
+    repetition_penalty: float | None = Field(None, ge=1)
+    sampling: bool = False
+    temperature: float = Field(1.0, gt=0)
+    top_k: int = Field(0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    replace_unk: bool | None = None
+    return_attention: bool = Field(False, description="the attention matrix [target][source]")
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+class ErrorResponse(BaseModel):
+    error: str = Field(..., description="what went wrong, for people")
+    type: str = Field(..., description="a stable kind, for programs (e.g. 'empty_input', 'queue_full')")
+    field: str | None = Field(None, description="the request field at fault (422 only)")
+
+
+class Health(BaseModel):
+    status: Literal["live", "ready", "loading", "failed", "draining"]
+    error: str | None = None
+    type: str | None = None
+
+
+class ModelInfo(BaseModel):
+    name: str
+    family: str | None = Field(None, description="language_model, classifier, tagger or seq2seq")
+    ready: bool
+    endpoints: list[str] = Field(default_factory=list, description="operations this model answers")
+    labels: list[str] | None = None
+    explain: bool = Field(False, description="classifier with attention pooling: ?explain gives weights")
+    config: dict[str, Any] = Field(default_factory=dict, description="the run's config (file paths left out)")
+    error: str | None = None
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+
+
+class LabelScore(BaseModel):
+    label: str
+    probability: float
+
+
+class TokenWeight(BaseModel):
+    token: str
+    weight: float
+
+
+class ClassifyResult(BaseModel):
+    text: str
+    label: str
+    probabilities: list[LabelScore] = Field(..., description="every label, most likely first")
+    attention: list[TokenWeight] | None = None
+
+
+class ClassifyResponse(BaseModel):
+    model: str
+    results: list[ClassifyResult]
+
+
+class TaggedToken(BaseModel):
+    token: str
+    tag: str
+
+
+class TagResult(BaseModel):
+    text: str
+    tokens: list[TaggedToken]
+
+
+class TagResponse(BaseModel):
+    model: str
+    results: list[TagResult]
+
+
+class EncodeResponse(BaseModel):
+    model: str
+    pool: str
+    size: int
+    vectors: list[list[float]]
+
+
+class GenerateResponse(BaseModel):
+    model: str
+    texts: list[str]
+
+
+class TokenProbability(BaseModel):
+    token: str
+    probability: float
+
+
+class NextResponse(BaseModel):
+    model: str
+    text: str
+    tokens: list[TokenProbability]
+
+
+class Hypothesis(BaseModel):
+    text: str
+    score: float | None
+
+
+class TranslateResult(BaseModel):
+    text: str
+    tokens: list[str]
+    source_tokens: list[str]
+    score: float | None = Field(..., description="after length and coverage penalties (null if not finite)")
+    n_best: list[Hypothesis] = Field(default_factory=list)
+    attention: list[list[float]] | None = Field(None, description="[target token][source token]")
+
+
+class TranslateResponse(BaseModel):
+    model: str
+    results: list[TranslateResult]
+
+
+class Stats(BaseModel):
+    requests: int
+    batches: int
+    texts: int
+    mean_batch_size: float
+    largest_batch: int
+    dropped_after_timeout: int
+    in_flight: int
+    queued: int
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in {
+        400: "malformed JSON or invalid UTF-8",
+        401: "missing or wrong bearer token",
+        404: "unknown model, or an operation this model lacks",
+        413: "body over the size limit",
+        422: "a field is missing, wrong, empty or over a limit",
+        429: "queue full: retry after Retry-After seconds",
+        503: "models still loading",
+        504: "decoding took longer than the time limit",
+    }.items()
+}
