@@ -4,7 +4,9 @@ comparison) use a trained model.
 A run directory describes itself: config, tokenizer, vocabulary (and labels) and safetensors
 weights are all that is read, so a model loads with no other file. ``load`` returns the predictor of
 the run's task: :class:`LanguageModelPredictor`, :class:`~seqlab.predictors.ClassifierPredictor` or
-:class:`~seqlab.predictors.TaggerPredictor`; each has ``encode(texts, pool)`` for sentence vectors.
+:class:`~seqlab.predictors.TaggerPredictor` or
+:class:`~seqlab.predictors.seq2seq.Seq2SeqPredictor` (``translate``, ``evaluate``); each has
+``encode(texts, pool)`` for sentence vectors.
 """
 
 from __future__ import annotations
@@ -269,4 +271,8 @@ def load(run_dir: str | Path, device: str = "cpu") -> Predictor:
         return ClassifierPredictor(run_dir, device)
     if cfg.task == "tagger":
         return TaggerPredictor(run_dir, device)
+    if cfg.task == "seq2seq":
+        from seqlab.predictors.seq2seq import Seq2SeqPredictor
+
+        return Seq2SeqPredictor(run_dir, device)
     raise ConfigError(f"{run_dir}: task {cfg.task!r} has no predictor yet")

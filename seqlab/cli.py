@@ -49,6 +49,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from seqlab.data.catalogue import get_dataset, resolve_split
 
     predictor = seqlab.load(args.run_dir)
+    if predictor.config.task == "seq2seq":
+        from seqlab.cli_seq2seq import evaluate_seq2seq
+
+        return evaluate_seq2seq(predictor, args)
     if predictor.config.task != "language_model":
         return _evaluate_labelled(predictor, args)
     source = args.data
@@ -388,13 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "evaluate",
         help="perplexity (language model); accuracy, macro-F1, per-class table and a confusion "
-        "matrix PNG (classifier, tagger)",
+        "matrix PNG (classifier, tagger); BLEU, chrF, ROUGE, PER/WER, exact match and a table by "
+        "source length (seq2seq)",
     )
     p.add_argument("run_dir", help="a trained run directory")
     p.add_argument(
         "--data",
-        help="a catalogue name (its validation split) or a file (text for a language model, the run's "
-        "labelled format otherwise); default: the run's validation data",
+        help="a catalogue name (its validation split; seq2seq: NAME:SPLIT for another, e.g. "
+        "multi30k_en_de:test) or a file (text for a language model, the run's labelled or pair format "
+        "otherwise); default: the run's validation data",
     )
     p.add_argument(
         "--batch-size",
@@ -403,6 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
         "classifier or tagger)",
     )
     p.add_argument("--plot", help="where to write the confusion-matrix PNG (default RUN_DIR/confusion.png)")
+    p.add_argument(
+        "--reference", help="seq2seq: the target file aligned with --data (then a source file, one a line)"
+    )
+    p.add_argument("--beam-size", type=int, help="seq2seq: beam width (default: the run's decoding section)")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser(
@@ -465,6 +475,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("file", help="UTF-8 text, one item per line")
     p.set_defaults(func=_cmd_score)
+
+    from seqlab.cli_seq2seq import add_parsers as add_seq2seq_parsers
+
+    add_seq2seq_parsers(sub)
 
     p = sub.add_parser("data", help="the dataset catalogue")
     data_sub = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")

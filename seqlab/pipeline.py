@@ -227,6 +227,15 @@ def prepare_seq2seq_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, d
     return load_seq2seq_corpus(cfg, run_dir, fit=True)
 
 
+def validation_scores(metric: str) -> tuple[str, ...]:
+    """The decoded scores logged with ``metric``: its family (G2P error rates, MT scores, ROUGE)."""
+    if metric in ("wer", "per", "exact_match"):
+        return ("wer", "per", "exact_match")
+    if metric in ("bleu", "chrf"):
+        return ("bleu", "chrf")
+    return (metric,)
+
+
 def build_seq2seq_run(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo):  # noqa: ANN201
     """Model, training and validation loaders of a Seq2Seq run, and the decoding validation hook
     (None when ``training.metric`` needs no decoding). Validation is not sharded."""
@@ -242,7 +251,9 @@ def build_seq2seq_run(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: 
     model = build_model(cfg, len(pipeline.source_vocab), target_vocab_size=len(pipeline.target_vocab))
     hook = None
     if cfg.training.metric in DECODED_METRICS:
-        hook = DecodingValidator(corpus.valid_pairs, pipeline, cfg, metrics=(cfg.training.metric,))
+        hook = DecodingValidator(
+            corpus.valid_pairs, pipeline, cfg, metrics=validation_scores(cfg.training.metric)
+        )
     logger.info(
         "seq2seq: %d training and %d validation pairs; vocabularies: source %d, target %d tokens; "
         "%d parameters",

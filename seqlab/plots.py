@@ -1,4 +1,5 @@
-"""Pictures people would rather look at: a confusion matrix and training curves, as PNG files.
+"""Pictures people would rather look at: a confusion matrix, training curves and Seq2Seq
+attention heat maps, as PNG files.
 
 matplotlib runs with the non-interactive Agg backend (no display needed) and is imported only when
 a picture is drawn.
@@ -99,3 +100,38 @@ def training_curves_png(metrics_jsonl: str | Path, path: str | Path) -> Path:
 
 def _finite(value: object) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
+
+
+def attention_png(
+    attention: Sequence[Sequence[float]],
+    source_tokens: Sequence[str],
+    target_tokens: Sequence[str],
+    path: str | Path,
+    title: str = "Attention",
+) -> Path:
+    """Draw a Seq2Seq attention matrix ``attention[t][s]`` (output token t, source token s) as a heat
+    map with the source tokens on the x axis and the output tokens on the y axis; write ``path`` (PNG).
+
+    Rows may be longer than ``source_tokens`` (padding) or more than ``target_tokens`` (the ``<eos>``
+    step): only the labelled part is drawn.
+    """
+    path = Path(path)
+    rows = [list(row[: len(source_tokens)]) for row in attention[: len(target_tokens)]]
+    plt = _pyplot()
+    width = max(4.0, 0.4 * len(source_tokens) + 2)
+    height = max(3.0, 0.4 * len(target_tokens) + 1.5)
+    fig, ax = plt.subplots(figsize=(width, height))
+    try:
+        image = ax.imshow(rows or [[0.0]], cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="attention weight")
+        ax.set_xticks(range(len(source_tokens)), [str(t) for t in source_tokens], rotation=60, ha="right")
+        ax.set_yticks(range(len(target_tokens)), [str(t) for t in target_tokens])
+        ax.set_xlabel("source")
+        ax.set_ylabel("output")
+        ax.set_title(title)
+        fig.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+    return path

@@ -1,0 +1,244 @@
+"""A trained Seq2Seq model: translate (greedy, beam, sampling) with attention, evaluate, encode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from seqlab import seq_metrics
+from seqlab.config import ExperimentConfig, load_config
+from seqlab.data.bucketing import pad_batch
+from seqlab.data.parallel import Pair
+from seqlab.data.s2s_corpus import Seq2SeqPipeline
+from seqlab.decoding import Hypothesis, replace_unk
+from seqlab.errors import ConfigError, DataError
+from seqlab.models.factory import build_model
+from seqlab.models.pooling import pool as pool_states
+from seqlab.predictors.common import check_pool, chunks, load_weights
+from seqlab.predictors.seq2seq_search import SearchOptions, decode_ids, group_references, score_outputs
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One output: ``text`` and its ``tokens``, the ``source_tokens`` the model read, the search
+    ``score``, the attention ``[T][S]`` (one row per output token; with ``return_attention`` and an
+    attention model, else None) and the ``n_best`` list of ``(text, score)``, best first."""
+
+    text: str
+    tokens: list[str]
+    source_tokens: list[str]
+    score: float
+    attention: list[list[float]] | None = None
+    n_best: list[tuple[str, float]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"text": self.text, "score": self.score}
+        if len(self.n_best) > 1:
+            record["n_best"] = [[text, score] for text, score in self.n_best]
+        if self.attention is not None:
+            record.update(source_tokens=self.source_tokens, tokens=self.tokens, attention=self.attention)
+        return record
+
+
+@dataclass
+class Seq2SeqEvaluation:
+    """Scores of a model on pairs: ``summary`` (bleu, chrf, rouge1/2/L, per, wer, exact_match, plus
+    length_ratio), sacreBLEU ``signatures``, ``buckets`` (quality by source length: rows of
+    :func:`seqlab.seq_metrics.length_buckets` for ``bucket_metric``), ``count`` sources and the
+    outputs themselves."""
+
+    summary: dict[str, float]
+    signatures: dict[str, str]
+    buckets: list[dict]
+    bucket_metric: str
+    count: int
+    hypotheses: list[str]
+    unit: str = "sources"
+
+
+class Seq2SeqPredictor:
+    """``seqlab.load(run_dir)`` for a Seq2Seq run."""
+
+    family = "seq2seq"
+
+    def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
+        self.run_dir = Path(run_dir)
+        self.config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
+        self.pipeline = Seq2SeqPipeline.load(self.run_dir)
+        self.device = torch.device(device)
+        self.model = build_model(
+            self.config, len(self.pipeline.source_vocab), target_vocab_size=len(self.pipeline.target_vocab)
+        )
+        load_weights(self.run_dir, self.model)
+        self.model.to(self.device).eval()
+
+    @property
+    def source_pipeline(self) -> Any:
+        """The source side: ``(tokenizer, vocabulary)``."""
+        return self.pipeline.source_tokenizer, self.pipeline.source_vocab
+
+    @property
+    def target_pipeline(self) -> Any:
+        """The target side: ``(tokenizer, vocabulary)``."""
+        return self.pipeline.target_tokenizer, self.pipeline.target_vocab
+
+    @property
+    def has_attention(self) -> bool:
+        return self.config.model.attention != "none"
+
+    # -- translation -----------------------------------------------------------------------------
+    def _render(self, hyp: Hypothesis, source_tokens: list[str], replace: bool) -> tuple[str, list[str]]:
+        tokens = self.pipeline.target_vocab.decode(hyp.tokens)
+        if replace and hyp.attention is not None:
+            tokens = replace_unk(tokens, source_tokens, hyp.attention)
+        return self.pipeline.target_text(tokens), tokens
+
+    def translate(
+        self,
+        texts: str | Sequence[str],
+        *,
+        beam_size: int | None = None,
+        n_best: int = 1,
+        max_length: int | None = None,
+        max_length_ratio: float | None = None,
+        min_length: int | None = None,
+        min_length_ratio: float | None = None,
+        length_penalty: str | None = None,
+        alpha: float | None = None,
+        coverage_penalty: float | None = None,
+        no_repeat_ngram: int | None = None,
+        repetition_penalty: float | None = None,
+        sampling: bool = False,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        seed: int | None = None,
+        replace_unk: bool | None = None,
+        return_attention: bool = False,
+        batch_size: int | None = None,
+        progress: bool = False,
+    ) -> list[Translation]:
+        """Translate one text or many (batched, length-sorted; results in input order).
+
+        ``None`` keeps the run's ``decoding`` setting. ``sampling`` draws each token (temperature,
+        top-k, top-p; ``seed`` for reproducible draws) instead of searching. ``return_attention``
+        adds each output's attention weights (attention models only).
+        """
+        items = [texts] if isinstance(texts, str) else list(texts)
+        decoding = self.config.decoding
+        opts = SearchOptions.from_config(
+            decoding,
+            beam_size=beam_size,
+            n_best=n_best,
+            max_length=max_length,
+            max_length_ratio=max_length_ratio,
+            min_length=min_length,
+            min_length_ratio=min_length_ratio,
+            length_penalty=length_penalty,
+            alpha=alpha,
+            coverage_penalty=coverage_penalty,
+            no_repeat_ngram=no_repeat_ngram,
+            repetition_penalty=repetition_penalty,
+            sampling=sampling,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            seed=seed,
+        )
+        if opts.n_best > opts.beam_size and not opts.sampling:
+            raise ConfigError(f"n_best = {opts.n_best}: at most beam_size ({opts.beam_size})")
+        replace = decoding.replace_unk if replace_unk is None else replace_unk
+        batch_size = batch_size or decoding.batch_size
+        source_tokens = [self.pipeline.source_tokens(t) for t in items]
+        sources = [self.pipeline.source_vocab.encode(tokens) for tokens in source_tokens]
+        bar = tqdm(total=len(items), unit="sent", desc="translate", disable=not progress or None)
+        try:
+            found = decode_ids(self.model, sources, opts, batch_size, progress=bar.update)
+        finally:
+            bar.close()
+        results = []
+        for hyps, src_tokens in zip(found, source_tokens):
+            rendered = [self._render(h, src_tokens, replace) for h in hyps]
+            best, (text, tokens) = hyps[0], rendered[0]
+            attention = None
+            if return_attention and best.attention is not None:
+                attention = best.attention[: len(tokens)].tolist()
+            n_best_list = [(r[0], h.score) for r, h in zip(rendered, hyps)]
+            results.append(Translation(text, tokens, src_tokens, best.score, attention, n_best_list))
+        return results
+
+    # -- evaluation ------------------------------------------------------------------------------
+    def evaluate(
+        self,
+        sources: Sequence[str] | Sequence[Pair],
+        references: Sequence[str] | None = None,
+        *,
+        bucket_metric: str | None = None,
+        edges: Sequence[int] | None = None,
+        progress: bool = False,
+        **search: Any,
+    ) -> Seq2SeqEvaluation:
+        """Decode ``sources`` (with the run's decoding settings, overridable as in :meth:`translate`)
+        and score them against ``references``; or pass :class:`~seqlab.data.parallel.Pair` s.
+
+        Repeated sources (several references) are decoded once and scored against the closest
+        reference. ``bucket_metric`` (default: WER for a word-level target, else BLEU) is reported
+        by source length (in source tokens).
+        """
+        if references is None:
+            pairs = [p if isinstance(p, Pair) else Pair(*p) for p in sources]  # type: ignore[misc]
+        else:
+            if len(sources) != len(references):
+                raise DataError(f"{len(sources)} sources but {len(references)} references")
+            pairs = [Pair(str(s), str(r)) for s, r in zip(sources, references)]
+        if not pairs:
+            raise DataError("nothing to evaluate: no pairs")
+        grouped = group_references(pairs)
+        outputs = self.translate(list(grouped), progress=progress, **search)
+        ref_texts = list(grouped.values())
+        ref_tokens = [[self.pipeline.target_tokens(r) for r in refs] for refs in ref_texts]
+        hyp_texts = [o.text for o in outputs]
+        hyp_tokens = [o.tokens for o in outputs]
+        summary, signatures, chosen = score_outputs(hyp_texts, hyp_tokens, ref_texts, ref_tokens)
+        best_refs = [refs[i] for refs, i in zip(ref_tokens, chosen)]
+        summary["length_ratio"] = seq_metrics.length_ratio(hyp_tokens, best_refs)
+        metric = bucket_metric or ("wer" if self.pipeline.target_tokenizer.kind == "word" else "bleu")
+        lengths = [len(o.source_tokens) for o in outputs]
+        if metric in ("wer", "per", "exact_match"):
+            function = _token_metric(metric)
+            buckets = seq_metrics.length_buckets(lengths, hyp_tokens, best_refs, function, edges)
+        else:
+            best_texts = [refs[i] for refs, i in zip(ref_texts, chosen)]
+            buckets = seq_metrics.length_buckets(lengths, hyp_texts, best_texts, metric, edges)
+        return Seq2SeqEvaluation(summary, signatures, buckets, metric, len(outputs), hyp_texts)
+
+    # -- sentence vectors -------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, texts: Sequence[str], pool: str = "mean", batch_size: int = 64) -> np.ndarray:
+        """Sentence vectors float32 [N, He]: the encoder's states over each text's tokens, pooled
+        with ``pool`` ('mean', 'max', 'last')."""
+        check_pool(pool)
+        parts = []
+        for chunk in chunks(list(texts), batch_size):
+            src, lengths = pad_batch([self.pipeline.source_ids(t) for t in chunk], self.model.pad_id)
+            memory = self.model.encode(src.to(self.device), lengths)
+            pooled = pool_states(
+                memory.states, lengths.to(self.device), pool, self.config.model.bidirectional
+            )
+            parts.append(pooled.float().cpu().numpy())
+        width = self.model.encoder.output_size
+        return np.concatenate(parts) if parts else np.zeros((0, width), np.float32)
+
+
+def _token_metric(name: str):  # noqa: ANN202 - (hyps, refs) -> float
+    if name == "per":
+        return seq_metrics.error_rate
+    if name == "exact_match":
+        return seq_metrics.exact_match
+    return lambda hyps, refs: 100.0 - seq_metrics.exact_match(hyps, refs)
