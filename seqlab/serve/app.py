@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -130,6 +130,14 @@ def _entry(state: ServerState, name: str) -> ModelEntry:
     return entry
 
 
+def _path_model(request: Request, name: str) -> ModelEntry:
+    return _entry(request.app.state.seqlab, name)
+
+
+Model = Annotated[ModelEntry, Depends(_path_model)]
+"""The model the path names: 404 (unknown) or 503 (not ready) before the body is judged."""
+
+
 async def _dispatch(state: ServerState, op: str, entry: ModelEntry, request: Any) -> Any:
     call = operations.build(op, entry, request, state.settings)
     assert state.batcher is not None
@@ -148,10 +156,6 @@ async def _dispatch(state: ServerState, op: str, entry: ModelEntry, request: Any
 
 
 def _add_routes(app: FastAPI, state: ServerState) -> None:
-    def model(name: str) -> ModelEntry:
-        return _entry(state, name)
-
-    Model = Annotated[ModelEntry, Depends(model)]  # the path's model, 404 before the body is judged
 
     @app.get("/health/live", response_model=s.Health, tags=["health"])
     async def live() -> s.Health:
