@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench docs clean
+.PHONY: install demo test lint bench bench-peers docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/lm_throughput.py
+
+# seqlab against Joey NMT and OpenNMT-py (their own venv in bench/peers/.venv; ~1 h on 2 idle cores)
+bench-peers: $(STAMP)
+	$(PY) bench/peers/run.py
 
 docs: $(STAMP)
 	$(PY) -c 'from seqlab.cli import help_markdown; print(help_markdown(), end="")' > docs/cli.md
