@@ -15,6 +15,7 @@ token; the search then starts from ``<sep>`` (playing ``<bos>``) and stops at ``
 from __future__ import annotations
 
 import logging
+import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,7 +73,11 @@ def prepare_lm_data(data_cfg: ExperimentConfig, run_dir: str | Path) -> LMPairDa
     """Read the pairs of a seq2seq config (the same splits as the Seq2Seq contenders), fit the pair
     tokenizers on the training pairs into ``run_dir/pairs``, and write the LM's training and
     validation lines there. Training pairs over ``data.max_source_length`` / ``max_target_length``
-    are left out, as the Seq2Seq contenders leave them out."""
+    are left out, as the Seq2Seq contenders leave them out.
+
+    The lines are shuffled (seeded by ``training.seed``): the model reads them as one stream and
+    carries its state from line to line, so in a sorted file (a dictionary) it would learn to copy
+    the previous line's first phonemes instead of reading the source."""
     run_dir = Path(run_dir)
     train, valid = read_seq2seq_splits(data_cfg)
     if not train.pairs or not valid.pairs:
@@ -91,6 +96,8 @@ def prepare_lm_data(data_cfg: ExperimentConfig, run_dir: str | Path) -> LMPairDa
                 target_tokens += len(target) + 1
                 all_tokens += len(source) + len(target) + 2
             lines[split].append(pair_line(source, target))
+    for split in lines:
+        random.Random(f"{data_cfg.training.seed}-{split}").shuffle(lines[split])
     train_path, valid_path = lm_pair_files(run_dir)
     for path, split in ((train_path, "train"), (valid_path, "valid")):
         atomic_write_bytes(path, ("\n".join(lines[split]) + "\n").encode("utf-8"))

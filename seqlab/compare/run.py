@@ -30,9 +30,9 @@ import yaml
 
 from seqlab.compare.report import terminal_report, write_report
 from seqlab.compare.results import CONTENDER_RESULT, RESULTS_FILE, assemble, write_results
-from seqlab.compare.spec import CompareSpec, ContenderSpec, contender_config, data_config
+from seqlab.compare.spec import CompareSpec, ContenderSpec, contender_config
 from seqlab.compare.spec_file import load_spec, spec_to_dict
-from seqlab.compare.worker import SPEC_FILE, contender_dir, count_parameters, run_contender
+from seqlab.compare.worker import SPEC_FILE, contender_dir, count_parameters, prepare_lm, run_contender
 from seqlab.errors import ConfigError, TrainingError
 from seqlab.files import atomic_write_bytes
 
@@ -62,36 +62,42 @@ def is_finished(report_dir: Path, name: str) -> bool:
     return (contender_dir(report_dir, name) / CONTENDER_RESULT).is_file()
 
 
-def _model_size(spec: CompareSpec, contender: ContenderSpec, scratch: Path, vocab_cache: dict) -> int:
-    """Parameters of the contender's model, built (untrained) from its data's vocabularies."""
-    from seqlab.data.lm_corpus import load_lm_corpus
+def _model_size(
+    spec: CompareSpec, contender: ContenderSpec, report_dir: Path, scratch: Path, cache: dict
+) -> int:
+    """Parameters of the contender's model, built (untrained) on its data's vocabularies. The
+    language model's lines are written into its run directory now (the worker keeps them)."""
+    from seqlab.data.readers import read_lines
     from seqlab.data.s2s_corpus import fit_pipeline, read_seq2seq_splits
     from seqlab.models.factory import build_model
+    from seqlab.text.tokenizers import build_tokenizer
+    from seqlab.text.vocab import Vocabulary
 
-    cfg = contender_config(spec, contender, scratch / contender.name)
+    run_dir = contender_dir(report_dir, contender.name)
+    cfg = contender_config(spec, contender, run_dir)
     if contender.kind == "lm_sep":
-        from seqlab.compare.lm_sep import prepare_lm_data
-
-        prepare_lm_data(data_config(spec), scratch / contender.name)
-        vocab = load_lm_corpus(cfg.data, scratch / contender.name).vocab
+        prepare_lm(spec, run_dir)
+        tokenize = build_tokenizer(cfg.data.tokenizer).tokenize
+        tokens = [tokenize(line) for line in read_lines(Path(cfg.data.train))]
+        vocab = Vocabulary.build(tokens, cfg.data.vocab.min_freq, cfg.data.vocab.max_size)
         return count_parameters(build_model(cfg, len(vocab)))
-    key = repr(sorted(cfg.data.__dict__.items()))
-    if key not in vocab_cache:
+    key = repr(cfg.data)
+    if key not in cache:
         train, _ = read_seq2seq_splits(cfg)
-        pipeline = fit_pipeline(cfg, train.pairs, scratch / f"vocab-{len(vocab_cache)}")
-        vocab_cache[key] = (len(pipeline.source_vocab), len(pipeline.target_vocab))
-    source_size, target_size = vocab_cache[key]
+        pipeline = fit_pipeline(cfg, train.pairs, scratch / f"vocab-{len(cache)}")
+        cache[key] = (len(pipeline.source_vocab), len(pipeline.target_vocab))
+    source_size, target_size = cache[key]
     return count_parameters(build_model(cfg, source_size, target_vocab_size=target_size))
 
 
-def check_sizes(spec: CompareSpec, contenders: list[ContenderSpec]) -> dict[str, int]:
+def check_sizes(spec: CompareSpec, contenders: list[ContenderSpec], report_dir: Path) -> dict[str, int]:
     """Every pending contender's parameter count; ConfigError naming each one over the limit."""
     limit = spec.budget.max_parameters
     sizes: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="seqlab-compare-") as scratch:
         cache: dict = {}
         for contender in contenders:
-            sizes[contender.name] = _model_size(spec, contender, Path(scratch), cache)
+            sizes[contender.name] = _model_size(spec, contender, report_dir, Path(scratch), cache)
     over = {name: size for name, size in sizes.items() if limit is not None and size > limit}
     if over:
         listed = ", ".join(f"{name} has {size:,}" for name, size in over.items())
@@ -181,18 +187,20 @@ def _run_isolated(
 
 
 def run_compare(
-    spec_path: str | Path,
+    spec: CompareSpec | str | Path,
     report_dir: str | Path,
     *,
     isolate: bool = True,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Run (or resume) the comparison of ``spec_path`` into ``report_dir``; returns the results.
+    """Run (or resume) the comparison ``spec`` (a spec or its YAML file) into ``report_dir``;
+    returns the results.
 
     ``isolate=False`` trains the contenders one after another in this process (tests): peak memory
     is then not measured (null in results.json), since it would be the whole process's.
     """
-    spec = load_spec(spec_path)
+    if not isinstance(spec, CompareSpec):
+        spec = load_spec(spec)
     report_dir = Path(report_dir).resolve()
     freeze_spec(spec, report_dir)
     pending = [c for c in spec.contenders if not is_finished(report_dir, c.name)]
@@ -200,7 +208,7 @@ def run_compare(
         if contender not in pending:
             echo(f"  {contender.name}: finished earlier, skipped")
     if pending:
-        sizes = check_sizes(spec, pending)
+        sizes = check_sizes(spec, pending, report_dir)
         echo("  parameters: " + ", ".join(f"{name} {size:,}" for name, size in sizes.items()))
         if isolate:
             failed = _run_isolated(report_dir, [c.name for c in pending], spec, echo)
@@ -231,4 +239,17 @@ def finish_report(spec: CompareSpec, report_dir: Path, echo: Callable[[str], Non
     echo("")
     echo(terminal_report(results))
     echo(f"\nreport: {page}  (also {markdown.name}, {RESULTS_FILE})")
+    return results
+
+
+def report_only(report_dir: str | Path, echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Rebuild the report and the table from ``report_dir/results.json`` alone (e.g. after editing
+    a number in it): no training, no decoding."""
+    from seqlab.compare.results import load_results
+
+    report_dir = Path(report_dir)
+    results = load_results(report_dir / RESULTS_FILE)
+    markdown, page = write_report(results, report_dir)
+    echo(terminal_report(results))
+    echo(f"\nreport: {page}  (also {markdown.name})")
     return results

@@ -46,7 +46,7 @@ def _device(spec: CompareSpec) -> str:
     return "cpu"
 
 
-def _prepare_lm(spec: CompareSpec, run_dir: Path) -> None:
+def prepare_lm(spec: CompareSpec, run_dir: Path) -> None:
     """Write the language model's ``source <sep> target`` lines once (kept on resume)."""
     from seqlab.compare.lm_sep import prepare_lm_data
 
@@ -122,7 +122,7 @@ def run_contender(report_dir: str | Path, name: str, measure_memory: bool = True
     run_dir = contender_dir(report_dir, name)
     cfg = contender_config(spec, contender, run_dir)
     if contender.kind == "lm_sep":
-        _prepare_lm(spec, run_dir)
+        prepare_lm(spec, run_dir)
     resume = checkpoint_exists(run_dir / "last")
     logger.info("%s: %s training (%s)", name, "resuming" if resume else "starting", contender.describe())
     summary = train(cfg, run_dir, resume=resume)
@@ -134,12 +134,8 @@ def run_contender(report_dir: str | Path, name: str, measure_memory: bool = True
     if spec.threads:
         torch.set_num_threads(spec.threads)
     sources, refs = eval_pairs(spec)
-    target_tokenize = (
-        translator.target_pipeline.target_tokens if hasattr(translator, "target_pipeline") else None
-    )
-    if target_tokenize is None:
-        target_tokenize = translator.pipeline.target_tokens
-    measured = measure(translator, spec, sources, refs, target_tokenize)
+    # both translators keep the pair pipeline (Seq2SeqPipeline): references tokenized as outputs are
+    measured = measure(translator, spec, sources, refs, translator.pipeline.target_tokens)
     memory = {
         "peak_mb": None,
         "train_peak_mb": None,

@@ -1,0 +1,155 @@
+"""A comparison end to end on tiny data: results, report, and resuming after an interruption."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+import seqlab.compare.run as run_module
+from seqlab.compare.results import load_results
+from seqlab.compare.run import report_only, run_compare
+from seqlab.errors import ConfigError
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "compare" / "tiny_g2p.tsv"
+
+
+def tiny_spec(tmp_path: Path, contenders: list[dict], **changes) -> Path:
+    spec = {
+        "title": "tiny G2P",
+        "seed": 3,
+        "metric": "per",
+        "extra_metrics": ["exact_match"],
+        "data": {
+            "format": "tsv",
+            "train": str(FIXTURE),
+            "valid_fraction": 0.2,
+            "source_tokenizer": {"kind": "char"},
+            "target_tokenizer": {"kind": "word"},
+            "max_tokens": 200,
+        },
+        "model": {"embedding_size": 8, "hidden_size": 12, "num_layers": 1},
+        "training": {"optimizer": {"name": "adam", "lr": 0.01}, "validate_every": 4, "log_every": 2},
+        "lm": {"data": {"batch_size": 4, "eval_batch_size": 4, "bptt": 12}},
+        "budget": {"max_steps": 8, "max_parameters": 50_000},
+        "decoding": {"beam_size": 2, "max_length": 10, "blocking_ngram": 2},
+        "evaluation": {"max_examples": 12, "attention_examples": 1, "show_examples": 2},
+        "contenders": contenders,
+        **changes,
+    }
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return path
+
+
+CONTENDERS = [
+    {"name": "lm_sep", "kind": "lm_sep"},
+    {"name": "s2s_luong", "kind": "seq2seq", "attention": "luong"},
+]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """One finished comparison (two contenders, in-process), shared; tests work on copies."""
+    base = tmp_path_factory.mktemp("finished")
+    spec = tiny_spec(base, CONTENDERS)
+    lines: list[str] = []
+    results = run_compare(spec, base / "report", isolate=False, echo=lines.append)
+    return spec, base / "report", results, lines
+
+
+def copy_of(report: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "report"
+    shutil.copytree(report, target, symlinks=True)
+    return target
+
+
+def test_results_and_report_of_a_finished_comparison(finished):
+    _, report, results, lines = finished
+    assert [c["name"] for c in results["contenders"]] == ["lm_sep", "s2s_luong"]
+    on_disk = load_results(report / "results.json")
+    assert on_disk["contenders"] == results["contenders"]
+    for contender in on_disk["contenders"]:
+        assert contender["train"]["steps"] == 8
+        assert (report / contender["run_dir"] / "model.safetensors").is_file()
+        assert contender["parameters"] > 0 and contender["decode"]["sentences"] == 12
+        assert contender["memory"]["peak_mb"] is None  # in-process: not measured, and says so
+    assert on_disk["contenders"][1]["attention_examples"]  # Luong attention has heatmaps
+    assert not on_disk["contenders"][0]["attention_examples"]  # the language model has none
+    assert (report / "report.html").is_file() and (report / "figures" / "quality_by_length.png").is_file()
+    assert (report / "figures" / "attention_s2s_luong_1.png").is_file()
+    assert any("verdict" in line for line in lines)
+
+
+def test_a_rerun_skips_finished_contenders(finished, tmp_path, monkeypatch):
+    spec, report, results, _ = finished
+    report = copy_of(report, tmp_path)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished contender was run again")
+
+    monkeypatch.setattr(run_module, "run_contender", fail)
+    monkeypatch.setattr(run_module, "check_sizes", fail)
+    lines: list[str] = []
+    again = run_compare(spec, report, isolate=False, echo=lines.append)
+    assert sum("finished earlier, skipped" in line for line in lines) == 2
+    assert again["contenders"] == results["contenders"]
+
+
+def test_a_half_finished_contender_resumes_from_its_checkpoint(finished, tmp_path, monkeypatch):
+    spec, report, _, _ = finished
+    report = copy_of(report, tmp_path)
+    # s2s_luong interrupted after its last checkpoint: no finished marker
+    (report / "contenders" / "s2s_luong" / "result.json").unlink()
+    calls: list[str] = []
+    real = run_module.run_contender
+
+    def spy(report_dir, name, **kwargs):
+        calls.append(name)
+        return real(report_dir, name, **kwargs)
+
+    monkeypatch.setattr(run_module, "run_contender", spy)
+    results = run_compare(spec, report, isolate=False, echo=lambda _: None)
+    assert calls == ["s2s_luong"]  # lm_sep was finished and skipped
+    luong = results["contenders"][1]
+    assert luong["train"]["resumed"] is True and luong["train"]["steps"] == 8  # not trained again
+
+
+def test_a_different_spec_in_the_same_folder_is_refused(finished, tmp_path):
+    _, report, _, _ = finished
+    report = copy_of(report, tmp_path)
+    other = tiny_spec(tmp_path, CONTENDERS, seed=4)
+    with pytest.raises(ConfigError, match="another spec.*seed"):
+        run_compare(other, report, isolate=False, echo=lambda _: None)
+
+
+def test_parameter_limit_is_checked_before_training(tmp_path):
+    spec = tiny_spec(tmp_path, CONTENDERS, budget={"max_steps": 8, "max_parameters": 100})
+    with pytest.raises(ConfigError, match="max_parameters = 100: lm_sep has"):
+        run_compare(spec, tmp_path / "report", isolate=False, echo=lambda _: None)
+    assert not (tmp_path / "report" / "contenders" / "lm_sep" / "last").exists()
+
+
+def test_report_only_redraws_from_results_json(finished, tmp_path):
+    _, report, _, _ = finished
+    report = copy_of(report, tmp_path)
+    data = json.loads((report / "results.json").read_text(encoding="utf-8"))
+    data["title"] = "edited title"
+    data["contenders"][0]["quality"] = -1.0  # the language model now wins on quality
+    (report / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    lines: list[str] = []
+    report_only(report, echo=lines.append)
+    assert "edited title" in (report / "report.html").read_text(encoding="utf-8")
+    quality_row = next(line for line in "\n".join(lines).splitlines() if line.startswith("quality (PER %)"))
+    assert quality_row.split()[3] == "lm_sep"
+
+
+def test_subprocess_contender_measures_its_peak_memory(tmp_path):
+    report = tmp_path / "report"
+    lines: list[str] = []
+    results = run_compare(tiny_spec(tmp_path, CONTENDERS[:1]), report, echo=lines.append)
+    memory = results["contenders"][0]["memory"]
+    assert memory["peak_mb"] >= memory["train_peak_mb"] >= memory["baseline_mb"] > 10
+    assert any("lm_sep: started" in line for line in lines)
+    assert "training" in (report / "contenders" / "lm_sep" / "log.txt").read_text(encoding="utf-8")

@@ -1,0 +1,100 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from seqlab.compare.spec import DEFAULT_CONTENDERS, contender_config, data_config
+from seqlab.compare.spec_file import load_spec, spec_from_dict, spec_to_dict
+from seqlab.errors import ConfigError
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "compare" / "tiny_g2p.tsv"
+
+
+def base() -> dict:
+    return {
+        "metric": "per",
+        "data": {
+            "format": "tsv",
+            "train": str(FIXTURE),
+            "valid_fraction": 0.2,
+            "source_tokenizer": {"kind": "char"},
+            "target_tokenizer": {"kind": "word"},
+        },
+        "model": {"embedding_size": 8, "hidden_size": 8, "num_layers": 1},
+        "budget": {"max_steps": 5},
+    }
+
+
+def test_defaults_give_the_four_contenders_of_the_issue():
+    spec = spec_from_dict(base())
+    assert spec.contenders == DEFAULT_CONTENDERS
+    assert [c.name for c in spec.contenders] == ["lm_sep", "s2s_none", "s2s_bahdanau", "s2s_luong"]
+    configs = {c.name: contender_config(spec, c, Path("/r") / c.name) for c in spec.contenders}
+    assert configs["lm_sep"].task == "language_model"
+    assert configs["lm_sep"].data.train == "/r/lm_sep/pairs/train.txt"
+    assert {configs[n].model.attention for n in ("s2s_none", "s2s_bahdanau", "s2s_luong")} == {
+        "none",
+        "bahdanau",
+        "luong",
+    }
+    for cfg in configs.values():  # one budget, one seed, one model size for everyone
+        assert cfg.training.max_steps == 5 and cfg.training.seed == 1
+        assert cfg.model.hidden_size == 8
+    assert data_config(spec).task == "seq2seq"
+
+
+def test_round_trip(tmp_path):
+    raw = base() | {"contenders": [{"name": "g", "kind": "seq2seq", "attention": "luong", "cell": "gru"}]}
+    spec = spec_from_dict(raw)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec_to_dict(spec)), encoding="utf-8")
+    assert load_spec(path) == spec
+    assert contender_config(spec, spec.contenders[0], tmp_path).model.cell == "gru"
+
+
+def test_every_problem_is_reported_at_once_with_suggestions():
+    raw = base()
+    raw["metric"] = "bleuu"
+    raw["budgett"] = {}
+    raw["budget"] = {"max_minutes": -1}
+    raw["training"] = {"max_steps": 10}
+    raw["decoding"] = {"beam_size": 0}
+    raw["contenders"] = [
+        {"name": "a", "kind": "lm_sep", "attention": "luong"},
+        {"name": "a", "kind": "seq2seq", "set": ["model.hiden_size=3"]},
+        {"kind": "seq2seq"},
+    ]
+    with pytest.raises(ConfigError) as info:
+        spec_from_dict(raw, "spec.yaml")
+    text = str(info.value)
+    assert "spec.yaml" in text
+    assert "did you mean 'bleu'" in text
+    assert "budgett: unknown key (did you mean 'budget'?)" in text
+    assert "budget.max_minutes = -1" in text
+    assert "training.max_steps: the spec sets it" in text and "budget.max_steps" in text
+    assert "decoding.beam_size = 0" in text
+    assert "has no attention" in text
+    assert "'a' is used more than once" in text
+    assert "contenders[2].name: required" in text
+
+
+def test_contender_overrides_are_validated_as_configs():
+    raw = base() | {"contenders": [{"name": "x", "kind": "seq2seq", "set": ["model.hiden_size=3"]}]}
+    with pytest.raises(ConfigError, match="hiden_size.*did you mean 'hidden_size'"):
+        spec_from_dict(raw)
+
+
+def test_budget_is_required():
+    raw = base()
+    raw["budget"] = {"max_parameters": 1000}
+    with pytest.raises(ConfigError, match="steps or minutes"):
+        spec_from_dict(raw)
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="no such comparison spec"):
+        load_spec(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_spec(bad)
