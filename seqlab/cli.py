@@ -363,6 +363,19 @@ def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_serve)
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from seqlab.compare.run import report_only, run_compare
+    from seqlab.errors import ConfigError
+
+    if args.report_only:
+        report_only(args.output)
+        return 0
+    if args.spec is None:
+        raise ConfigError("seqlab compare: give SPEC.yaml (or --report-only to redraw an existing report)")
+    run_compare(args.spec, args.output, isolate=not args.in_process)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from seqlab.demo import run_demo
 
@@ -497,13 +510,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="folder for the model files and seqlab_export.json")
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser("demo", help="the main job: a character LSTM LM on CMU dictionary words (~2 min)")
+    p = sub.add_parser(
+        "compare",
+        help="train an LSTM language model and Seq2Seq models (no attention, Bahdanau, Luong) on one task "
+        "under one budget; report quality, size, speed, memory, and a verdict",
+    )
+    p.add_argument("spec", nargs="?", help="comparison spec (YAML), e.g. seqlab/configs/demo_compare.yaml")
+    p.add_argument("-o", "--output", required=True, metavar="REPORT_DIR", help="where runs and report go")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="redraw report.md/report.html and the table from REPORT_DIR/results.json (no training)",
+    )
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="train the contenders one by one in this process (peak memory is then not measured)",
+    )
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser(
+        "demo",
+        help="the main job: LSTM language model vs Seq2Seq (none, Bahdanau, Luong) on CMU dictionary G2P",
+    )
     p.add_argument(
         "--run-dir",
         default="runs/demo",
-        help="where to put the run (default runs/demo; a new suffix if taken)",
+        help="the report folder (default runs/demo; rerun resumes or shows it; another spec gets a suffix)",
     )
-    p.add_argument("--minutes", type=float, default=2.0, help="training budget in minutes (default 2)")
+    p.add_argument(
+        "--minutes", type=float, help="training minutes per contender (default: the packaged spec's)"
+    )
     p.set_defaults(func=_cmd_demo)
     return parser
 

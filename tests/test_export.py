@@ -183,3 +183,56 @@ def test_an_unknown_format_is_refused(export_runs, tmp_path, capsys):
 
     with pytest.raises(ConfigError, match="onnx, torchscript"):
         export_run(export_runs["lm"], "pickle", tmp_path)
+
+
+@pytest.fixture(scope="session")
+def s2s_run(tmp_path_factory) -> Path:
+    return tiny_runs.train_tiny("seq2seq", tmp_path_factory.getbasetemp() / "tiny_runs")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_seq2seq_encoder_and_decoder_step_give_the_same_greedy_decoding(s2s_run, tmp_path, fmt):
+    """Greedy decoding written against the manifest alone equals the predictor's (beam 1), with
+    logits and attention within 1e-4 at every step."""
+    manifest, graphs = exported(s2s_run, fmt, tmp_path / fmt)
+    encoder, step = graphs["encoder"], graphs["decoder_step"]
+    predictor = seqlab.load(s2s_run)
+    source = {t: i for i, t in enumerate(manifest["source_vocab"]["tokens"])}
+    target = manifest["target_vocab"]
+    start, end = target["tokens"].index(manifest["usage"]["start_token"]), target["eos_id"]
+    banned = [target["tokens"].index(t) for t in manifest["usage"]["never_generate"]]
+    for text in ["a b c d", "e f g", "h i j k l m"]:
+        ids = [source.get(w, manifest["source_vocab"]["unk_id"]) for w in text.split()]
+        src, lengths = np.array([ids], np.int64), np.array([len(ids)], np.int64)
+        memory = encoder(src=src, src_lengths=lengths)
+        limit = min(
+            manifest["usage"]["max_length"], int(np.ceil(manifest["usage"]["max_length_ratio"] * len(ids)))
+        )
+        feeds = {name: memory[name] for name in step.spec["inputs"] if name in memory}
+        token, output, rows = start, [], []
+        with torch.no_grad():
+            t_memory = predictor.model.encode(torch.tensor(src), torch.tensor(lengths))
+            t_state = predictor.model.start_state(t_memory)
+        for position in range(limit + 1):
+            out = step(**feeds, tokens=np.array([token], np.int64), src_lengths=lengths)
+            with torch.no_grad():
+                t_logits, t_state, t_attention = predictor.model.decode_step(
+                    torch.tensor([token]), t_state, t_memory
+                )
+            assert np.abs(out["logits"] - t_logits.numpy()).max() < TOLERANCE
+            assert np.abs(out["attention"] - t_attention.numpy()).max() < TOLERANCE
+            for name in step.spec["inputs"]:
+                if f"{name}_out" in out:
+                    feeds[name] = out[f"{name}_out"]
+            logits = out["logits"][0].copy()
+            logits[banned] = -np.inf
+            token = end if position == limit else int(logits.argmax())
+            if token == end:
+                break
+            output.append(token)
+            rows.append(out["attention"][0])
+        expected = predictor.translate(text, beam_size=1, return_attention=True)[0]
+        assert [target["tokens"][i] for i in output] == expected.tokens
+        np.testing.assert_allclose(np.array(rows), np.array(expected.attention), atol=TOLERANCE)
+    assert manifest["source_tokenizer"]["kind"] == "word"
+    assert (tmp_path / fmt / "source_tokenizer" / "tokenizer.json").is_file()

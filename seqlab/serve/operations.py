@@ -49,9 +49,7 @@ def tokenizer_of(entry: ModelEntry) -> Callable[[str], list[str]]:
         return pred.split
     if entry.family == "classifier":
         return pred.pipeline.tokenizer.tokenize
-    source = getattr(pred, "source_pipeline", None)
-    tokenizer = getattr(source, "tokenizer", None) or getattr(pred, "source_tokenizer", None)
-    return tokenizer.tokenize if tokenizer is not None else str.split
+    return pred.pipeline.source_tokenizer.tokenize  # seq2seq: the source side
 
 
 def check_text(entry: ModelEntry, text: str, field: str, settings: ServeSettings) -> None:

@@ -68,6 +68,7 @@ class TranslateRequest(TextsRequest):
     max_length: int | None = Field(None, ge=1, description="output tokens at most (<= the output limit)")
     max_length_ratio: float | None = Field(None, gt=0)
     min_length: int | None = Field(None, ge=0)
+    min_length_ratio: float | None = Field(None, ge=0)
     length_penalty: Literal["none", "average", "gnmt"] | None = None
     alpha: float | None = Field(None, ge=0)
     coverage_penalty: float | None = Field(None, ge=0)
@@ -77,6 +78,7 @@ class TranslateRequest(TextsRequest):
     temperature: float = Field(1.0, gt=0)
     top_k: int = Field(0, ge=0)
     top_p: float = Field(1.0, gt=0, le=1)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="for reproducible sampling")
     replace_unk: bool | None = None
     return_attention: bool = Field(False, description="the attention matrix [target][source]")
 

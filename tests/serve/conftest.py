@@ -33,3 +33,10 @@ def server(runs) -> Iterator[Running]:
     """The three tiny models with the default settings (no token)."""
     with running(specs_for(runs)) as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def s2s_server(seq2seq_run) -> Iterator[Running]:
+    """The tiny seq2seq model (learning to reverse letters) under the name ``s2s``."""
+    with running(specs_for({"s2s": seq2seq_run})) as srv:
+        yield srv

@@ -7,6 +7,7 @@ calls may finish (queue-full, time-limit and batching tests need a model that is
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import socket
@@ -123,3 +124,22 @@ def gated_loader(gate: Gate) -> Any:
     from seqlab.api import load
 
     return lambda path: gate.wrap(load(path))
+
+
+def run_async(make_coroutine: Any) -> Any:
+    """``asyncio.run(make_coroutine())`` in a thread of its own, so it works whatever event loop
+    the calling thread has (Playwright's sync API keeps one in the main thread)."""
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(make_coroutine())
+        except BaseException as exc:  # handed to the caller
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(300)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]

@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from serve_helpers import Gate, gated_loader, running, specs_for
+from serve_helpers import Gate, gated_loader, run_async, running, specs_for
 
 import seqlab
 from seqlab.serve import ServeSettings
@@ -148,7 +148,7 @@ def test_one_bad_request_does_not_fail_its_batch_neighbours(runs):
         await batcher.stop()
         return results, batcher.stats
 
-    results, stats = asyncio.run(scenario())
+    results, stats = run_async(scenario)
     assert results[0] == ["A"] and results[2] == ["C"]
     assert isinstance(results[1], DataError)
     assert stats.largest_batch == 3

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from serve_helpers import running, specs_for
 
@@ -24,7 +25,7 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     if not Path(CHROMIUM).is_file():
         message = f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)"
@@ -121,3 +122,27 @@ def test_the_page_sends_the_token_the_user_types(page, runs):
         page.click("#run")
         page.wait_for_selector("#attention-tokens .tok")
         forget_http_errors(page, 401)
+
+
+def test_translation_and_its_attention_heatmap_appear(page, s2s_server, tmp_path):
+    open_model(page, s2s_server.url, "s2s")
+    page.fill("#input", "a b c d")
+    page.fill("#beam-size", "3")
+    page.fill("#n-best", "2")
+    page.click("#run")
+    page.wait_for_selector("#heatmap rect.cell")
+    expected = httpx.post(
+        s2s_server.url + "/models/s2s/translate",
+        json={"text": "a b c d", "beam_size": 3, "n_best": 2, "return_attention": True},
+    ).json()["results"][0]
+    assert page.inner_text("#translation") == expected["text"]
+    assert page.locator("ol.nbest li").count() == 2
+    rows, cols = len(expected["attention"]), len(expected["source_tokens"])
+    assert page.locator("#heatmap rect.cell").count() == rows * cols
+    assert page.locator("#heatmap text.source-token").all_text_contents() == ["a", "b", "c", "d"]
+    targets = page.locator("#heatmap text.target-token").all_text_contents()
+    assert targets[: len(expected["tokens"])] == expected["tokens"]
+    first = page.locator("#heatmap rect.cell").first
+    assert float(first.get_attribute("data-weight")) == pytest.approx(expected["attention"][0][0], abs=1e-6)
+    page.screenshot(path=str(tmp_path / "translation.png"), full_page=True)
+    assert (tmp_path / "translation.png").stat().st_size > 1000
