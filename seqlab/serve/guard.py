@@ -79,17 +79,19 @@ class RequestGuard:
         if refusal is not None:
             await _answer(send, *refusal)
             return
-        body = b""
+        parts, size = [], 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            body += message.get("body", b"")
-            if len(body) > self.settings.max_body_bytes:
+            parts.append(message.get("body", b""))
+            size += len(parts[-1])
+            if size > self.settings.max_body_bytes:
                 await _answer(send, 413, *self._too_large())
                 return
             if not message.get("more_body", False):
                 break
+        body = b"".join(parts)
         try:
             body.decode("utf-8")
         except UnicodeDecodeError as exc:
