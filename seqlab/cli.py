@@ -529,6 +529,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_compare)
 
+    from seqlab.probe.cli import add_probe_parser
+
+    add_probe_parser(sub)
+
     p = sub.add_parser(
         "demo",
         help="the main job: LSTM language model vs Seq2Seq (none, Bahdanau, Luong) on CMU dictionary G2P",
