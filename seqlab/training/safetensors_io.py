@@ -43,10 +43,11 @@ def check_safetensors_header(path: Path) -> None:
         head = handle.read(8)
         if len(head) < 8:
             raise _refusal(path, "too short")
-        if head[:1] == b"\x80" or head[:2] == b"PK":
-            raise _refusal(path, "it looks like a pickle / torch.save file")
         (size,) = struct.unpack("<Q", head)
         if size < 2 or size > _MAX_HEADER or size > path.stat().st_size - 8:
+            # judged only now: a real header length can start with the byte 0x80 (e.g. 2432 bytes)
+            if head[:1] == b"\x80" or head[:2] == b"PK":
+                raise _refusal(path, "it looks like a pickle / torch.save file")
             raise _refusal(path, "bad header length")
         header = handle.read(size)
     try:

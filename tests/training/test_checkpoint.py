@@ -182,3 +182,19 @@ def test_missing_checkpoint_and_real_folder_link(tmp_path: Path) -> None:
     (tmp_path / "last").mkdir()  # e.g. a run dir copied with cp -rL
     save_checkpoint(tmp_path / "last", model, {"step": 4})
     assert load_checkpoint(tmp_path / "last").state["step"] == 4
+
+
+def test_a_header_length_starting_with_byte_0x80_is_not_taken_for_a_pickle(tmp_path):
+    """A safetensors header of 0x0980 bytes starts the file with 0x80, like a pickle's PROTO opcode."""
+    from safetensors.torch import save_file
+
+    from seqlab.training.safetensors_io import check_safetensors_header, read_tensors
+
+    path = tmp_path / "w.safetensors"
+    for padding in range(0, 3000, 7):
+        save_file({"w": torch.zeros(2)}, str(path), metadata={"pad": "x" * padding})
+        if path.read_bytes()[:1] == b"\x80":
+            break
+    assert path.read_bytes()[:1] == b"\x80"
+    check_safetensors_header(path)
+    assert read_tensors(path)["w"].shape == (2,)
