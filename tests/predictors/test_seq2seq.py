@@ -1,0 +1,117 @@
+"""Seq2SeqPredictor through seqlab.load: translate (batched, n-best, attention, sampling), evaluate
+(multi-reference, by-length table), encode; and checkpoint averaging of its run directory."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import seqlab
+from seqlab.averaging import average_checkpoints
+from seqlab.config import load_config
+from seqlab.data.parallel import Pair
+from seqlab.errors import CheckpointError, ConfigError
+from seqlab.pipeline import train
+from seqlab.training.safetensors_io import read_tensors
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("s2s") / "run"
+    cfg = load_config(
+        REPO / "configs" / "tiny_seq2seq.yaml",
+        [
+            f"data.train={REPO / 'tests/fixtures/tiny_s2s_train.tsv'}",
+            f"data.valid={REPO / 'tests/fixtures/tiny_s2s_valid.tsv'}",
+            "training.max_steps=30",
+            "training.validate_every=15",
+            "training.metric=loss",
+            "training.metric_mode=min",
+        ],
+    )
+    train(cfg, run_dir)
+    return run_dir
+
+
+def test_load_gives_a_seq2seq_predictor(run):
+    predictor = seqlab.load(run)
+    assert predictor.family == "seq2seq" and predictor.config.task == "seq2seq"
+    tokenizer, vocab = predictor.target_pipeline
+    assert tokenizer.kind == "word" and len(vocab) > 4
+
+
+def test_translate_one_or_many_with_n_best_and_attention(run):
+    predictor = seqlab.load(run)
+    one = predictor.translate("a b c", beam_size=3, n_best=3, return_attention=True)
+    assert len(one) == 1
+    result = one[0]
+    assert result.source_tokens == ["a", "b", "c"]
+    assert result.n_best[0] == (result.text, result.score) and len(result.n_best) == 3
+    scores = [score for _, score in result.n_best]
+    assert scores == sorted(scores, reverse=True)
+    assert len(result.attention) == len(result.tokens)
+    for row in result.attention:
+        assert len(row) == 3 and sum(row) == pytest.approx(1.0, abs=1e-5)
+    texts = ["a b c d e f g", "h", "c c d", "a b c"]
+    many = predictor.translate(texts, batch_size=2)
+    assert [t.source_tokens for t in many] == [t.split() for t in texts]
+    assert many[3].text == predictor.translate("a b c")[0].text  # batching and order change nothing
+    assert many[0].attention is None
+
+
+def test_greedy_sampling_and_bounds(run):
+    predictor = seqlab.load(run)
+    greedy = predictor.translate(["a b c d", "e f"], beam_size=1)
+    again = predictor.translate(["a b c d", "e f"], beam_size=1)
+    assert [g.text for g in greedy] == [a.text for a in again]
+    drawn = predictor.translate("a b c d", sampling=True, seed=3, temperature=2.0)[0].text
+    assert predictor.translate("a b c d", sampling=True, seed=3, temperature=2.0)[0].text == drawn
+    short = predictor.translate("a b c d e f g", max_length=2, beam_size=2)[0]
+    assert len(short.tokens) <= 2
+    with pytest.raises(ConfigError, match="n_best"):
+        predictor.translate("a b", beam_size=2, n_best=3)
+
+
+def test_evaluate_scores_against_the_closest_reference(run):
+    predictor = seqlab.load(run)
+    output = predictor.translate("a b c", beam_size=1)[0].text
+    pairs = [Pair("a b c", "zzz"), Pair("a b c", output), Pair("d e", "e d")]
+    result = predictor.evaluate(pairs, beam_size=1)
+    assert result.count == 2  # the repeated source is decoded once
+    assert result.summary["exact_match"] >= 50.0
+    for key in ("bleu", "chrf", "rouge_l", "per", "wer", "length_ratio"):
+        assert key in result.summary
+    assert "nrefs:1" in result.signatures["bleu"]
+    assert sum(row["count"] for row in result.buckets) == 2
+
+
+def test_encode_gives_one_vector_per_text(run):
+    predictor = seqlab.load(run)
+    vectors = predictor.encode(["a b", "c d e f"], pool="mean")
+    assert vectors.shape == (2, predictor.model.encoder.output_size)
+    assert predictor.encode([], pool="max").shape == (0, predictor.model.encoder.output_size)
+
+
+def test_averaging_two_checkpoints_gives_their_mean_and_a_loadable_run(run, tmp_path):
+    out = average_checkpoints([run, run / "last"], tmp_path / "avg")
+    a, b = read_tensors(run / "model.safetensors"), read_tensors(run / "last" / "model.safetensors")
+    averaged = read_tensors(out / "model.safetensors")
+    for name, tensor in averaged.items():
+        assert torch.allclose(tensor, (a[name] + b[name]) / 2, atol=1e-6)
+    assert seqlab.load(out).translate("a b")[0].text is not None
+    with pytest.raises(CheckpointError, match="not empty"):
+        average_checkpoints([run, run / "last"], out)
+    with pytest.raises(ConfigError, match="at least two"):
+        average_checkpoints([run], tmp_path / "one")
+
+
+def test_averaging_refuses_different_models(run, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    config = (run / "config.yaml").read_text(encoding="utf-8").replace("hidden_size: 32", "hidden_size: 48")
+    (other / "config.yaml").write_text(config, encoding="utf-8")
+    (other / "model.safetensors").write_bytes((run / "model.safetensors").read_bytes())
+    with pytest.raises(ConfigError, match="hidden_size: 32 vs 48"):
+        average_checkpoints([run, other], tmp_path / "avg")

@@ -1,0 +1,82 @@
+"""The seq2seq parts of the config: defaults, the rules tying data, model and decoding together, all
+reported at once."""
+
+import pytest
+
+from seqlab.config import ExperimentConfig, config_from_dict, load_config, save_config
+from seqlab.errors import ConfigError
+
+BASE = {"task": "seq2seq", "data": {"format": "tsv", "train": "pairs.tsv", "valid_fraction": 0.1}}
+
+
+def build(**sections):
+    raw = {"task": "seq2seq", "data": dict(BASE["data"])}
+    for name, values in sections.items():
+        raw.setdefault(name, {}).update(values)
+    return config_from_dict(raw)
+
+
+def problems(**sections) -> str:
+    with pytest.raises(ConfigError) as info:
+        build(**sections)
+    return str(info.value)
+
+
+def test_defaults_round_trip_and_sizes(tmp_path):
+    cfg = build(model={"hidden_size": 32, "bidirectional": True, "num_layers": 3})
+    assert isinstance(cfg, ExperimentConfig)
+    assert cfg.model.attention == "luong" and cfg.decoding.beam_size == 5
+    assert cfg.model.encoder_output_size == 64 and cfg.model.resolved_decoder_hidden_size == 64
+    assert cfg.model.resolved_encoder_layers == cfg.model.resolved_decoder_layers == 3
+    save_config(cfg, tmp_path / "c.yaml")
+    assert load_config(tmp_path / "c.yaml") == cfg
+
+
+def test_recipes_in_configs_load():
+    for name in ("tiny_seq2seq", "cmudict_g2p_attention", "cmudict_g2p_noattention"):
+        assert load_config(f"configs/{name}.yaml").task == "seq2seq"
+
+
+def test_decoded_metrics_are_valid_with_their_direction():
+    assert build(training={"metric": "bleu", "metric_mode": "max"}).training.metric == "bleu"
+    assert "metric_mode" in problems(training={"metric": "wer", "metric_mode": "max"})
+    assert "a seq2seq validates" in problems(training={"metric": "f1"})
+
+
+def test_architecture_rules_are_all_reported_at_once():
+    message = problems(
+        model={
+            "attention": "bahdanau",
+            "input_feeding": True,
+            "context_every_step": True,
+            "share_embeddings": True,
+            "bridge": "copy",
+            "decoder_hidden_size": 7,
+        }
+    )
+    assert "input_feeding" in message and "context_every_step" in message
+    assert "share_vocab" in message and "bridge = copy" in message
+    dot = problems(model={"attention_score": "dot", "bidirectional": True, "decoder_hidden_size": 100})
+    assert "attention_score = dot" in dot and "decoder_hidden_size" in dot
+
+
+def test_data_rules():
+    parallel = problems(data={"format": "parallel", "train": "x.txt"})
+    assert "train_source" in parallel
+    half = problems(data={"format": "parallel", "train": None, "train_source": "a", "valid_source": "b"})
+    assert "set both" in half and "valid_target" in half
+    assert "column number" in problems(data={"source_field": "src"})
+    assert "a seq2seq reads parallel, tsv, jsonl" in problems(data={"format": "conll"})
+    with pytest.raises(ConfigError, match="only for task: seq2seq"):
+        config_from_dict({"data": {"train": "a.txt", "train_source": "b.txt"}})
+
+
+def test_decoding_and_training_ranges():
+    message = problems(
+        decoding={"beam_size": 0, "n_best": 3, "repetition_penalty": 0.5, "max_length_ratio": 0},
+        training={"label_smoothing": 1.0, "scheduled_sampling_start": 2.0},
+    )
+    for key in ("beam_size", "n_best", "repetition_penalty", "max_length_ratio", "label_smoothing"):
+        assert key in message
+    assert "scheduled_sampling_start" in message
+    assert "must be one of" in problems(training={"scheduled_sampling": "cosine"})
