@@ -10,6 +10,7 @@ to the same number in its config. Runs under either virtual environment (it need
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -24,6 +25,11 @@ def main() -> None:
     if len(sys.argv) < 3:
         raise SystemExit("usage: launch.py THREADS MODULE [ARGS...]")
     threads, module = int(sys.argv[1]), sys.argv[2]
+    if module.startswith("onmt."):
+        # OpenNMT-py 3.0 checkpoints hold an argparse.Namespace, which torch >= 2.6's default
+        # torch.load(weights_only=True) refuses; the checkpoints read here were written by the
+        # same benchmark run a moment before.
+        os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
     sys.argv = [module, *sys.argv[3:]]

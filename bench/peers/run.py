@@ -180,21 +180,40 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     results: dict[str, dict[str, Any]] = {v.name: {"speed": [], "decode": {}} for v in variants}
+    failed: dict[str, list[str]] = {v.name: [] for v in variants}
+
+    def attempt(v: Variant, what: str, fn: Any, *fn_args: Any) -> Any:
+        """fn(*fn_args), or None with the failure recorded (one toolkit's failure ends no run)."""
+        try:
+            return fn(*fn_args)
+        except (RuntimeError, OSError, ValueError) as error:
+            failed[v.name].append(f"{what}: {error}")
+            print(f"   {v.name:13s} {what} FAILED: {str(error).splitlines()[0]}", flush=True)
+            return None
+
     for repeat in range(args.repeats):
         print(f"== speed round {repeat + 1}/{args.repeats}", flush=True)
         for v in rotated(variants, repeat):
-            run = train_once(v, work / "speed" / v.name, speed_spec, args.warmup, args.threads)
-            results[v.name]["speed"].append(run)
+            run_dir = work / "speed" / v.name
+            run = attempt(v, "speed", train_once, v, run_dir, speed_spec, args.warmup, args.threads)
+            if run is not None:
+                results[v.name]["speed"].append(run)
     print(f"== quality: {args.steps} steps each", flush=True)
     for v in rotated(variants, args.repeats):
         run_dir = work / "quality" / v.name
-        results[v.name]["quality"] = train_once(v, run_dir, quality_spec, args.quality_warmup, args.threads)
+        run = attempt(v, "quality", train_once, v, run_dir, quality_spec, args.quality_warmup, args.threads)
+        if run is not None:
+            results[v.name]["quality"] = run
     for i, beam in enumerate(args.beams):
         print(f"== decoding, {'greedy' if beam == 1 else f'beam {beam}'}", flush=True)
         for v in rotated(variants, i):
+            if "quality" not in results[v.name]:
+                continue
             run_dir = work / "quality" / v.name
-            decoded = decode_once(v, run_dir, quality_spec, beam, info, args.threads)
-            results[v.name]["decode"][str(beam)] = decoded
+            what = f"beam {beam}"
+            decoded = attempt(v, what, decode_once, v, run_dir, quality_spec, beam, info, args.threads)
+            if decoded is not None:
+                results[v.name]["decode"][str(beam)] = decoded
     summary = print_table(results, args)
     payload = {
         "machine": mach,
@@ -203,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "seqlab_max_tokens": max_tokens,
         "seqlab_mean_batch_sentences": mean_batch,
         "summary": summary,
+        "failures": failed,
         "runs": results,
         "wall_s": time.time() - started,
     }
@@ -210,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"wrote {out}")
-    return 0
+    return 1 if any(failed.values()) else 0
 
 
 if __name__ == "__main__":
