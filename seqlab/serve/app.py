@@ -230,7 +230,10 @@ def _add_routes(app: FastAPI, state: ServerState) -> None:
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"}
             }
-            schema["security"] = [{"bearer": []}]
+            for path, operations in schema.get("paths", {}).items():
+                if not path.startswith("/health/"):
+                    for operation in operations.values():
+                        operation["security"] = [{"bearer": []}]
         return JSONResponse(schema)
 
     @app.get("/", include_in_schema=False)

@@ -50,6 +50,9 @@ def test_the_right_token_opens_every_endpoint(guarded):
             client.get("/openapi.json").json()["components"]["securitySchemes"]["bearer"]["scheme"]
             == "bearer"
         )
+        paths = client.get("/openapi.json").json()["paths"]
+        assert paths["/models/{name}/classify"]["post"]["security"] == [{"bearer": []}]
+        assert "security" not in paths["/health/ready"]["get"]
         response = client.post("/models/classifier/classify", json={"text": "the soup was hot"})
         assert response.status_code == 200
         assert response.json()["results"][0]["label"] in {"sport", "food", "weather"}
