@@ -9,7 +9,9 @@ that ``seqlab generate`` and friends read; ``pairs/`` beside it keeps the pair t
 Decoding: :class:`PromptedLanguageModel` speaks the encoder-decoder decoding protocol, so the same
 beam search and settings as the Seq2Seq contenders apply. Its ``encode`` reads each prompt
 (``<eos>`` as the line start, then the source tokens) and keeps each row's state after its own last
-token; the search then starts from ``<sep>`` (playing ``<bos>``) and stops at ``<eos>``.
+token; the search then starts from ``<sep>`` (playing ``<bos>``) and stops at ``<eos>``. Like a
+Seq2Seq decoder, whose output layer only has target tokens, it may only produce tokens seen on the
+target side in training.
 """
 
 from __future__ import annotations
@@ -196,10 +198,22 @@ class LMSepTranslator:
             self.predictor.model, vocab.stoi[SEP], vocab.eos_id, vocab.pad_id, vocab.unk_id
         )
         self.config = self.predictor.config
+        self._banned = self.non_target_ids()
+
+    def non_target_ids(self) -> list[int]:
+        """LM ids that never occur on the target side of a training pair (source-only tokens,
+        ``<bos>``, ``<unk>``): the search may not produce them, as a Seq2Seq decoder, whose output
+        layer holds target tokens only, cannot. (``<pad>`` and ``<sep>`` the search bans itself.)"""
+        target = self.pipeline.target_vocab.stoi
+        specials = {self.vocab.pad_id, self.vocab.unk_id, self.vocab.bos_id}
+        return [
+            index
+            for token, index in self.vocab.stoi.items()
+            if index != self.vocab.eos_id and (index in specials or unescape(token) not in target)
+        ]
 
     def _processors(self, no_repeat_ngram: int) -> LogitsProcessor:
-        # <bos> never occurs in the LM's training stream; <pad> and <sep> are banned by the search
-        chain: list[LogitsProcessor] = [BanTokens([self.vocab.bos_id])]
+        chain: list[LogitsProcessor] = [BanTokens(self._banned)]
         if no_repeat_ngram:
             chain.append(NoRepeatNGram(no_repeat_ngram))
         return ProcessorList(chain)

@@ -153,3 +153,29 @@ def test_subprocess_contender_measures_its_peak_memory(tmp_path):
     assert memory["peak_mb"] >= memory["train_peak_mb"] >= memory["baseline_mb"] > 10
     assert any("lm_sep: started" in line for line in lines)
     assert "training" in (report / "contenders" / "lm_sep" / "log.txt").read_text(encoding="utf-8")
+
+
+def test_language_model_contender_decodes_target_tokens_only_and_prompts_exactly(finished):
+    import torch
+
+    from seqlab.compare.lm_sep import SEP, LMSepTranslator
+
+    _, report, _, _ = finished
+    translator = LMSepTranslator(report / "contenders" / "lm_sep")
+    targets = set(translator.pipeline.target_vocab.stoi)
+    for output in translator.translate(["cat", "abcdefghij", "zebra"], beam_size=3, max_length=8):
+        assert set(output.tokens) <= targets, output.tokens
+    banned = {translator.vocab.itos[i] for i in translator.non_target_ids()}
+    assert "c" in banned and SEP not in targets and "K" not in banned
+    # a batch of prompts of different lengths leaves each row in the state of its prompt alone
+    vocab, lm = translator.vocab, translator.predictor.model
+    words = ["abbreviate", "cat"]
+    ids = [vocab.encode(list(word)) for word in words]
+    lengths = torch.tensor([len(row) for row in ids])
+    src = torch.zeros(2, int(lengths.max()), dtype=torch.long)
+    for row, seq in enumerate(ids):
+        src[row, : len(seq)] = torch.tensor(seq)
+    memory = translator.model.encode(src, lengths)
+    for row, seq in enumerate(ids):
+        _, alone = lm(torch.tensor([[vocab.eos_id, *seq]]), None)
+        torch.testing.assert_close(memory.prompt_state.h[:, row], alone.h[:, 0], atol=1e-5, rtol=1e-5)
