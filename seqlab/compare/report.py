@@ -243,6 +243,11 @@ def _settings_lines(results: dict[str, Any]) -> list[str]:
     ]
 
 
+LENGTH_NOTE = (
+    "The fixed-length-vector bottleneck shows here: without attention, quality falls (an error rate "
+    "rises) as sources get longer, faster than with attention."
+)
+
 NOTES = [
     "Quality is the task's metric on the held-out pairs, decoded with the settings above.",
     "Training speed counts target-side tokens per second (the language model also reads the source and "
@@ -281,7 +286,8 @@ def write_markdown(results: dict[str, Any], figures: dict[str, list[Figure]], re
     parts += ["## Results\n", markdown_table(*main_table(results)), ""]
     parts += ["## Verdict\n", "Computed from results.json: the best contender on each criterion.\n"]
     parts += [markdown_table(*verdict_table(verdict(results))), ""]
-    parts += ["## Quality by source length\n", *images("length"), markdown_table(*length_table(results)), ""]
+    parts += ["## Quality by source length\n", LENGTH_NOTE + "\n", *images("length")]
+    parts += [markdown_table(*length_table(results)), ""]
     parts += ["## Repetition and length\n", markdown_table(*repetition_table(results)), ""]
     parts += ["## Training curves\n", *images("curves")]
     if figures["attention"]:
@@ -338,7 +344,12 @@ def write_html(results: dict[str, Any], figures: dict[str, list[Figure]], report
             "<p>Computed from results.json: the best contender on each criterion.</p>",
             _html_table(*verdict_table(verdict(results))),
         ),
-        section("Quality by source length", images("length"), _html_table(*length_table(results))),
+        section(
+            "Quality by source length",
+            f"<p>{html.escape(LENGTH_NOTE)}</p>",
+            images("length"),
+            _html_table(*length_table(results)),
+        ),
         section("Repetition and length", _html_table(*repetition_table(results))),
         section("Training curves", images("curves")),
     ]
