@@ -231,7 +231,11 @@ def export_run(run_dir: str | Path, fmt: str, out_dir: str | Path, *, predictor:
     graphs, usage = graphs_for(predictor)
     result = ExportResult(out)
     for graph in graphs:
-        result.files.append(write_graph(graph, fmt, out))
+        try:
+            result.files.append(write_graph(graph, fmt, out))
+        except ImportError as exc:  # the ONNX exporter's own dependencies
+            message = f"ONNX export needs the export extra: pip install 'seqlab[export]' ({exc})"
+            raise ConfigError(message) from None
     from seqlab import __version__
 
     manifest = {
