@@ -211,7 +211,13 @@ def run_compare(
         sizes = check_sizes(spec, pending, report_dir)
         echo("  parameters: " + ", ".join(f"{name} {size:,}" for name, size in sizes.items()))
         if isolate:
-            failed = _run_isolated(report_dir, [c.name for c in pending], spec, echo)
+            try:
+                failed = _run_isolated(report_dir, [c.name for c in pending], spec, echo)
+            except KeyboardInterrupt:
+                echo(
+                    f"interrupted: rerun the same command to resume; finished contenders stay in {report_dir}"
+                )
+                raise
         else:
             failed = []
             for contender in pending:

@@ -179,3 +179,15 @@ def test_language_model_contender_decodes_target_tokens_only_and_prompts_exactly
     for row, seq in enumerate(ids):
         _, alone = lm(torch.tensor([[vocab.eos_id, *seq]]), None)
         torch.testing.assert_close(memory.prompt_state.h[:, row], alone.h[:, 0], atol=1e-5, rtol=1e-5)
+
+
+def test_command_line(finished, tmp_path, capsys):
+    from seqlab.cli import main
+
+    _, report, _, _ = finished
+    report = copy_of(report, tmp_path)
+    assert main(["compare", "-o", str(report), "--report-only"]) == 0
+    out = capsys.readouterr().out
+    assert "s2s_luong" in out and "verdict" in out
+    assert main(["compare", "-o", str(report)]) == 2
+    assert "give SPEC.yaml" in capsys.readouterr().err
