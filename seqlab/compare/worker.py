@@ -104,6 +104,31 @@ def eval_pairs(spec: CompareSpec) -> tuple[list[str], list[str]]:
     return [p.source for p in picked], [p.target for p in picked]
 
 
+def _memory(device: str, measured: bool, baseline: float, train_peak: float) -> dict[str, Any]:
+    """The ``memory`` entry of a result: peak RSS of this process (CPU) or of CUDA allocations."""
+    if device == "cuda":
+        peak = max(train_peak, torch.cuda.max_memory_allocated() / 2**20)
+        return {
+            "peak_mb": peak,
+            "train_peak_mb": train_peak,
+            "baseline_mb": None,
+            "how": "torch.cuda.max_memory_allocated",
+        }
+    if not measured:
+        return {
+            "peak_mb": None,
+            "train_peak_mb": None,
+            "baseline_mb": None,
+            "how": "not measured (in-process run)",
+        }
+    return {
+        "peak_mb": peak_rss_mb(),
+        "train_peak_mb": train_peak,
+        "baseline_mb": baseline,
+        "how": "ru_maxrss of the contender's process",
+    }
+
+
 def count_parameters(model: torch.nn.Module) -> int:
     """Trainable values; a tied matrix counts once."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -123,39 +148,20 @@ def run_contender(report_dir: str | Path, name: str, measure_memory: bool = True
     cfg = contender_config(spec, contender, run_dir)
     if contender.kind == "lm_sep":
         prepare_lm(spec, run_dir)
-    resume = checkpoint_exists(run_dir / "last")
-    logger.info("%s: %s training (%s)", name, "resuming" if resume else "starting", contender.describe())
-    summary = train(cfg, run_dir, resume=resume)
-    train_peak = peak_rss_mb()
     device = _device(spec)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
+    resume = checkpoint_exists(run_dir / "last")
+    logger.info("%s: %s training (%s)", name, "resuming" if resume else "starting", contender.describe())
+    summary = train(cfg, run_dir, resume=resume)
+    train_peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else peak_rss_mb()
     translator = load_translator(run_dir, contender, device)
     if spec.threads:
         torch.set_num_threads(spec.threads)
     sources, refs = eval_pairs(spec)
     # both translators keep the pair pipeline (Seq2SeqPipeline): references tokenized as outputs are
     measured = measure(translator, spec, sources, refs, translator.pipeline.target_tokens)
-    memory = {
-        "peak_mb": None,
-        "train_peak_mb": None,
-        "baseline_mb": None,
-        "how": "not measured (in-process run)",
-    }
-    if device == "cuda":
-        memory = {
-            "peak_mb": torch.cuda.max_memory_allocated() / 2**20,
-            "train_peak_mb": None,
-            "baseline_mb": None,
-            "how": "torch.cuda.max_memory_allocated while decoding",
-        }
-    elif measure_memory:
-        memory = {
-            "peak_mb": peak_rss_mb(),
-            "train_peak_mb": train_peak,
-            "baseline_mb": baseline,
-            "how": "ru_maxrss of the contender's process",
-        }
+    memory = _memory(device, measure_memory, baseline, train_peak)
     result = {
         "name": name,
         "kind": contender.kind,
