@@ -128,7 +128,13 @@ def machine(threads: int) -> dict[str, str]:
         )
         done = subprocess.run([python, "-c", probe], capture_output=True, text=True, cwd=HERE)
         versions[name] = done.stdout.strip() or done.stderr.strip()[-200:]
+
+    def git(*words: str) -> str:
+        return subprocess.run(["git", "-C", str(HERE), *words], capture_output=True, text=True).stdout.strip()
+
+    dirty = " + uncommitted seqlab/ changes" if git("status", "--porcelain", "--", "../../seqlab") else ""
     return {
+        "seqlab_commit": git("rev-parse", "--short", "HEAD") + dirty,
         "cpu": cpu,
         "logical_cores": str(__import__("os").cpu_count()),
         "threads": str(threads),
