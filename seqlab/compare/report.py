@@ -299,12 +299,13 @@ def write_markdown(results: dict[str, Any], figures: dict[str, list[Figure]], re
     return path
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def _html_table(header: list[str], rows: list[list[str]], css: str = "") -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    attribute = f' class="{css}"' if css else ""
+    return f"<table{attribute}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _html_figure(figure: Figure) -> str:
@@ -323,7 +324,7 @@ th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#f3
 td:first-child,th:first-child{text-align:left}
 figure{display:inline-block;margin:.6em 1em .6em 0;vertical-align:top}
 figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.85em;color:#555}
-.settings{color:#444;font-size:.95em}
+.settings{color:#444;font-size:.95em}table.text td,table.text th{text-align:left}
 """
 
 
@@ -355,7 +356,7 @@ def write_html(results: dict[str, Any], figures: dict[str, list[Figure]], report
     ]
     if figures["attention"]:
         body.append(section("Attention", images("attention")))
-    body.append(section("Examples", _html_table(*_examples_table(results))))
+    body.append(section("Examples", _html_table(*_examples_table(results), css="text")))
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in NOTES)
     body.append(section("How it was measured", f"<ul>{notes}</ul>"))
     title = html.escape(results.get("title", "Comparison"))
