@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from seqlab.data.lm_corpus import (
 from seqlab.data.readers import read_lines
 from seqlab.errors import DataError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED = Path(os.environ.get("SEQLAB_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
 
 
 def write(path: Path, lines: list[str]) -> Path:
