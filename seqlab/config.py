@@ -433,6 +433,17 @@ class ExperimentConfig:
             )
         if self.task == "language_model" and self.model.bidirectional:
             errors.append("model.bidirectional = true: a language model reads left to right only")
+        if self.task != "language_model":
+            for name in ("embedding_dropout", "weight_drop"):
+                if getattr(self.model, name) > 0:
+                    errors.append(
+                        f"model.{name} = {getattr(self.model, name)}: only a language model uses it "
+                        f"(a {self.task} would ignore it; use model.dropout)"
+                    )
+            if self.model.locked_dropout:
+                errors.append(
+                    f"model.locked_dropout = true: only a language model uses it (a {self.task} ignores it)"
+                )
         if self.task != "language_model" and self.model.tie_weights:
             errors.append("model.tie_weights = true: only a language model ties input and output")
         if self.task != "classifier" and self.training.class_weights != "none":
