@@ -166,7 +166,8 @@ def test_scheduled_sampling_feeds_model_predictions_in_training_only():
     loss, _ = model.loss(b)
     loss.backward()
     model.eval()  # evaluation always reads the reference: the same loss every time
-    assert float(model.loss(b)[0]) == float(model.loss(b)[0])
+    with torch.no_grad():
+        assert float(model.loss(b)[0]) == float(model.loss(b)[0])
     model.schedule = ("linear", 1.0, 10.0)
     model.set_training_progress(5)
     assert model.teacher_forcing == pytest.approx(0.5)
