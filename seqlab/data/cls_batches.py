@@ -118,6 +118,7 @@ class ExampleLoader:
         max_tokens: padded token budget of one batch (``data.max_tokens``).
         shuffle: True for training (seeded by ``seed`` and the epoch), False for evaluation.
         rank, world_size: this process's share under distributed training.
+        lengths: the length that counts against the budget, one per example (default ``len(e.ids)``).
     """
 
     def __init__(
@@ -129,11 +130,12 @@ class ExampleLoader:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        lengths: Sequence[int] | None = None,
     ) -> None:
         self.examples = list(examples)
         self.collate = collate
         self.sampler = TokenBudgetSampler(
-            [len(e.ids) for e in self.examples],
+            list(lengths) if lengths is not None else [len(e.ids) for e in self.examples],
             max_tokens,
             shuffle=shuffle,
             seed=seed,

@@ -9,13 +9,13 @@ source and its ``n + 1`` target positions), so it has the Trainer's data interfa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
-from seqlab.data.bucketing import TokenBudgetSampler, pad_batch
+from seqlab.data.bucketing import pad_batch
+from seqlab.data.cls_batches import ExampleLoader
 from seqlab.text.vocab import Vocabulary
 
 
@@ -71,9 +71,10 @@ def collate_pairs(pairs: Sequence[EncodedPair], pad_id: int = Vocabulary.pad_id)
     return Seq2SeqBatch(src, src_lengths, tgt_in, tgt_out, tgt_lengths)
 
 
-class Seq2SeqLoader:
+class Seq2SeqLoader(ExampleLoader):
     """Iterate :class:`Seq2SeqBatch` es over ``pairs``: shuffled and length-bucketed for training,
-    length-sorted for evaluation, within ``max_tokens`` padded positions; resumable mid-epoch.
+    length-sorted for evaluation, within ``max_tokens`` padded positions; resumable mid-epoch. The
+    classifier's :class:`ExampleLoader` with :func:`collate_pairs` and each pair's ``length``.
 
     Args:
         pairs: encoded pairs.
@@ -91,28 +92,10 @@ class Seq2SeqLoader:
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
-        self.pairs = list(pairs)
-        self.sampler = TokenBudgetSampler(
-            [p.length for p in self.pairs],
-            max_tokens,
-            shuffle=shuffle,
-            seed=seed,
-            rank=rank,
-            world_size=world_size,
-        )
+        pairs = list(pairs)
+        lengths = [p.length for p in pairs]
+        super().__init__(pairs, collate_pairs, max_tokens, shuffle, seed, rank, world_size, lengths=lengths)
 
-    def set_epoch(self, epoch: int) -> None:
-        self.sampler.set_epoch(epoch)
-
-    def __len__(self) -> int:
-        return len(self.sampler)
-
-    def __iter__(self) -> Iterator[Seq2SeqBatch]:
-        for indices in self.sampler:
-            yield collate_pairs([self.pairs[i] for i in indices])
-
-    def state_dict(self) -> dict[str, Any]:
-        return self.sampler.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.sampler.load_state_dict(state)
+    @property
+    def pairs(self) -> list[EncodedPair]:
+        return self.examples
