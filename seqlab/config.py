@@ -423,7 +423,7 @@ class ExperimentConfig:
         if self.training.metric not in metrics:
             errors.append(
                 f"training.metric = {self.training.metric!r}: a {self.task} validates "
-                f"{', '.join(metrics)}{_suggest(self.training.metric, metrics)}"
+                f"{', '.join(metrics)}{did_you_mean(self.training.metric, metrics)}"
             )
         elif metrics[self.training.metric] != self.training.metric_mode:
             errors.append(
@@ -530,7 +530,7 @@ def seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _suggest(word: str, choices: typing.Iterable[str]) -> str:
+def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -557,13 +557,13 @@ def _convert(value: Any, tp: Any, key: str, errors: list[str]) -> Any:
         if not isinstance(value, dict):
             errors.append(f"{key} = {value!r}: expected a section (mapping) with keys {_field_names(tp)}")
             return None
-        return _build(tp, value, key + ".", errors)
+        return build_dataclass(tp, value, key + ".", errors)
     origin = get_origin(tp)
     if origin is Literal:
         choices = get_args(tp)
         if value not in choices:
             listed = ", ".join(str(c) for c in choices)
-            errors.append(f"{key} = {value!r}: must be one of {listed}{_suggest(value, choices)}")
+            errors.append(f"{key} = {value!r}: must be one of {listed}{did_you_mean(value, choices)}")
             return None
         return value
     if origin is tuple:
@@ -599,13 +599,13 @@ def _field_names(cls: type) -> str:
     return ", ".join(f.name for f in dataclasses.fields(cls))
 
 
-def _build(cls: type, raw: dict[str, Any], prefix: str, errors: list[str]) -> Any:
+def build_dataclass(cls: type, raw: dict[str, Any], prefix: str, errors: list[str]) -> Any:
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     for key in raw:
         if key not in names:
             errors.append(
-                f"{prefix}{key}: unknown key{_suggest(key, names)}; valid keys in "
+                f"{prefix}{key}: unknown key{did_you_mean(key, names)}; valid keys in "
                 f"{prefix.rstrip('.') or 'the top level'}: {', '.join(names)}"
             )
     kwargs: dict[str, Any] = {}
@@ -616,7 +616,7 @@ def _build(cls: type, raw: dict[str, Any], prefix: str, errors: list[str]) -> An
             value = _convert(raw[f.name], hints[f.name], prefix + f.name, errors)
         elif dataclasses.is_dataclass(hints[f.name]):
             # an absent section still gets its range rules checked (on its defaults)
-            value = _build(hints[f.name], {}, prefix + f.name + ".", errors)
+            value = build_dataclass(hints[f.name], {}, prefix + f.name + ".", errors)
         else:
             continue
         if len(errors) > before:
@@ -637,7 +637,7 @@ def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> Experimen
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a YAML mapping at the top level, got {type(raw).__name__}")
     errors: list[str] = []
-    cfg = _build(ExperimentConfig, raw, "", errors)
+    cfg = build_dataclass(ExperimentConfig, raw, "", errors)
     if errors:
         lines = "\n".join(f"  - {e}" for e in errors)
         raise ConfigError(f"{source}: {len(errors)} problem(s) in the configuration:\n{lines}")
@@ -657,7 +657,7 @@ def config_to_dict(cfg: Any) -> dict[str, Any]:
     return plain(dataclasses.asdict(cfg))
 
 
-def _apply_override(raw: dict[str, Any], override: str, errors: list[str]) -> None:
+def apply_override(raw: dict[str, Any], override: str, errors: list[str]) -> None:
     if "=" not in override:
         errors.append(f"--set {override!r}: expected section.key=value, e.g. training.optimizer.lr=0.01")
         return
@@ -701,7 +701,7 @@ def load_config(path: str | Path | None, overrides: typing.Sequence[str] = ()) -
             raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     errors: list[str] = []
     for override in overrides:
-        _apply_override(raw, override, errors)
+        apply_override(raw, override, errors)
     if errors:
         raise ConfigError(f"{source}: {len(errors)} problem(s) in the overrides:\n" + "\n".join(errors))
     return config_from_dict(raw, source)

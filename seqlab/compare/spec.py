@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seqlab.config import ExperimentConfig, _apply_override, _suggest, config_from_dict
+from seqlab.config import ExperimentConfig, apply_override, config_from_dict, did_you_mean
 from seqlab.errors import ConfigError
 
 # The task's metrics and the direction in which each improves (seqlab.seq_metrics computes them).
@@ -235,7 +235,7 @@ class CompareSpec:
         if self.metric not in METRICS:
             choices = ", ".join(METRICS)
             errors.append(
-                f"metric = {self.metric!r}: must be one of {choices}{_suggest(self.metric, METRICS)}"
+                f"metric = {self.metric!r}: must be one of {choices}{did_you_mean(self.metric, METRICS)}"
             )
         if self.parallel < 1:
             errors.append(f"parallel = {self.parallel}: must be >= 1")
@@ -252,7 +252,8 @@ class CompareSpec:
             if contender.name == name:
                 return contender
         names = [c.name for c in self.contenders]
-        raise ConfigError(f"no contender {name!r}{_suggest(name, names)}; the spec has {', '.join(names)}")
+        hint = did_you_mean(name, names)
+        raise ConfigError(f"no contender {name!r}{hint}; the spec has {', '.join(names)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,7 +308,7 @@ def contender_raw_config(spec: CompareSpec, contender: ContenderSpec, run_dir: s
         raw = {"task": "seq2seq", "data": data, "model": model, "training": training, "decoding": decoding}
     errors: list[str] = []
     for override in contender.set:
-        _apply_override(raw, override, errors)
+        apply_override(raw, override, errors)
     if errors:
         raise ConfigError(f"contender {contender.name}: " + "; ".join(errors))
     return raw

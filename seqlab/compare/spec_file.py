@@ -23,7 +23,7 @@ from seqlab.compare.spec import (
     ContenderSpec,
     contender_config,
 )
-from seqlab.config import _build, _suggest
+from seqlab.config import build_dataclass, config_to_dict, did_you_mean
 from seqlab.errors import ConfigError
 
 _LIST_FIELDS = {"extra_metrics", "contenders"}
@@ -61,7 +61,7 @@ def _contenders(value: Any, errors: list[str]) -> tuple[ContenderSpec, ...]:
                 errors.append(f"{key}.{required}: required")
         if "name" not in raw or "kind" not in raw:
             continue
-        built = _build(ContenderSpec, raw, f"{key}.", errors)
+        built = build_dataclass(ContenderSpec, raw, f"{key}.", errors)
         if built is not None:
             result.append(dataclasses.replace(built, set=overrides))
     names = [c.name for c in result]
@@ -88,7 +88,7 @@ def _check_raw_sections(raw: dict[str, Any], errors: list[str]) -> None:
         for key in section:
             if key not in FAMILY_SECTIONS:
                 errors.append(
-                    f"{family}.{key}: unknown key{_suggest(key, FAMILY_SECTIONS)}; "
+                    f"{family}.{key}: unknown key{did_you_mean(key, FAMILY_SECTIONS)}; "
                     f"valid keys in {family}: {', '.join(FAMILY_SECTIONS)}"
                 )
 
@@ -108,7 +108,7 @@ def spec_from_dict(raw: dict[str, Any], source: str = "<spec>") -> CompareSpec:
     if evaluation is not None and "length_buckets" in evaluation:
         buckets = _int_list(evaluation.pop("length_buckets"), "evaluation.length_buckets", errors)
         scalar["evaluation"] = evaluation
-    spec = _build(CompareSpec, scalar, "", errors)
+    spec = build_dataclass(CompareSpec, scalar, "", errors)
     extra = _string_list(raw["extra_metrics"], "extra_metrics", errors) if "extra_metrics" in raw else ()
     contenders = _contenders(raw["contenders"], errors) if "contenders" in raw else DEFAULT_CONTENDERS
     if spec is not None:
@@ -134,7 +134,7 @@ def spec_from_dict(raw: dict[str, Any], source: str = "<spec>") -> CompareSpec:
 def _check_spec(spec: CompareSpec) -> list[str]:
     """The extra metrics (set after ``check`` ran) and every contender's config."""
     errors = [
-        f"extra_metrics: {name!r} must be one of {', '.join(METRICS)}{_suggest(name, METRICS)}"
+        f"extra_metrics: {name!r} must be one of {', '.join(METRICS)}{did_you_mean(name, METRICS)}"
         for name in spec.extra_metrics
         if name not in METRICS
     ]
@@ -164,12 +164,4 @@ def load_spec(path: str | Path) -> CompareSpec:
 
 def spec_to_dict(spec: CompareSpec) -> dict[str, Any]:
     """Plain data; ``spec_from_dict`` reads it back equal (saved as REPORT_DIR/spec.yaml)."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, tuple):
-            return [plain(v) for v in value]
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return value
-
-    return plain(dataclasses.asdict(spec))
+    return config_to_dict(spec)
