@@ -15,7 +15,8 @@ from pathlib import Path
 MAX_CONFUSION_LABELS = 40
 
 
-def _pyplot():  # noqa: ANN202 - matplotlib.pyplot
+def pyplot():  # noqa: ANN201 - matplotlib.pyplot
+    """matplotlib.pyplot on the Agg backend (no display), imported on first use."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,7 +44,7 @@ def confusion_png(
     counts = [[confusion[i][j] for j in order] for i in order]
     names = [str(labels[i]) for i in order]
     rates = [[c / max(sum(row), 1) for c in row] for row in counts]
-    plt = _pyplot()
+    plt = pyplot()
     size = max(4.0, 0.45 * len(names) + 2)
     fig, ax = plt.subplots(figsize=(size + 1, size))
     try:
@@ -72,7 +73,7 @@ def training_curves_png(metrics_jsonl: str | Path, path: str | Path) -> Path:
     records = [
         json.loads(line) for line in Path(metrics_jsonl).read_text(encoding="utf-8").splitlines() if line
     ]
-    plt = _pyplot()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     try:
         for split, style in (("train", "-"), ("valid", "o-")):
@@ -117,7 +118,7 @@ def attention_png(
     """
     path = Path(path)
     rows = [list(row[: len(source_tokens)]) for row in attention[: len(target_tokens)]]
-    plt = _pyplot()
+    plt = pyplot()
     width = max(4.0, 0.4 * len(source_tokens) + 2)
     height = max(3.0, 0.4 * len(target_tokens) + 1.5)
     fig, ax = plt.subplots(figsize=(width, height))

@@ -9,17 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.compare.spec import METRIC_LABELS
+from seqlab.plots import pyplot
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-
-
-def _pyplot():  # noqa: ANN202 - matplotlib.pyplot
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _finite(value: Any) -> bool:
@@ -32,7 +24,7 @@ def quality_by_length_png(results: dict[str, Any], path: str | Path) -> Path:
     an error rate, rises) with length."""
     path = Path(path)
     metric = results["metric"]
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     try:
         labels: list[str] = []
@@ -75,7 +67,7 @@ def training_curves_png(curves: dict[str, list[dict[str, Any]]], path: str | Pat
     The language model's loss covers source, ``<sep>`` and target tokens; a Seq2Seq loss covers
     target tokens only, so the levels are not comparable across families, the shapes are."""
     path = Path(path)
-    plt = _pyplot()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     try:
         for index, (name, records) in enumerate(curves.items()):

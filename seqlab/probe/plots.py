@@ -7,16 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seqlab.plots import pyplot
+
 CELL_STYLES = {"rnn": ("tab:red", "o"), "gru": ("tab:green", "s"), "lstm": ("tab:blue", "^")}
-
-
-def _pyplot():  # noqa: ANN202 - matplotlib.pyplot
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def probe_png(results: dict, path: str | Path) -> Path:
@@ -25,7 +18,7 @@ def probe_png(results: dict, path: str | Path) -> Path:
     where it differs) and each cell's failure lag marked."""
     path = Path(path)
     tasks = [t for t in results["settings"]["tasks"] if any(r["task"] == t for r in results["results"])]
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4.2), squeeze=False)
     try:
         for ax, task in zip(axes[0], tasks):
