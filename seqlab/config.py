@@ -159,6 +159,7 @@ class ModelConfig:
     pooling: Literal["last", "mean", "max", "attention"] = "last"
     pretrained_vectors: str | None = None
     freeze_vectors: bool = False
+    init_from: str | None = None
     char_features: bool = False
     char_embedding_size: int = 25
     char_hidden_size: int = 25
@@ -448,6 +449,11 @@ class ExperimentConfig:
             errors.append("model.tie_weights = true: only a language model ties input and output")
         if self.task != "classifier" and self.training.class_weights != "none":
             errors.append(f"training.class_weights = {self.training.class_weights!r}: only for a classifier")
+        if self.task not in ("classifier", "tagger") and self.model.init_from is not None:
+            errors.append(
+                f"model.init_from = {self.model.init_from!r}: only for a classifier or tagger "
+                f"(a {self.task} resumes with --resume)"
+            )
         if self.task != "tagger" and self.model.char_features:
             errors.append("model.char_features = true: only for a tagger")
         if self.task == "seq2seq":

@@ -31,6 +31,7 @@ from seqlab.data.lm_corpus import LMCorpus, load_lm_corpus, reload_lm_corpus
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.factory import build_model
 from seqlab.models.vectors import load_pretrained_vectors
+from seqlab.models.warm_start import warm_start
 from seqlab.training.distributed import DistInfo, cleanup, init_distributed
 from seqlab.training.rng import seed_everything
 from seqlab.training.trainer import Trainer
@@ -41,7 +42,7 @@ CONFIG_FILE = "config.yaml"
 
 
 def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
-    """``data.train`` / ``data.valid`` / ``model.pretrained_vectors`` made absolute (relative paths
+    """``data.train`` / ``data.valid`` / ``model.pretrained_vectors`` / ``model.init_from`` made absolute (relative paths
     are read from the current directory), so the run directory's config.yaml means the same files
     from anywhere."""
     changes = {
@@ -51,9 +52,11 @@ def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
     }
     if changes:
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, **changes))
-    if cfg.model.pretrained_vectors is not None:
-        vectors = str(Path(cfg.model.pretrained_vectors).resolve())
-        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained_vectors=vectors))
+    for key in ("pretrained_vectors", "init_from"):
+        if (value := getattr(cfg.model, key)) is not None:
+            cfg = dataclasses.replace(
+                cfg, model=dataclasses.replace(cfg.model, **{key: str(Path(value).resolve())})
+            )
     return cfg
 
 
@@ -199,6 +202,10 @@ def build_labelled_run(
     model = build_model(cfg, len(pipeline.vocab), len(pipeline.labels), chars, weights)
     if cfg.model.pretrained_vectors is not None:
         _load_vectors(cfg, model, pipeline.vocab.itos)
+    if cfg.model.init_from is not None and not resume:
+        chars = list(pipeline.chars.itos) if pipeline.chars is not None else None
+        report = warm_start(model, cfg.model.init_from, pipeline.vocab.itos, list(pipeline.labels), chars)
+        logger.info("%s", report.summary())
     logger.info(
         "%s: %d training and %d validation examples, %d labels, %d tokens in the vocabulary",
         cfg.task,

@@ -115,3 +115,17 @@ def test_packaged_demo_recipe_is_valid():
     cfg = load_config(REPO / "seqlab" / "configs" / "demo_cmudict.yaml")
     assert cfg.data.dataset == "cmudict_words"
     assert cfg.data.tokenizer.kind == "char"
+
+
+def test_init_from_is_for_classifiers_and_taggers_only():
+    with pytest.raises(ConfigError, match="model.init_from = 'runs/x': only for a classifier or tagger"):
+        config_from_dict({"data": {"train": "a"}, "model": {"init_from": "runs/x"}})
+    cfg = config_from_dict(
+        {
+            "task": "classifier",
+            "data": {"train": "a", "format": "tsv"},
+            "model": {"init_from": "runs/x"},
+            "training": {"metric": "accuracy", "metric_mode": "max"},
+        }
+    )
+    assert cfg.model.init_from == "runs/x"
