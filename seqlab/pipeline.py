@@ -42,9 +42,9 @@ CONFIG_FILE = "config.yaml"
 
 
 def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
-    """``data.train`` / ``data.valid`` / ``model.pretrained_vectors`` / ``model.init_from`` made absolute (relative paths
-    are read from the current directory), so the run directory's config.yaml means the same files
-    from anywhere."""
+    """``data.train`` / ``data.valid`` / ``model.pretrained_vectors`` / ``model.init_from`` made
+    absolute (relative paths are read from the current directory), so the run directory's
+    config.yaml means the same files from anywhere."""
     changes = {
         key: str(Path(value).resolve())
         for key in ("train", "valid", "train_source", "train_target", "valid_source", "valid_target")
