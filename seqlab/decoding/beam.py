@@ -14,7 +14,10 @@ per sentence). Every step, for each sentence:
 4. the first ``beam_size`` other candidates go on (a ``-inf`` one is a dead row that never finishes).
 
 A sentence is done when it has ``beam_size`` finished hypotheses, reached its maximum length, or has
-no live hypothesis left; its rows then leave the compute (the batch shrinks and the state and memory
+no live hypothesis left; without a length penalty also as soon as its best live hypothesis scores no
+better than its ``n_best``-th finished one (a running score never rises: every step adds a
+log-probability and the coverage penalty is never positive, so nothing still live could enter the
+n-best list; the output is exactly that of searching on). Its rows then leave the compute (the batch shrinks and the state and memory
 are reordered with ``.reorder``). Hypotheses within a step rank by running score, which the length
 penalty cannot reorder (they share a length) and the coverage penalty only changes on finishing, as in
 OpenNMT-py. All of this is tensor work per step; Python loops only over finished hypotheses.
@@ -55,6 +58,7 @@ def beam_search(
     n_best: int = 1,
     bos_id: int,
     eos_id: int,
+    stop_early: bool = True,
 ) -> list[list[Hypothesis]]:
     """Beam search over B sentences -> per sentence (input order) up to ``n_best`` hypotheses, best first.
 
@@ -66,7 +70,8 @@ def beam_search(
     score of a finished hypothesis. ``processors`` see each hypothesis's own output tokens.
     ``beam_size=1`` gives the same output as :func:`seqlab.decoding.search.greedy_search`, and the
     result for a sentence does not depend on the other sentences in the batch. The caller puts the
-    model in eval mode; the search runs under ``torch.no_grad``.
+    model in eval mode; the search runs under ``torch.no_grad``. ``stop_early=False`` turns off
+    the n-best stop of the module doc (the same output after more steps; for checking it).
     """
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise ConfigError(f"beam_size = {beam_size!r}: must be an integer >= 1")
@@ -82,6 +87,8 @@ def beam_search(
     check_length_tensors(max_lengths, min_lengths, batch_size)
     with torch.no_grad():
         search = _BeamSearch(model, memory, state, beam_size, max_lengths, min_lengths, bos_id, eos_id)
+        # scores only fall without length normalisation: stop a sentence once its n-best are fixed
+        search.stop_at_n_best = n_best if stop_early and length_penalty.kind == "none" else None
         finished = search.run(length_penalty, coverage, processors)
     return [sorted(hyps, key=lambda h: -h.score)[:n_best] for hyps in finished]
 
@@ -118,6 +125,8 @@ class _BeamSearch:
         self.attention_sum: Tensor | None = None  # [rows, S]
         self.score = torch.zeros(batch_size, device=device)  # running processed score per row
         self.log_prob = torch.zeros(batch_size, device=device)  # running model log-probability per row
+        self.stop_at_n_best: int | None = None  # see the module doc; None searches on
+        self.n_best_score = torch.full((batch_size,), -math.inf, device=device)  # per active sentence
 
     def run(
         self, length_penalty: LengthPenalty, coverage: CoveragePenalty, processors: LogitsProcessor | None
@@ -161,6 +170,8 @@ class _BeamSearch:
             next_score = top_score.gather(1, pick).masked_fill(next_token == self.eos_id, -math.inf)
             next_row = top_row.gather(1, pick)
             done = (self.done_count >= k) | (self.max_lengths <= step) | ~(next_score[:, 0] > -math.inf)
+            if self.stop_at_n_best is not None:
+                done |= next_score[:, 0] <= self.n_best_score
             if bool(done.all()):
                 break
             shrink = bool(done.any())
@@ -169,6 +180,7 @@ class _BeamSearch:
                 next_score, next_token, next_row = next_score[keep], next_token[keep], next_row[keep]
                 self.sentence, self.done_count = self.sentence[keep], self.done_count[keep]
                 self.max_lengths, self.min_lengths = self.max_lengths[keep], self.min_lengths[keep]
+                self.n_best_score = self.n_best_score[keep]
             rows = next_row.reshape(-1)
             self.tokens = next_token.reshape(-1)
             self.score = next_score.reshape(-1)
@@ -223,3 +235,9 @@ class _BeamSearch:
             ids, token_lists, score.tolist(), log_prob.tolist(), attentions, strict=True
         ):
             self.finished[i].append(Hypothesis(tokens=tokens, score=value, log_prob=lp, attention=att))
+        if self.stop_at_n_best is not None:
+            n = self.stop_at_n_best
+            for active in set(sentence_index.tolist()):
+                scores = sorted((h.score for h in self.finished[int(self.sentence[active])]), reverse=True)
+                if len(scores) >= n:
+                    self.n_best_score[active] = scores[n - 1]

@@ -15,7 +15,9 @@ previous step's attention (``none``, and ``luong`` without input feeding) this i
 path**: one ``nn.LSTM`` call over all target positions, then attention for every step in one batched
 operation. Input feeding and Bahdanau need the previous step's output, so they step one token at a
 time through :meth:`Decoder.step`, which is also what inference (``decode_step``) uses; both paths
-give the same numbers on the same weights (tested).
+give the same numbers on the same weights (tested). An LSTM steps through :class:`LSTMSteps` (one
+matrix product per layer and step, the token embedding's share of the gates computed for the whole
+target ahead of the loop), not through ``nn.LSTM`` calls on one position.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from torch import Tensor, nn
 from seqlab.errors import ConfigError
 from seqlab.models.attention import Attention
 from seqlab.models.encoder import EncoderMemory
+from seqlab.models.lstm_steps import LSTMSteps
 from seqlab.models.packed import build_stack
 from seqlab.models.state import RecurrentState
 
@@ -104,6 +107,7 @@ class Decoder(nn.Module):
         if input_feeding:
             input_size += hidden_size
         self.rnn = build_stack(cell, input_size, hidden_size, num_layers, dropout, False)
+        self._stepper_cache: tuple[tuple, LSTMSteps] | None = None
         self.attention: Attention | None = None
         self.combine: nn.Linear | None = None
         if attention != "none":
@@ -140,34 +144,66 @@ class Decoder(nn.Module):
         return torch.tanh(self.combine(torch.cat([hidden, context], dim=-1)))
 
     # -- one step ---------------------------------------------------------------------------------
+    def stepper(self) -> LSTMSteps | None:
+        """The LSTM's weights arranged for stepping (:class:`LSTMSteps`), None for a GRU or tanh
+        RNN. Built per call while gradients flow; reused across steps and calls at inference
+        until a parameter changes."""
+        if not isinstance(self.rnn, nn.LSTM):
+            return None
+        token_size = self.embedding.embedding_dim
+        if torch.is_grad_enabled() or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            return LSTMSteps(self.rnn, token_size, self.training)
+        key = (self.training, *((p.data_ptr(), p._version) for p in self.rnn.parameters()))
+        if self._stepper_cache is None or self._stepper_cache[0] != key:
+            self._stepper_cache = (key, LSTMSteps(self.rnn, token_size, self.training))
+        return self._stepper_cache[1]
+
     def step(
-        self, tokens: Tensor, state: DecoderState, memory: EncoderMemory
+        self,
+        tokens: Tensor,
+        state: DecoderState,
+        memory: EncoderMemory,
+        *,
+        steps: LSTMSteps | None = None,
+        token_gates: Tensor | None = None,
     ) -> tuple[Tensor, DecoderState, Tensor | None]:
         """tokens: LongTensor[B] (the previous output) -> features [B, F], new state, attention [B, S]
-        (None without attention)."""
-        parts = [self.dropout(self.embedding(tokens))]
+        (None without attention).
+
+        ``steps`` (from :meth:`stepper`) and ``token_gates`` (its ``project_tokens`` of this
+        step's embedded tokens, [B, 4Hd]) let a loop over a known target build them once."""
+        embedded = self.dropout(self.embedding(tokens)) if token_gates is None else None
+        extras = []
         context = weights = None
         if self.kind == "bahdanau":
             context, weights = self._attend(state.rnn.h[-1].unsqueeze(1), memory)
-            parts.append(context[:, 0])
+            extras.append(context[:, 0])
         if self.context_every_step:
             assert state.context is not None
-            parts.append(state.context)
+            extras.append(state.context)
         if self.input_feeding:
             assert state.feed is not None
-            parts.append(state.feed)
-        out, hidden = self.rnn(torch.cat(parts, dim=-1).unsqueeze(1), state.rnn.as_tuple())
-        h = out[:, 0]
+            extras.append(state.feed)
+        steps = self.stepper() if steps is None else steps
+        if steps is None:  # GRU / tanh RNN: the module on one position
+            assert embedded is not None
+            out, hidden = self.rnn(torch.cat([embedded, *extras], dim=-1).unsqueeze(1), state.rnn.as_tuple())
+            h, rnn = out[:, 0], RecurrentState.from_hidden(hidden)
+        else:
+            if token_gates is None:
+                token_gates = steps.project_tokens(embedded)
+            extra = torch.cat(extras, dim=-1) if extras else None
+            assert state.rnn.c is not None
+            h, h_all, c_all = steps.step(token_gates, extra, state.rnn.h, state.rnn.c)
+            rnn = RecurrentState(h_all, c_all)
         if self.kind == "luong":
-            context, weights = self._attend(out, memory)
+            context, weights = self._attend(h.unsqueeze(1), memory)
         if self.kind == "none":
             features = h if state.context is None else torch.cat([h, state.context], dim=-1)
         else:
             assert context is not None
             features = self._features(h, context[:, 0])
-        new_state = DecoderState(
-            RecurrentState.from_hidden(hidden), features if self.input_feeding else None, state.context
-        )
+        new_state = DecoderState(rnn, features if self.input_feeding else None, state.context)
         return features, new_state, None if weights is None else weights[:, 0]
 
     # -- the whole target ---------------------------------------------------------------------------
@@ -206,8 +242,13 @@ class Decoder(nn.Module):
         self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory
     ) -> tuple[Tensor, Tensor | None]:
         features, weights = [], []
+        steps = self.stepper()
+        gates = None
+        if steps is not None:  # the embedding's share of the gates, every position in one product
+            gates = steps.project_tokens(self.dropout(self.embedding(tgt_in)))  # [B, T, 4Hd]
         for t in range(tgt_in.shape[1]):
-            feat, state, attn = self.step(tgt_in[:, t], state, memory)
+            step_gates = None if gates is None else gates[:, t]
+            feat, state, attn = self.step(tgt_in[:, t], state, memory, steps=steps, token_gates=step_gates)
             features.append(feat)
             if attn is not None:
                 weights.append(attn)

@@ -255,3 +255,29 @@ def test_no_attention_model():
 def test_beam_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         run(beam_search, ToySeq2Seq(), SOURCES[:2], **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(n_best=1),
+        dict(n_best=2),
+        dict(n_best=1, coverage_penalty=0.4),
+        dict(n_best=1, processors=ProcessorList([RepetitionPenalty(1.3), NoRepeatNGram(2)])),
+    ],
+    ids=["1-best", "2-best", "coverage", "processors"],
+)
+def test_stopping_once_the_n_best_are_fixed_changes_no_output(kwargs):
+    results = {}
+    rows = {}
+    for stop_early in (True, False):
+        model = ToySeq2Seq(seed=3)
+        results[stop_early] = run(
+            beam_search, model, SOURCES, max_length=20, beam_size=5, stop_early=stop_early, **kwargs
+        )
+        rows[stop_early] = model.rows
+    for early, full in zip(results[True], results[False], strict=True):
+        assert len(early) == len(full) == kwargs["n_best"]
+        for a, b in zip(early, full, strict=True):
+            same(a, b)
+    assert rows[True] < rows[False]  # the stop saved decoder work

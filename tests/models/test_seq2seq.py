@@ -193,3 +193,28 @@ def test_a_tiny_model_learns_to_reverse_short_sequences():
     model.eval()
     _, stats = model.loss(b)
     assert stats["correct"] / stats["tokens"] > 0.95
+
+
+@pytest.mark.parametrize("name", ["luong_feeding", "bahdanau", "luong_general"])
+def test_inference_steps_follow_weight_changes(name):
+    """At inference the LSTM's step weights are built once and reused; a changed parameter (an
+    optimizer step, loaded weights) must be seen by the next decode."""
+    model = Seq2SeqModel(small(**ARCHITECTURES[name]), 12, 11).eval()
+    b = batch()
+
+    def first_two_steps():
+        memory = model.encode(b.src, b.src_lengths)
+        state = model.start_state(memory)
+        out = []
+        for t in range(2):
+            logits, state, _ = model.decode_step(b.tgt_in[:, t], state, memory)
+            out.append(logits)
+        return torch.stack(out, 1)
+
+    with torch.no_grad():
+        before = first_two_steps()
+        assert torch.allclose(before, model(b.src, b.src_lengths, b.tgt_in)[0][:, :2], atol=1e-5)
+        model.decoder.rnn.weight_hh_l0.mul_(-1.5)
+        after = first_two_steps()
+        assert torch.allclose(after, model(b.src, b.src_lengths, b.tgt_in)[0][:, :2], atol=1e-5)
+    assert not torch.allclose(before, after, atol=1e-3)
