@@ -17,10 +17,11 @@ A sentence is done when it has ``beam_size`` finished hypotheses, reached its ma
 no live hypothesis left; without a length penalty also as soon as its best live hypothesis scores no
 better than its ``n_best``-th finished one (a running score never rises: every step adds a
 log-probability and the coverage penalty is never positive, so nothing still live could enter the
-n-best list; the output is exactly that of searching on). Its rows then leave the compute (the batch shrinks and the state and memory
-are reordered with ``.reorder``). Hypotheses within a step rank by running score, which the length
-penalty cannot reorder (they share a length) and the coverage penalty only changes on finishing, as in
-OpenNMT-py. All of this is tensor work per step; Python loops only over finished hypotheses.
+n-best list; the output is exactly that of searching on). Its rows then leave the compute (the
+batch shrinks and the state and memory are reordered with ``.reorder``). Hypotheses within a step
+rank by running score, which the length penalty cannot reorder (they share a length) and the
+coverage penalty only changes on finishing, as in OpenNMT-py. All of this is tensor work per step;
+Python loops only over finished hypotheses.
 """
 
 from __future__ import annotations
