@@ -91,3 +91,28 @@ def test_a_directory_that_is_not_a_run_fails_clearly(source, tmp_path):
     model = fresh_model(source, tokens, len(trained.labels))
     with pytest.raises(CheckpointError, match="not a seqlab run directory"):
         warm_start(model, tmp_path, tokens, trained.labels)
+
+
+def test_a_classifier_starts_from_a_language_models_embedding_and_forward_lstm(tmp_path):
+    lm_dir = tmp_path / "lm"
+    code = main(
+        ["train", str(REPO / "configs" / "tiny_lm.yaml"), "--run-dir", str(lm_dir)]
+        + ["--set", "training.max_steps=4", "--set", "training.validate_every=4"]
+    )
+    assert code == 0
+    lm = load(lm_dir)
+    tokens = list(lm.vocab.itos)[:40]
+    cfg = load_config(TINY)
+    model_cfg = dataclasses.replace(cfg.model, embedding_size=16, hidden_size=32, num_layers=2)
+    torch.manual_seed(0)
+    model = build_model(dataclasses.replace(cfg, model=model_cfg), len(tokens), 2)
+    report = warm_start(model, lm_dir, tokens, ["neg", "pos"])
+    source = lm.model.state_dict()
+    torch.testing.assert_close(model.embedding.weight.detach(), source["embedding.weight"][:40])
+    for name in ("weight_ih_l0", "weight_hh_l0", "weight_hh_l1", "bias_hh_l1"):
+        torch.testing.assert_close(getattr(model.recurrent, name).detach(), source[f"recurrent.0.{name}"])
+    # layer 2 reads both directions here (64 wide), the LM's reads 32
+    assert "recurrent.weight_ih_l1: shape (128, 32) vs (128, 64)" in report.skipped
+    # the backward direction, the pooling and the output layer have nothing to come from
+    assert any(line.startswith("recurrent.weight_ih_l0_reverse: not in") for line in report.skipped)
+    assert any(line.startswith("output.weight: ") for line in report.skipped)
