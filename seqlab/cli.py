@@ -447,7 +447,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECTION.KEY=VALUE",
         help="override a config value, e.g. --set training.optimizer.lr=0.002 (repeatable)",
     )
-    p.add_argument("--resume", action="store_true", help="continue exactly from RUN_DIR/last")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue exactly from RUN_DIR/last with the run's config; only training.max_epochs, "
+        "max_steps and max_minutes may change (to train longer)",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(

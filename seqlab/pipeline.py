@@ -60,20 +60,37 @@ def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
     return cfg
 
 
-def _check_same_config(cfg: ExperimentConfig, run_dir: Path) -> None:
+# Limits that only decide when training stops: --resume may raise or lower them ("train longer").
+BUDGET_KEYS = ("training.max_epochs", "training.max_steps", "training.max_minutes")
+
+
+def _check_same_config(cfg: ExperimentConfig, run_dir: Path, write: bool = True) -> None:
+    """Refuse a resume whose config differs from the run's, except in :data:`BUDGET_KEYS`; a new
+    budget is logged and (``write``: the main process) written to the run's config.yaml."""
     saved = _flatten(config_to_dict(load_config(run_dir / CONFIG_FILE)))
     ours = _flatten(config_to_dict(cfg))
+    changed = {key: value for key, value in ours.items() if saved.get(key) != value}
     diffs = [
         f"  - {key}: run has {saved.get(key)!r}, now {value!r}"
-        for key, value in ours.items()
-        if saved.get(key) != value
+        for key, value in changed.items()
+        if key not in BUDGET_KEYS
     ]
     if diffs:
         raise ConfigError(
             f"--resume with a config that differs from {run_dir / CONFIG_FILE}:\n"
             + "\n".join(diffs)
-            + "\nResume with the same config and overrides (or start a new --run-dir)."
+            + "\nResume with the same config and overrides (only "
+            + ", ".join(BUDGET_KEYS)
+            + " may change), or start a new --run-dir."
         )
+    if changed:
+        logger.info(
+            "resuming with a new budget: %s (a schedule that depends on the total number of steps "
+            "follows the new total)",
+            ", ".join(f"{key} {saved.get(key)!r} -> {value!r}" for key, value in changed.items()),
+        )
+        if write:
+            save_config(cfg, run_dir / CONFIG_FILE)
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -285,7 +302,7 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> d
         if resume:
             if not (run_dir / CONFIG_FILE).is_file():
                 raise CheckpointError(f"{run_dir}: no {CONFIG_FILE} here, nothing to resume; drop --resume")
-            _check_same_config(cfg, run_dir)
+            _check_same_config(cfg, run_dir, write=dist.is_main)
         elif (run_dir / "last").exists():
             raise CheckpointError(
                 f"{run_dir} already holds a training run; pass --resume to continue it "

@@ -67,3 +67,27 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     assert expected.keys() == got.keys()
     for name in expected:
         assert torch.equal(expected[name], got[name]), name
+
+
+def test_resume_may_raise_the_budget_and_nothing_else(tmp_path):
+    run_dir = tmp_path / "run"
+    short = [sys.executable, "-m", "seqlab", "train", TINY, "--run-dir", str(run_dir)]
+    short += ["--set", "training.max_steps=20", "--set", "training.validate_every=10"]
+    subprocess.run(short, cwd=REPO, env=env(), capture_output=True, text=True, check=True)
+    assert last_logged_step(run_dir) == 20
+    longer = [
+        *short[:-4],
+        "--set",
+        "training.max_steps=40",
+        "--set",
+        "training.validate_every=10",
+        "--resume",
+    ]
+    result = subprocess.run(longer, cwd=REPO, env=env(), capture_output=True, text=True, check=True)
+    assert "training.max_steps 20 -> 40" in result.stderr + result.stdout
+    assert last_logged_step(run_dir) == 40
+    assert "max_steps: 40" in (run_dir / "config.yaml").read_text()
+    other = [*longer[:-1], "--set", "training.optimizer.lr=0.5", "--resume"]
+    refused = subprocess.run(other, cwd=REPO, env=env(), capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "training.optimizer.lr: run has 0.01, now 0.5" in refused.stderr
