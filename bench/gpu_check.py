@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = {
     "ptb_medium_bf16": ("configs/ptb_word_medium.yaml", "bf16"),
     "ptb_medium_fp32": ("configs/ptb_word_medium.yaml", "none"),
-    "multi30k_bf16": ("configs/multi30k_en_de.yaml", "bf16"),
-    "multi30k_fp32": ("configs/multi30k_en_de.yaml", "none"),
+    "multi30k_bf16": ("configs/multi30k_en_de_gpu.yaml", "bf16"),
+    "multi30k_fp32": ("configs/multi30k_en_de_gpu.yaml", "none"),
 }
 
 

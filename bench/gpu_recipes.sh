@@ -13,7 +13,7 @@ PY=${PYTHON:-python3}
   $PY -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(), 'cudnn', torch.backends.cudnn.version())"
 } 2>&1 | tee "$OUT/gpu.txt"
 t0=$(date +%s)
-$PY -m seqlab train configs/multi30k_en_de.yaml --run-dir /tmp/m30k \
+$PY -m seqlab train configs/multi30k_en_de_gpu.yaml --run-dir /tmp/m30k \
   --set training.max_minutes="${M30K_MINUTES:-3.5}" 2>&1 | tee "$OUT/m30k_train.log"
 echo "multi30k train wall $(( $(date +%s) - t0 )) s" | tee -a "$OUT/m30k_train.log"
 cp /tmp/m30k/metrics.jsonl "$OUT/m30k_metrics.jsonl" 2>/dev/null
@@ -21,7 +21,7 @@ t1=$(date +%s)
 $PY -m seqlab evaluate /tmp/m30k --data multi30k_en_de:test --beam-size 5 2>&1 | tee "$OUT/m30k_test.log"
 echo "multi30k test decode (1,000 sentences, beam 5) wall $(( $(date +%s) - t1 )) s" | tee -a "$OUT/m30k_test.log"
 for amp in none bf16; do
-  $PY -m seqlab train configs/multi30k_en_de.yaml --run-dir "/tmp/m30k_$amp" --set training.amp=$amp \
+  $PY -m seqlab train configs/multi30k_en_de_gpu.yaml --run-dir "/tmp/m30k_$amp" --set training.amp=$amp \
     --set training.max_steps=200 --set training.log_every=50 --set training.metric=loss \
     --set training.metric_mode=min 2>&1 | grep -E "step|error|Error" | tail -4 | sed "s/^/m30k amp=$amp: /"
   $PY -m seqlab train configs/ptb_word_medium.yaml --run-dir "/tmp/ptb_$amp" --set training.amp=$amp \
