@@ -17,7 +17,8 @@ operation. Input feeding and Bahdanau need the previous step's output, so they s
 time through :meth:`Decoder.step`, which is also what inference (``decode_step``) uses; both paths
 give the same numbers on the same weights (tested). An LSTM steps through :class:`LSTMSteps` (one
 matrix product per layer and step, the token embedding's share of the gates computed for the whole
-target ahead of the loop), not through ``nn.LSTM`` calls on one position.
+target ahead of the loop), not through ``nn.LSTM`` calls on one position. At inference that share is
+a table with one row per target token, built once and looked up at every step.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from seqlab.models.packed import build_stack
 from seqlab.models.state import RecurrentState
 
 ATTENTION_KINDS = ("none", "bahdanau", "luong")
+TOKEN_TABLE_MAX_ELEMENTS = 32 * 2**20
+"""The largest inference token-gate table (vocabulary x 4 x hidden floats: 128 MB in float32)."""
 
 
 @dataclass
@@ -107,7 +110,7 @@ class Decoder(nn.Module):
         if input_feeding:
             input_size += hidden_size
         self.rnn = build_stack(cell, input_size, hidden_size, num_layers, dropout, False)
-        self._stepper_cache: tuple[tuple, LSTMSteps] | None = None
+        self._stepper_cache: tuple[tuple, tuple[LSTMSteps, Tensor | None]] | None = None
         self.attention: Attention | None = None
         self.combine: nn.Linear | None = None
         if attention != "none":
@@ -148,14 +151,35 @@ class Decoder(nn.Module):
         """The LSTM's weights arranged for stepping (:class:`LSTMSteps`), None for a GRU or tanh
         RNN. Built per call while gradients flow; reused across steps and calls at inference
         until a parameter changes."""
+        cached = self._cached_stepper()
+        if cached is not None:
+            return cached[0]
         if not isinstance(self.rnn, nn.LSTM):
             return None
-        token_size = self.embedding.embedding_dim
-        if torch.is_grad_enabled() or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
-            return LSTMSteps(self.rnn, token_size, self.training)
-        key = (self.training, *((p.data_ptr(), p._version) for p in self.rnn.parameters()))
+        return LSTMSteps(self.rnn, self.embedding.embedding_dim, self.training)
+
+    def _cached_stepper(self) -> tuple[LSTMSteps, Tensor | None] | None:
+        """At inference (eval mode, no gradients, not exporting): the cached :class:`LSTMSteps` and
+        the token-gate table ``[V, 4Hd]`` (every token's share of layer 0's gates, looked up per step
+        instead of one ``[B, E] x [E, 4Hd]`` product; None above :data:`TOKEN_TABLE_MAX_ELEMENTS`).
+        Rebuilt when any parameter of the LSTM or the embedding changes. None otherwise."""
+        if (
+            not isinstance(self.rnn, nn.LSTM)
+            or self.training
+            or torch.is_grad_enabled()
+            or torch.jit.is_tracing()
+            or torch.onnx.is_in_onnx_export()
+        ):
+            return None
+        params = (*self.rnn.parameters(), self.embedding.weight)
+        key = tuple((p.data_ptr(), p._version) for p in params)
         if self._stepper_cache is None or self._stepper_cache[0] != key:
-            self._stepper_cache = (key, LSTMSteps(self.rnn, token_size, self.training))
+            steps = LSTMSteps(self.rnn, self.embedding.embedding_dim, False)
+            weight = self.embedding.weight
+            table = None
+            if weight.shape[0] * 4 * self.hidden_size <= TOKEN_TABLE_MAX_ELEMENTS:
+                table = steps.project_tokens(weight)
+            self._stepper_cache = (key, (steps, table))
         return self._stepper_cache[1]
 
     def step(
@@ -172,6 +196,12 @@ class Decoder(nn.Module):
 
         ``steps`` (from :meth:`stepper`) and ``token_gates`` (its ``project_tokens`` of this
         step's embedded tokens, [B, 4Hd]) let a loop over a known target build them once."""
+        if token_gates is None and steps is None:
+            cached = self._cached_stepper()
+            if cached is not None:
+                steps, table = cached
+                if table is not None:
+                    token_gates = table.index_select(0, tokens)
         embedded = self.dropout(self.embedding(tokens)) if token_gates is None else None
         extras = []
         context = weights = None
@@ -243,11 +273,13 @@ class Decoder(nn.Module):
     ) -> tuple[Tensor, Tensor | None]:
         features, weights = [], []
         steps = self.stepper()
-        gates = None
+        gates: tuple[Tensor, ...] | None = None
         if steps is not None:  # the embedding's share of the gates, every position in one product
-            gates = steps.project_tokens(self.dropout(self.embedding(tgt_in)))  # [B, T, 4Hd]
+            # unbind, not gates[:, t]: its backward stacks the T gradients once, where indexing
+            # would add T zero-filled [B, T, 4Hd] gradients
+            gates = steps.project_tokens(self.dropout(self.embedding(tgt_in))).unbind(1)  # T x [B, 4Hd]
         for t in range(tgt_in.shape[1]):
-            step_gates = None if gates is None else gates[:, t]
+            step_gates = None if gates is None else gates[t]
             feat, state, attn = self.step(tgt_in[:, t], state, memory, steps=steps, token_gates=step_gates)
             features.append(feat)
             if attn is not None:

@@ -6,7 +6,9 @@ every decoder at inference) cannot hand the whole target to one fused ``nn.LSTM`
 kernel's set-up (and its backward is slow for one position). :class:`LSTMSteps` computes the same
 cell from the same parameters with one ``addmm`` per layer and step, and splits layer 0's input
 projection so the part that depends only on the known tokens (the token embedding) is computed
-for all positions at once, outside the loop (:meth:`LSTMSteps.project_tokens`).
+for all positions at once, outside the loop (:meth:`LSTMSteps.project_tokens`). In training, the
+backward makes each layer's weight gradient once, as one product over all steps
+(:class:`seqlab.models.step_products.StepWeight`), not one small product per step.
 
 The gates follow ``nn.LSTM``'s layout (input, forget, cell, output) and its dropout between layers,
 so both give the same numbers on the same weights (tested). Other cells (GRU, tanh RNN) keep the
@@ -18,6 +20,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from seqlab.models.step_products import StepWeight
 
 
 class LSTMSteps:
@@ -42,13 +46,14 @@ class LSTMSteps:
         w_ih0 = lstm.weight_ih_l0
         self.token_weight = w_ih0[:, :token_size]  # [4H, E]
         self.bias0 = self._bias(lstm, 0)  # [4H]
-        # per layer: the weight of [step input ; h] -> gates, transposed: [In' + H, 4H]
-        self.step_weights: list[Tensor] = []
+        # per layer: the weight of [step input ; h] -> gates, transposed: [In' + H, 4H]; while
+        # gradients flow, its gradient is one product over all steps (StepWeight)
+        self.step_weights: list[StepWeight] = []
         self.biases: list[Tensor | None] = [None]
         for layer in range(self.num_layers):
             w_ih = w_ih0[:, token_size:] if layer == 0 else getattr(lstm, f"weight_ih_l{layer}")
             w_hh = getattr(lstm, f"weight_hh_l{layer}")
-            self.step_weights.append(torch.cat([w_ih, w_hh], dim=1).t())
+            self.step_weights.append(StepWeight(torch.cat([w_ih, w_hh], dim=1).t()))
             if layer:
                 self.biases.append(self._bias(lstm, layer))
 
@@ -78,7 +83,7 @@ class LSTMSteps:
             h_prev, c_prev = h[layer], c[layer]
             inputs = h_prev if x is None else torch.cat([x, h_prev], dim=1)
             base = token_gates if layer == 0 else self.biases[layer]
-            gates = torch.addmm(base, inputs, self.step_weights[layer])
+            gates = self.step_weights[layer].addmm(base, inputs)
             i, f, g, o = gates.chunk(4, dim=1)
             c_new = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
             h_new = torch.sigmoid(o) * torch.tanh(c_new)

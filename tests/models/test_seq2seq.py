@@ -217,4 +217,36 @@ def test_inference_steps_follow_weight_changes(name):
         model.decoder.rnn.weight_hh_l0.mul_(-1.5)
         after = first_two_steps()
         assert torch.allclose(after, model(b.src, b.src_lengths, b.tgt_in)[0][:, :2], atol=1e-5)
+        model.decoder.embedding.weight.mul_(2.0)  # the token-gate table must follow it too
+        third = first_two_steps()
+        assert torch.allclose(third, model(b.src, b.src_lengths, b.tgt_in)[0][:, :2], atol=1e-5)
     assert not torch.allclose(before, after, atol=1e-3)
+    assert not torch.allclose(after, third, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["luong_feeding", "bahdanau", "sutskever"])
+def test_token_gate_table_equals_the_per_step_product(name, monkeypatch):
+    """At inference each token's share of the gates is looked up in a [V, 4H] table; without the
+    table (a vocabulary above the size limit) the step computes it: the same logits."""
+    import seqlab.models.decoder as decoder_module
+
+    model = Seq2SeqModel(small(**ARCHITECTURES[name]), 12, 11).eval()
+    b = batch()
+
+    def steps_logits():
+        memory = model.encode(b.src, b.src_lengths)
+        state = model.start_state(memory)
+        out = []
+        for t in range(b.tgt_in.shape[1]):
+            logits, state, _ = model.decode_step(b.tgt_in[:, t], state, memory)
+            out.append(logits)
+        return torch.stack(out, 1)
+
+    with torch.no_grad():
+        with_table = steps_logits()
+        assert model.decoder._cached_stepper()[1] is not None
+        monkeypatch.setattr(decoder_module, "TOKEN_TABLE_MAX_ELEMENTS", 0)
+        model.decoder._stepper_cache = None
+        without = steps_logits()
+        assert model.decoder._cached_stepper()[1] is None
+    torch.testing.assert_close(with_table, without, atol=1e-6, rtol=1e-5)

@@ -1,0 +1,58 @@
+"""StepWeight: per-step products whose weight gradient is one product after the loop equal autograd's."""
+
+import pytest
+import torch
+
+from seqlab.models.step_products import StepWeight
+
+
+def loop(weight, base, inputs, deferred, extra_use=False):
+    """A recurrence over T steps: h_t = tanh(base_t + [x_t; h_{t-1}] @ weight) -> sum of squares."""
+    step = StepWeight(weight) if deferred else None
+    h = inputs.new_zeros(inputs.shape[1], weight.shape[1])
+    total = 0
+    for t in range(inputs.shape[0]):
+        x = torch.cat([inputs[t], h], dim=1)
+        b = base[t] if base.dim() == 3 else base
+        h = torch.tanh(step.addmm(b, x) if step is not None else torch.addmm(b, x, weight))
+        total = total + h.square().sum()
+    if extra_use:  # the weight also used outside the loop's products
+        w = step.weight if step is not None else weight
+        total = total + w.sin().sum()
+    return total
+
+
+@pytest.mark.parametrize(("bias_shape", "extra_use"), [("row", False), ("per_step", False), ("row", True)])
+def test_gradients_equal_autograd(bias_shape, extra_use):
+    torch.manual_seed(0)
+    steps, batch, size, hidden = 5, 3, 4, 6
+    weight = torch.randn(size + hidden, hidden, requires_grad=True)
+    base = torch.randn(hidden if bias_shape == "row" else (steps, batch, hidden), requires_grad=True)
+    inputs = torch.randn(steps, batch, size, requires_grad=True)
+    leaves = [weight, base, inputs]
+    expected = torch.autograd.grad(loop(weight, base, inputs, False, extra_use), leaves)
+    got = torch.autograd.grad(loop(weight, base, inputs, True, extra_use), leaves)
+    for a, b in zip(got, expected, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_backward_twice_through_a_retained_graph():
+    torch.manual_seed(1)
+    weight = torch.randn(7, 3, requires_grad=True)
+    base = torch.randn(3)
+    inputs = torch.randn(4, 2, 4)
+    total = loop(weight, base, inputs, True)
+    total.backward(retain_graph=True)
+    first = weight.grad.clone()
+    total.backward()
+    torch.testing.assert_close(weight.grad, 2 * first)
+
+
+def test_plain_product_without_gradients():
+    weight = torch.randn(5, 3, requires_grad=True)
+    with torch.no_grad():
+        step = StepWeight(weight)
+        out = step.addmm(torch.zeros(3), torch.randn(2, 5))
+    assert not step.deferred
+    assert step.weight is weight
+    assert not out.requires_grad
