@@ -3,15 +3,20 @@
 A teacher-forced input-feeding loop at issue 6's decoder shapes (batch ``--batch``, target length
 ``--steps``, embeddings 256, a 2-layer LSTM of 512 whose first layer reads ``[embedding; feed]``,
 the feed being ``tanh`` of the previous output), forward and backward, the same weights and inputs
-in both rows:
+in every row:
 
 - ``nn.LSTM per step`` (the baseline, seqlab's step before 2026-11-28): the module called on a
   length-1 sequence at every position;
-- ``LSTMSteps``: one ``addmm`` per layer and step, the embedding's share of the gates computed for
-  every position in one product ahead of the loop (:mod:`seqlab.models.lstm_steps`).
+- ``LSTMSteps, per-step dW`` (seqlab's step path before the stacked weight gradients): one
+  ``addmm`` per layer and step, the embedding's share of the gates computed for every position in
+  one product ahead of the loop (:mod:`seqlab.models.lstm_steps`), autograd's weight gradient for
+  every step;
+- ``LSTMSteps``: the same, with each layer's weight gradient made once, as one product over all
+  steps (:mod:`seqlab.models.step_products`).
 
-Rows alternate within each repeat; the table gives medians (ms per loop) and the speed-up, and the
-two rows' outputs are checked to agree (max absolute difference printed).
+Rows alternate within each repeat; the table gives medians (ms per loop) and the speed-up against the
+first row; the outputs and the weight gradients of the first and last rows are checked to agree (max
+absolute difference printed).
 
     .venv/bin/python bench/decoder_step.py --threads 1
     .venv/bin/python bench/decoder_step.py --threads 2 --repeats 9 --out runs/bench/decoder_step.json
@@ -25,6 +30,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -48,16 +54,16 @@ def module_loop(lstm: nn.LSTM, embedded: Tensor, hidden: int) -> Tensor:
     return torch.stack(outputs, dim=1)
 
 
-def steps_loop(lstm: nn.LSTM, embedded: Tensor, hidden: int) -> Tensor:
+def steps_loop(lstm: nn.LSTM, embedded: Tensor, hidden: int, stack_weight_grads: bool = True) -> Tensor:
     batch, steps, size = embedded.shape
     layers = lstm.num_layers
     h = c = embedded.new_zeros(layers, batch, hidden)
     feed = embedded.new_zeros(batch, hidden)
-    stepper = LSTMSteps(lstm, size, lstm.training)
-    gates = stepper.project_tokens(embedded)
+    stepper = LSTMSteps(lstm, size, lstm.training, stack_weight_grads=stack_weight_grads)
+    gates = stepper.project_tokens(embedded).unbind(1)
     outputs = []
     for t in range(steps):
-        out, h, c = stepper.step(gates[:, t], feed, h, c)
+        out, h, c = stepper.step(gates[t], feed, h, c)
         feed = torch.tanh(out)
         outputs.append(feed)
     return torch.stack(outputs, dim=1)
@@ -85,11 +91,23 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     lstm = nn.LSTM(args.embedding + args.hidden, args.hidden, args.layers, batch_first=True)
     embedded = torch.randn(args.batch, args.steps, args.embedding)
-    rows = {"nn.LSTM per step": module_loop, "LSTMSteps": steps_loop}
+    rows = {
+        "nn.LSTM per step": module_loop,
+        "LSTMSteps, per-step dW": partial(steps_loop, stack_weight_grads=False),
+        "LSTMSteps": steps_loop,
+    }
     with torch.no_grad():
         diff = (
             (module_loop(lstm, embedded, args.hidden) - steps_loop(lstm, embedded, args.hidden)).abs().max()
         )
+    grads = {}
+    for name in ("nn.LSTM per step", "LSTMSteps"):
+        lstm.zero_grad(set_to_none=True)
+        rows[name](lstm, embedded, args.hidden).square().sum().backward()
+        grads[name] = [p.grad.clone() for p in lstm.parameters()]
+    grad_diff = max(
+        float((a - b).abs().max()) for a, b in zip(grads["nn.LSTM per step"], grads["LSTMSteps"], strict=True)
+    )
     times: dict[str, list[float]] = {name: [] for name in rows}
     for repeat in range(args.repeats + 1):  # repeat 0 warms up
         order = list(rows) if repeat % 2 == 0 else list(reversed(rows))
@@ -102,17 +120,19 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"decoder step loop, forward + backward: batch {args.batch}, {args.steps} steps, embedding "
         f"{args.embedding}, {args.layers}x{args.hidden} LSTM with input feeding, {args.threads} thread(s), "
-        f"median of {args.repeats}; max |difference| of the outputs {float(diff):.2e}"
+        f"median of {args.repeats}; max |difference| of the outputs {float(diff):.2e}, of the weight "
+        f"gradients {grad_diff:.2e}"
     )
-    print(f"{'row':<18} {'ms':>9} {'speed-up':>9}")
+    print(f"{'row':<24} {'ms':>9} {'speed-up':>9}")
     for name, value in medians.items():
-        print(f"{name:<18} {value:9.1f} {base / value:8.2f}x")
+        print(f"{name:<24} {value:9.1f} {base / value:8.2f}x")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "args": {k: str(v) for k, v in vars(args).items()},
             "median_ms": medians,
             "max_diff": float(diff),
+            "max_grad_diff": grad_diff,
         }
         args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -122,6 +122,14 @@ class Decoder(nn.Module):
         else:
             self.output_size = hidden_size + (memory_size if context_every_step else 0)
 
+    def train(self, mode: bool = True) -> Decoder:
+        """Also drops the inference cache on entering training mode: an optimizer may change the
+        weights without bumping their version counters (torch's fused Adam does not), so the cache
+        key alone would not see the change (see :meth:`_cached_stepper`)."""
+        if mode:
+            self._stepper_cache = None
+        return super().train(mode)
+
     @property
     def can_fuse(self) -> bool:
         """Whether training can read the whole target in one recurrent call (no step feeds the next)."""
@@ -162,7 +170,11 @@ class Decoder(nn.Module):
         """At inference (eval mode, no gradients, not exporting): the cached :class:`LSTMSteps` and
         the token-gate table ``[V, 4Hd]`` (every token's share of layer 0's gates, looked up per step
         instead of one ``[B, E] x [E, 4Hd]`` product; None above :data:`TOKEN_TABLE_MAX_ELEMENTS`).
-        Rebuilt when any parameter of the LSTM or the embedding changes. None otherwise."""
+        Rebuilt after the module was put in training mode, and when any parameter of the LSTM or the
+        embedding is replaced or changed in place by an operation that bumps its version counter
+        (``copy_``, ``load_state_dict``, in-place arithmetic). A change that bumps no counter while
+        the model stays in eval mode (writes through ``.data``) needs ``model.train()`` first.
+        None when not at inference."""
         if (
             not isinstance(self.rnn, nn.LSTM)
             or self.training

@@ -33,9 +33,13 @@ class LSTMSteps:
             part :meth:`project_tokens` computes ahead of the loop); the rest of the input
             (attention context, input feed) comes with each :meth:`step`.
         training: apply ``lstm.dropout`` between layers (as ``nn.LSTM`` does in training mode).
+        stack_weight_grads: make each layer's weight gradient one product over all steps
+            (:class:`StepWeight`); False: one per step (autograd's own, the benchmark baseline).
     """
 
-    def __init__(self, lstm: nn.LSTM, token_size: int, training: bool) -> None:
+    def __init__(
+        self, lstm: nn.LSTM, token_size: int, training: bool, stack_weight_grads: bool = True
+    ) -> None:
         if lstm.bidirectional or lstm.proj_size:
             raise ValueError("LSTMSteps: only a unidirectional LSTM without projections")
         if not 0 < token_size <= lstm.input_size:
@@ -53,7 +57,8 @@ class LSTMSteps:
         for layer in range(self.num_layers):
             w_ih = w_ih0[:, token_size:] if layer == 0 else getattr(lstm, f"weight_ih_l{layer}")
             w_hh = getattr(lstm, f"weight_hh_l{layer}")
-            self.step_weights.append(StepWeight(torch.cat([w_ih, w_hh], dim=1).t()))
+            weight = torch.cat([w_ih, w_hh], dim=1).t()
+            self.step_weights.append(StepWeight(weight, defer=stack_weight_grads))
             if layer:
                 self.biases.append(self._bias(lstm, layer))
 

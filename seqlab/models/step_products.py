@@ -91,10 +91,12 @@ class StepWeight:
     Args:
         weight: the weight as the products use it (``x @ weight``); a view or expression of
             parameters is fine (its gradient flows back through it).
+        defer: False leaves the gradient to autograd's per-product backward (the baseline the
+            deferred gradient is benchmarked and tested against).
     """
 
-    def __init__(self, weight: Tensor) -> None:
-        self.deferred = torch.is_grad_enabled() and weight.requires_grad
+    def __init__(self, weight: Tensor, defer: bool = True) -> None:
+        self.deferred = defer and torch.is_grad_enabled() and weight.requires_grad
         self._pairs = _Pairs()
         self.weight = _CollectWeight.apply(weight, self._pairs) if self.deferred else weight
 

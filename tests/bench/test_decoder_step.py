@@ -18,7 +18,8 @@ def test_tiny_run_prints_both_rows_and_agreeing_outputs(tmp_path):
         timeout=120,
         check=True,
     )
-    assert "nn.LSTM per step" in result.stdout and "LSTMSteps" in result.stdout
+    assert "nn.LSTM per step" in result.stdout and "LSTMSteps, per-step dW" in result.stdout
     payload = json.loads(out.read_text(encoding="utf-8"))
-    assert set(payload["median_ms"]) == {"nn.LSTM per step", "LSTMSteps"}
+    assert set(payload["median_ms"]) == {"nn.LSTM per step", "LSTMSteps, per-step dW", "LSTMSteps"}
     assert payload["max_diff"] < 1e-5
+    assert payload["max_grad_diff"] < 1e-4

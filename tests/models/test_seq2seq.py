@@ -224,6 +224,37 @@ def test_inference_steps_follow_weight_changes(name):
     assert not torch.allclose(after, third, atol=1e-3)
 
 
+def test_inference_steps_follow_an_optimizer_that_bumps_no_version():
+    """torch's fused Adam updates the weights without bumping their version counters: the cache
+    must still see the update, as the trainer switches to training mode before every step."""
+    from seqlab.config import OptimizerConfig
+    from seqlab.training.optim import build_optimizer
+
+    model = Seq2SeqModel(small(**ARCHITECTURES["luong_feeding"]), 12, 11)
+    optimizer = build_optimizer(model.parameters(), OptimizerConfig(name="adam", lr=0.1))
+    assert optimizer.param_groups[0]["fused"] is True
+    b = batch()
+
+    def decoded_and_teacher_forced():
+        model.eval()
+        with torch.no_grad():
+            memory = model.encode(b.src, b.src_lengths)
+            state = model.start_state(memory)
+            logits, _, _ = model.decode_step(b.tgt_in[:, 0], state, memory)
+            forced = model(b.src, b.src_lengths, b.tgt_in)[0][:, 0]
+        return logits, forced
+
+    before, forced = decoded_and_teacher_forced()
+    torch.testing.assert_close(before, forced, atol=1e-5, rtol=1e-5)
+    model.train()
+    loss, _ = model.loss(b)
+    loss.backward()
+    optimizer.step()
+    after, forced = decoded_and_teacher_forced()
+    torch.testing.assert_close(after, forced, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(before, after, atol=1e-3)
+
+
 @pytest.mark.parametrize("name", ["luong_feeding", "bahdanau", "sutskever"])
 def test_token_gate_table_equals_the_per_step_product(name, monkeypatch):
     """At inference each token's share of the gates is looked up in a [V, 4H] table; without the

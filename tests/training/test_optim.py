@@ -31,6 +31,36 @@ def test_each_optimizer_builds_and_steps(name: str) -> None:
         assert optimizer.param_groups[0]["momentum"] == 0.9
 
 
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_takes_the_fused_kernel_on_cpu_and_matches_the_per_tensor_one(name: str) -> None:
+    torch.manual_seed(0)
+    start = [torch.randn(4, 3), torch.randn(3)]
+    cfg = OptimizerConfig(name=name, lr=0.05, weight_decay=0.01)
+    fused_params = [torch.nn.Parameter(t.clone()) for t in start]
+    fused = build_optimizer(fused_params, cfg)
+    assert fused.param_groups[0]["fused"] is True
+    plain_params = [torch.nn.Parameter(t.clone()) for t in start]
+    optimizer_class = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    plain = optimizer_class(plain_params, lr=0.05, betas=cfg.betas, weight_decay=0.01)
+    for _ in range(5):
+        for params, optimizer in ((fused_params, fused), (plain_params, plain)):
+            optimizer.zero_grad()
+            (params[0].sin().sum() + (params[1] ** 2).sum()).backward()
+            optimizer.step()
+    for a, b in zip(fused_params, plain_params, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    assert not torch.allclose(fused_params[0], start[0])
+
+
+def test_fused_kernel_only_for_dense_float_parameters_on_one_supported_device() -> None:
+    from seqlab.training.optim import fused_supported
+
+    assert fused_supported([torch.nn.Parameter(torch.ones(2))])
+    assert not fused_supported([torch.nn.Parameter(torch.ones(2, dtype=torch.float64), requires_grad=True),
+                                torch.nn.Parameter(torch.ones(2, device="meta"))])  # fmt: skip
+    assert not fused_supported([torch.nn.Parameter(torch.ones(2, device="meta"))])
+
+
 def _lrs(cfg: ScheduleConfig, total: int, updates: int, base: float = 1.0) -> list[float]:
     """The learning rate used by updates 1..updates."""
     optimizer = torch.optim.SGD([_param()], lr=base)
