@@ -165,9 +165,10 @@ def s2s_pairs(limit: int) -> tuple[list[Any], str]:
     return pairs, "synthetic 5-30-token pairs (run bench/peers/data.py for the real ones)"
 
 
-def s2s_case(input_feeding: bool, steps: int) -> dict[str, Any]:
+def peers_model(input_feeding: bool = True, vocab: int = 2000) -> nn.Module:
+    """The peers benchmark's Seq2SeqModel (emb 256, biLSTM 2x256, 2-layer decoder 512, Luong
+    general, linear bridge, no dropout), random weights from seed 0, in training mode."""
     from seqlab.config import ModelConfig
-    from seqlab.data.s2s_batches import Seq2SeqLoader
     from seqlab.models.seq2seq import Seq2SeqModel
 
     model_cfg = ModelConfig(
@@ -176,7 +177,13 @@ def s2s_case(input_feeding: bool, steps: int) -> dict[str, Any]:
         input_feeding=input_feeding, bridge="linear", dropout=0.0,
     )  # fmt: skip
     torch.manual_seed(0)
-    model = Seq2SeqModel(model_cfg, 2000, 2000)
+    return Seq2SeqModel(model_cfg, vocab, vocab)
+
+
+def s2s_case(input_feeding: bool, steps: int) -> dict[str, Any]:
+    from seqlab.data.s2s_batches import Seq2SeqLoader
+
+    model = peers_model(input_feeding)
     pairs, source = s2s_pairs(2000)
     loader = Seq2SeqLoader(pairs, 816, shuffle=True, seed=0)  # the peers benchmark's budget
     batches = [b for _, b in zip(range(steps + 1), loader)]

@@ -101,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     threads = args.threads or int(results["machine"]["threads"])
     torch.set_num_threads(threads)
     data = Path(results["data"]["directory"])
+    if not (data / "train.en").is_file():  # results from another checkout: this one's data
+        data = Path(__file__).resolve().parent / "work" / "data"
+    if not (data / "train.en").is_file():
+        print(
+            f"error: {data}: no benchmark data; run bench/peers/run.py (it writes it) first", file=sys.stderr
+        )
+        return 2
     batch = round(results.get("seqlab_mean_batch_sentences", 64))
     # the products of the step at its shapes (per step: batch rows), and of the whole batch
     shapes = [

@@ -28,7 +28,7 @@ from torch.profiler import ProfilerActivity, profile
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from lstm_roofline import s2s_pairs  # noqa: E402
+from lstm_roofline import peers_model, s2s_pairs  # noqa: E402
 
 
 def report(prof: profile, wall: float, title: str, rows: int) -> None:
@@ -44,17 +44,9 @@ def report(prof: profile, wall: float, title: str, rows: int) -> None:
 
 
 def profile_training(input_feeding: bool, steps: int, rows: int) -> None:
-    from seqlab.config import ModelConfig
     from seqlab.data.s2s_batches import Seq2SeqLoader
-    from seqlab.models.seq2seq import Seq2SeqModel
 
-    cfg = ModelConfig(
-        cell="lstm", embedding_size=256, hidden_size=256, bidirectional=True, encoder_layers=2,
-        decoder_layers=2, decoder_hidden_size=512, attention="luong", attention_score="general",
-        input_feeding=input_feeding, bridge="linear", dropout=0.0,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    model = Seq2SeqModel(cfg, 2000, 2000).train()
+    model = peers_model(input_feeding).train()
     pairs, source = s2s_pairs(4000)
     batches = [b for _, b in zip(range(steps + 2), Seq2SeqLoader(pairs, 816, shuffle=True, seed=0))]
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -36,7 +36,8 @@ def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig) 
     ASGD uses ``t0=0, lambd=0`` (averaging from the first step, as in AWD-LSTM's NT-ASGD switch).
     Adam and AdamW use torch's fused kernel (one pass over every parameter, instead of a few
     element-wise operations per tensor) where it exists: floating-point parameters on CPU or CUDA.
-    On the peers benchmark's model (10.7 M parameters, 2 CPU threads) that is 33 -> 8 ms a step.
+    On the peers benchmark's model (10.7 M parameters, 2 CPU threads): 15.3 -> 6.0 ms a step
+    (``bench/speed_changes.py``).
     """
     params = list(params)
     if cfg.name == "adam":
