@@ -16,6 +16,7 @@ from seqlab.decoding.processors import (
     TopK,
     TopP,
 )
+from seqlab.decoding.refill import greedy_refill_search
 from seqlab.decoding.sampling import generate, next_token_distribution, sample_choice, sample_generate
 from seqlab.decoding.search import greedy_search, sample_search
 from seqlab.decoding.step import length_limits
@@ -39,6 +40,7 @@ __all__ = [
     "generate",
     "greedy_choice",
     "greedy_generate",
+    "greedy_refill_search",
     "greedy_search",
     "length_limits",
     "next_token_distribution",

@@ -61,6 +61,16 @@ class DecoderState:
             None if self.context is None else self.context.index_select(0, indices),
         )
 
+    def extend(self, other: DecoderState) -> DecoderState:
+        """The rows of ``self`` then those of ``other`` in one state (greedy refill search)."""
+
+        def both(a: Tensor | None, b: Tensor | None) -> Tensor | None:
+            return None if a is None or b is None else torch.cat([a, b], dim=0)
+
+        return DecoderState(
+            self.rnn.extend(other.rnn), both(self.feed, other.feed), both(self.context, other.context)
+        )
+
     @property
     def batch_size(self) -> int:
         return self.rnn.batch_size

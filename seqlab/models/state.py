@@ -45,6 +45,11 @@ class RecurrentState:
         c = None if self.c is None else self.c.index_select(1, indices)
         return RecurrentState(self.h.index_select(1, indices), c)
 
+    def extend(self, other: RecurrentState) -> RecurrentState:
+        """The rows of ``self`` then those of ``other`` in one state (batch B + B')."""
+        c = None if self.c is None or other.c is None else torch.cat([self.c, other.c], dim=1)
+        return RecurrentState(torch.cat([self.h, other.h], dim=1), c)
+
     def detach(self) -> RecurrentState:
         """The same values, cut from the autograd graph (truncated backpropagation through time)."""
         return RecurrentState(self.h.detach(), None if self.c is None else self.c.detach())

@@ -34,6 +34,7 @@ from seqlab.decoding import (
     ProcessorList,
     RepetitionPenalty,
     beam_search,
+    greedy_refill_search,
     greedy_search,
     length_limits,
     sample_search,
@@ -85,11 +86,11 @@ def build_processors(opts: SearchOptions) -> ProcessorList | None:
     return ProcessorList(chain) if chain else None
 
 
-def run_search(model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions) -> list[list[Hypothesis]]:
-    """Decode one padded batch (src LongTensor[B, S], src_lengths LongTensor[B]) -> per sentence a
-    list of hypotheses, best first (one for greedy and sampling, up to ``n_best`` for beam)."""
+def start_search(
+    model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions
+) -> tuple[Any, Any, Tensor, Tensor]:
+    """Encode a padded batch -> (memory, start state, max_lengths, min_lengths LongTensor[B])."""
     memory = model.encode(src, src_lengths)
-    state = model.start_state(memory)
     max_lengths, min_lengths = length_limits(
         memory.lengths,
         max_length=opts.max_length,
@@ -97,6 +98,13 @@ def run_search(model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions
         min_length=opts.min_length,
         min_length_ratio=opts.min_length_ratio,
     )
+    return memory, model.start_state(memory), max_lengths, min_lengths
+
+
+def run_search(model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions) -> list[list[Hypothesis]]:
+    """Decode one padded batch (src LongTensor[B, S], src_lengths LongTensor[B]) -> per sentence a
+    list of hypotheses, best first (one for greedy and sampling, up to ``n_best`` for beam)."""
+    memory, state, max_lengths, min_lengths = start_search(model, src, src_lengths, opts)
     common = dict(
         max_lengths=max_lengths,
         min_lengths=min_lengths,
@@ -134,19 +142,56 @@ def run_search(model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions
     )
 
 
+REFILL_WINDOW_BATCHES = 8
+"""Greedy decoding encodes this many batches of sources at once and keeps ``batch_size`` of them in
+the decoder, refilling rows as sentences end (:func:`seqlab.decoding.greedy_refill_search`)."""
+
+
+def refills(opts: SearchOptions) -> bool:
+    """Whether these options decode by the refilling greedy search: greedy, no processors."""
+    return (
+        not opts.sampling
+        and opts.beam_size == 1
+        and opts.coverage_penalty == 0
+        and build_processors(opts) is None
+    )
+
+
+def run_greedy_refill(
+    model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions, width: int
+) -> list[list[Hypothesis]]:
+    """Greedy decoding of a padded window (src LongTensor[N, S]) with at most ``width`` sentences
+    in the decoder at a time -> per sentence a one-hypothesis list."""
+    memory, state, max_lengths, min_lengths = start_search(model, src, src_lengths, opts)
+    found = greedy_refill_search(
+        model, memory, state, width=width, max_lengths=max_lengths, min_lengths=min_lengths,
+        bos_id=model.bos_id, eos_id=model.eos_id,
+    )  # fmt: skip
+    return [[h] for h in found]
+
+
 def decode_ids(
     model: nn.Module, sources: Sequence[list[int]], opts: SearchOptions, batch_size: int, progress: Any = None
 ) -> list[list[Hypothesis]]:
     """Decode id sequences in length-sorted batches; results in input order. ``progress``: an
-    optional callable told the number of sentences done after each batch."""
+    optional callable told the number of sentences done after each batch (window, for greedy).
+
+    Greedy decoding without processors keeps ``batch_size`` sentences in the decoder and refills a
+    row as soon as its sentence ends, over windows of ``REFILL_WINDOW_BATCHES`` batches encoded
+    together; every other search decodes one batch at a time."""
     device = next(model.parameters()).device
     order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
     results: list[list[Hypothesis]] = [[] for _ in sources]
+    refill = refills(opts)
+    step = batch_size * (REFILL_WINDOW_BATCHES if refill else 1)
     with inference_mode(model):
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        for start in range(0, len(order), step):
+            chunk = order[start : start + step]
             src, lengths = pad_batch([sources[i] for i in chunk], model.pad_id)
-            found = run_search(model, src.to(device), lengths, opts)
+            if refill:
+                found = run_greedy_refill(model, src.to(device), lengths, opts, batch_size)
+            else:
+                found = run_search(model, src.to(device), lengths, opts)
             for index, hyps in zip(chunk, found):
                 results[index] = hyps
             if progress is not None:
