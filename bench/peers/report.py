@@ -51,8 +51,9 @@ def summarize(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]
         }
         for beam, d in r["decode"].items():
             key = "greedy" if beam == "1" else f"beam{beam}"
-            row[f"{key}_sent_s"] = d["sent_s"]
-            row[f"{key}_bleu"] = d["bleu"]
+            rounds = d if isinstance(d, list) else [d]  # one dict: results written before rounds
+            row[f"{key}_sent_s"] = _median([one["sent_s"] for one in rounds])
+            row[f"{key}_bleu"] = rounds[0]["bleu"]
         out[name] = row
     return out
 
@@ -119,7 +120,7 @@ def print_table(results: dict[str, dict[str, Any]], args: argparse.Namespace) ->
         f"\nthreads {args.threads}; train tok/s = median of per-window target tokens/s "
         f"({args.repeats} speed round(s) x {args.speed_steps} steps, windows of {args.speed_log_every} "
         f"after step {args.warmup}); quality run {args.steps} steps; decoding 1,000 dev sentences, "
-        "batch 64"
+        f"batch 64, median of {getattr(args, 'decode_repeats', 1)} round(s)"
     )
     print(" | ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths))))
     print("-+-".join("-" * w for w in widths))

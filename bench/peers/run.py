@@ -13,8 +13,9 @@
 4. Quality: every variant trains ``--steps`` steps once (order rotated again); its windows give a
    second tokens/s figure, and the model is kept for step 5.
 5. Decoding: the 1,000 dev sources, batches of 64 sentences, beam 5 and greedy, no length penalty,
-   at most 60 target tokens; sentences/s from each toolkit's own timing of its decoding loop; dev
-   BLEU of each output (sacreBLEU, ``tokenize="none"``: the text is already tokenized).
+   at most 60 target tokens; sentences/s from each toolkit's own timing of its decoding loop, the
+   median of ``--decode-repeats`` rounds (the order rotating); dev BLEU of each output (sacreBLEU,
+   ``tokenize="none"``: the text is already tokenized).
 
 Peak memory: the largest sum of PSS over each training subprocess tree (measure.py), in MB.
 Threads: ``--threads`` (default 2) for all (launch.py calls torch.set_num_threads). Variants:
@@ -157,6 +158,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--quality-warmup", type=int, default=100)
     p.add_argument("--beams", nargs="+", type=int, default=[5, 1])
+    p.add_argument("--decode-repeats", type=int, default=3, help="decoding rounds (median; order rotates)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--onmt-workers", type=int, default=2, help="OpenNMT-py num_workers (its default: 2)")
     p.add_argument("--work", default=str(HERE / "work"))
@@ -213,15 +215,17 @@ def main(argv: list[str] | None = None) -> int:
         if run is not None:
             results[v.name]["quality"] = run
     for i, beam in enumerate(args.beams):
-        print(f"== decoding, {'greedy' if beam == 1 else f'beam {beam}'}", flush=True)
-        for v in rotated(variants, i):
-            if "quality" not in results[v.name]:
-                continue
-            run_dir = work / "quality" / v.name
-            what = f"beam {beam}"
-            decoded = attempt(v, what, decode_once, v, run_dir, quality_spec, beam, info, args.threads)
-            if decoded is not None:
-                results[v.name]["decode"][str(beam)] = decoded
+        for round_ in range(args.decode_repeats):
+            label = "greedy" if beam == 1 else f"beam {beam}"
+            print(f"== decoding, {label}, round {round_ + 1}/{args.decode_repeats}", flush=True)
+            for v in rotated(variants, i + round_):
+                if "quality" not in results[v.name]:
+                    continue
+                run_dir = work / "quality" / v.name
+                what = f"beam {beam}"
+                decoded = attempt(v, what, decode_once, v, run_dir, quality_spec, beam, info, args.threads)
+                if decoded is not None:
+                    results[v.name]["decode"].setdefault(str(beam), []).append(decoded)
     summary = print_table(results, args)
     payload = {
         "machine": mach,

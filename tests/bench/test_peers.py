@@ -108,3 +108,17 @@ def test_seqlab_budget_gives_as_many_batches_as_64_sentence_batches(tmp_path: Pa
     assert len(TokenBudgetSampler(lengths, budget, shuffle=True, seed=0)) <= math.ceil(1000 / 64)
     assert len(TokenBudgetSampler(lengths, budget - 1, shuffle=True, seed=0)) > math.ceil(1000 / 64)
     assert mean == pytest.approx(1000 / len(TokenBudgetSampler(lengths, budget, shuffle=True, seed=0)))
+
+
+def test_summary_takes_the_median_of_decoding_rounds_and_reads_older_results() -> None:
+    speed = [{"kept_tok_s": [10.0, 30.0], "peak_tree_mb": 5.0}]
+    rounds = [{"sent_s": s, "bleu": 7.0} for s in (100.0, 300.0, 120.0)]
+    results = {
+        "seqlab": {"speed": speed, "decode": {"5": rounds}},
+        "opennmt": {"speed": speed, "decode": {"5": {"sent_s": 90.0, "bleu": 4.0}}},  # one dict: older JSON
+    }
+    summary = report.summarize(results)
+    assert summary["seqlab"]["beam5_sent_s"] == 120.0
+    assert summary["seqlab"]["beam5_bleu"] == 7.0
+    assert summary["opennmt"]["beam5_sent_s"] == 90.0
+    assert summary["seqlab"]["train_tok_s"] == 20.0
