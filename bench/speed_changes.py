@@ -13,7 +13,11 @@ baseline alternating within every repeat:
   over the model's parameters, torch's fused kernel against its per-tensor loop;
 - **token-gate table** (:class:`seqlab.models.decoder.Decoder`): ms of one inference
   ``decode_step`` at 64 rows (greedy) and 320 rows (beam 5 x 64), the embedding's share of the
-  gates looked up in a ``[V, 4H]`` table against one ``[B, 256] x [256, 2048]`` product per step.
+  gates looked up in a ``[V, 4H]`` table against one ``[B, 256] x [256, 2048]`` product per step;
+- **greedy refill** (:mod:`seqlab.decoding.refill`), when ``bench/peers/run.py`` has left its
+  trained seqlab model: greedy sentences/s of ``translate`` over the 1,000 peers dev sentences,
+  batches of 64, rows refilled as sentences end against one batch at a time (the difference column
+  compares the outputs' scores).
 
 Medians over ``--repeats``; ratio = baseline time / changed time; the last column is the largest
 difference between the two (gradients, parameters after the step, logits).
@@ -113,6 +117,29 @@ def decode_ms(model: Any, rows: int, table: bool, steps: int = 20) -> tuple[floa
         model.decoder._stepper_cache = None
 
 
+PEERS_RUN = HERE / "peers" / "work" / "quality" / "seqlab" / "run"
+PEERS_DEV = HERE / "peers" / "work" / "data" / "dev.en"
+
+
+def greedy_sent_s(predictor: Any, sources: list[str], refill: bool) -> tuple[float, list[torch.Tensor]]:
+    """Greedy sentences/s of ``translate`` (batches of 64) with or without refilling rows, and the
+    outputs' scores (identical outputs give a zero difference)."""
+    import seqlab.predictors.seq2seq_search as glue
+
+    original = glue.refills
+    if not refill:
+        glue.refills = lambda opts: False  # type: ignore[assignment]
+    try:
+        start = time.perf_counter()
+        out = predictor.translate(
+            sources, beam_size=1, batch_size=64, max_length=60, length_penalty="none", replace_unk=False
+        )
+        seconds = time.perf_counter() - start
+    finally:
+        glue.refills = original  # type: ignore[assignment]
+    return len(sources) / seconds, [torch.tensor([t.score for t in out])]
+
+
 def max_diff(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
     return max(float((x - y).abs().max()) for x, y in zip(a, b, strict=True))
 
@@ -139,6 +166,18 @@ def main(argv: list[str] | None = None) -> int:
         "token-gate table, 320 rows (ms per step)": (
             lambda: decode_ms(decode_model, 320, False), lambda: decode_ms(decode_model, 320, True), False),
     }  # fmt: skip
+    if (PEERS_RUN / "config.yaml").is_file() and PEERS_DEV.is_file():  # a trained model ends sentences
+        import seqlab
+
+        predictor = seqlab.load(PEERS_RUN)
+        dev = PEERS_DEV.read_text(encoding="utf-8").splitlines()
+        cases["greedy refill, peers dev set (sent/s)"] = (
+            lambda: greedy_sent_s(predictor, dev, False),
+            lambda: greedy_sent_s(predictor, dev, True),
+            True,
+        )
+    else:
+        print(f"(no trained peers run at {PEERS_RUN}: the greedy refill row needs bench/peers/run.py first)")
     results = {}
     for name, (baseline, changed, higher_better) in cases.items():
         values: dict[str, list[float]] = {"baseline": [], "changed": []}

@@ -29,10 +29,10 @@ def test_short_run_prints_every_change_and_each_matches_its_baseline(tmp_path):
         check=True,
     )
     payload = json.loads(out.read_text(encoding="utf-8"))
-    assert len(payload["results"]) == 4
+    assert len(payload["results"]) >= 4  # 5 once bench/peers has trained its seqlab model
     for name, row in payload["results"].items():
         assert name.split(" (")[0] in result.stdout
         assert row["baseline"] > 0 and row["changed"] > 0
-    tolerance = {"stacked": 1e-4, "fused": 1e-5, "token-gate": 1e-4}
+    tolerance = {"stacked": 1e-4, "fused": 1e-5, "token-gate": 1e-4, "greedy": 1e-3}
     for name, row in payload["results"].items():
         assert row["max_diff"] < tolerance[name.split()[0]], (name, row["max_diff"])
