@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lstm_roofline import mm_seconds  # noqa: E402
 
 E, ENC, DEC, V = 256, 256, 512, 2000
 
@@ -70,20 +72,10 @@ def decode_flops_per_sentence(data: Path, beam: int) -> float:
 
 
 def best_mm_rate(shapes: list[tuple[int, int, int]], min_time: float = 0.3) -> tuple[float, dict]:
-    """The best GFLOP/s of torch.mm (float32) over ``shapes`` [m, k] x [k, n], and each shape's."""
-    rates = {}
-    for m, k, n in shapes:
-        a, b, out = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
-        for _ in range(3):
-            torch.mm(a, b, out=out)
-        times, spent = [], 0.0
-        while spent < min_time or len(times) < 5:
-            t0 = time.perf_counter()
-            torch.mm(a, b, out=out)
-            dt = time.perf_counter() - t0
-            times.append(dt)
-            spent += dt
-        rates[f"{m}x{k}x{n}"] = 2 * m * k * n / statistics.median(times) / 1e9
+    """The best GFLOP/s of torch.mm (float32) over ``shapes`` [m, k] x [k, n], and each shape's
+    (timed by ``bench/lstm_roofline.py``'s ``mm_seconds``)."""
+    cache: dict = {}
+    rates = {f"{m}x{k}x{n}": 2 * m * k * n / mm_seconds(m, k, n, cache, min_time) / 1e9 for m, k, n in shapes}
     return max(rates.values()), rates
 
 

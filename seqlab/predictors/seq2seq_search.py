@@ -143,8 +143,29 @@ def run_search(model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions
 
 
 REFILL_WINDOW_BATCHES = 8
-"""Greedy decoding encodes this many batches of sources at once and keeps ``batch_size`` of them in
-the decoder, refilling rows as sentences end (:func:`seqlab.decoding.greedy_refill_search`)."""
+REFILL_WINDOW_TOKENS_PER_SENTENCE = 64
+"""Greedy decoding encodes up to this many batches of sources at once (fewer for sources longer
+than 64 tokens: a window holds at most ``8 x batch_size x 64`` padded source tokens, so its encoder
+memory stays that of 8 batches of 64-token sources) and keeps ``batch_size`` of them in the decoder,
+refilling rows as sentences end (:func:`seqlab.decoding.greedy_refill_search`)."""
+
+
+def windows(lengths: Sequence[int], batch_size: int, refill: bool) -> list[list[int]]:
+    """Indices of ``lengths`` sorted by length, cut into batches of ``batch_size`` (``refill``:
+    into refill windows, bounded in sentences and in padded source tokens, never under a batch)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    if not refill:
+        return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    most = REFILL_WINDOW_BATCHES * batch_size
+    budget = most * REFILL_WINDOW_TOKENS_PER_SENTENCE
+    cut: list[list[int]] = [[]]
+    for i in order:  # ascending lengths: a window's padded size is its size x its last length
+        window = cut[-1]
+        if len(window) >= batch_size and (len(window) >= most or (len(window) + 1) * lengths[i] > budget):
+            window = []
+            cut.append(window)
+        window.append(i)
+    return [window for window in cut if window]
 
 
 def refills(opts: SearchOptions) -> bool:
@@ -177,16 +198,13 @@ def decode_ids(
     optional callable told the number of sentences done after each batch (window, for greedy).
 
     Greedy decoding without processors keeps ``batch_size`` sentences in the decoder and refills a
-    row as soon as its sentence ends, over windows of ``REFILL_WINDOW_BATCHES`` batches encoded
-    together; every other search decodes one batch at a time."""
+    row as soon as its sentence ends, over windows of several batches encoded together
+    (:func:`windows`); every other search decodes one batch at a time."""
     device = next(model.parameters()).device
-    order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
     results: list[list[Hypothesis]] = [[] for _ in sources]
     refill = refills(opts)
-    step = batch_size * (REFILL_WINDOW_BATCHES if refill else 1)
     with inference_mode(model):
-        for start in range(0, len(order), step):
-            chunk = order[start : start + step]
+        for chunk in windows([len(s) for s in sources], batch_size, refill):
             src, lengths = pad_batch([sources[i] for i in chunk], model.pad_id)
             if refill:
                 found = run_greedy_refill(model, src.to(device), lengths, opts, batch_size)

@@ -76,3 +76,21 @@ def test_decode_ids_refills_plain_greedy_and_gives_the_same_hypotheses(monkeypat
     batched = glue.decode_ids(model, sources, opts, batch_size=3)
     assert [h[0].tokens for h in refilled] == [h[0].tokens for h in batched]
     assert [h[0].score for h in refilled] == pytest.approx([h[0].score for h in batched], abs=1e-4)
+
+
+def test_refill_windows_hold_several_batches_but_bounded_padded_tokens():
+    import seqlab.predictors.seq2seq_search as glue
+
+    short = [5] * 40
+    cut = glue.windows(short, 4, refill=True)
+    assert [len(w) for w in cut] == [glue.REFILL_WINDOW_BATCHES * 4, 40 - glue.REFILL_WINDOW_BATCHES * 4]
+    assert [len(w) for w in glue.windows(short, 4, refill=False)] == [4] * 10
+    # long sources: the padded-token budget (8 x 4 x 64 = 2,048) cuts first, never under a batch
+    lengths = [3, 500, 200, 700, 200, 200, 200, 200, 200, 200, 200, 200]
+    cut = glue.windows(lengths, 4, refill=True)
+    assert sorted(i for w in cut for i in w) == list(range(len(lengths)))
+    for window in cut:
+        assert len(window) >= 4 or window is cut[-1]
+        longest = max(lengths[i] for i in window)
+        assert len(window) <= 4 or len(window) * longest <= 8 * 4 * 64
+        assert [lengths[i] for i in window] == sorted(lengths[i] for i in window)

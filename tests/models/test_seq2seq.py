@@ -40,6 +40,17 @@ def batch():
     return collate_pairs(pairs)
 
 
+def decoded_logits(model, b, steps=None):
+    """decode_step over the first ``steps`` teacher-forced inputs of ``b`` -> logits [B, steps, V]."""
+    memory = model.encode(b.src, b.src_lengths)
+    state = model.start_state(memory)
+    out = []
+    for t in range(b.tgt_in.shape[1] if steps is None else steps):
+        logits, state, _ = model.decode_step(b.tgt_in[:, t], state, memory)
+        out.append(logits)
+    return torch.stack(out, 1)
+
+
 @pytest.fixture(autouse=True)
 def seed():
     torch.manual_seed(0)
@@ -202,23 +213,14 @@ def test_inference_steps_follow_weight_changes(name):
     model = Seq2SeqModel(small(**ARCHITECTURES[name]), 12, 11).eval()
     b = batch()
 
-    def first_two_steps():
-        memory = model.encode(b.src, b.src_lengths)
-        state = model.start_state(memory)
-        out = []
-        for t in range(2):
-            logits, state, _ = model.decode_step(b.tgt_in[:, t], state, memory)
-            out.append(logits)
-        return torch.stack(out, 1)
-
     with torch.no_grad():
-        before = first_two_steps()
+        before = decoded_logits(model, b, 2)
         assert torch.allclose(before, model(b.src, b.src_lengths, b.tgt_in)[0][:, :2], atol=1e-5)
         model.decoder.rnn.weight_hh_l0.mul_(-1.5)
-        after = first_two_steps()
+        after = decoded_logits(model, b, 2)
         assert torch.allclose(after, model(b.src, b.src_lengths, b.tgt_in)[0][:, :2], atol=1e-5)
         model.decoder.embedding.weight.mul_(2.0)  # the token-gate table must follow it too
-        third = first_two_steps()
+        third = decoded_logits(model, b, 2)
         assert torch.allclose(third, model(b.src, b.src_lengths, b.tgt_in)[0][:, :2], atol=1e-5)
     assert not torch.allclose(before, after, atol=1e-3)
     assert not torch.allclose(after, third, atol=1e-3)
@@ -238,11 +240,7 @@ def test_inference_steps_follow_an_optimizer_that_bumps_no_version():
     def decoded_and_teacher_forced():
         model.eval()
         with torch.no_grad():
-            memory = model.encode(b.src, b.src_lengths)
-            state = model.start_state(memory)
-            logits, _, _ = model.decode_step(b.tgt_in[:, 0], state, memory)
-            forced = model(b.src, b.src_lengths, b.tgt_in)[0][:, 0]
-        return logits, forced
+            return decoded_logits(model, b, 1)[:, 0], model(b.src, b.src_lengths, b.tgt_in)[0][:, 0]
 
     before, forced = decoded_and_teacher_forced()
     torch.testing.assert_close(before, forced, atol=1e-5, rtol=1e-5)
@@ -263,21 +261,11 @@ def test_token_gate_table_equals_the_per_step_product(name, monkeypatch):
 
     model = Seq2SeqModel(small(**ARCHITECTURES[name]), 12, 11).eval()
     b = batch()
-
-    def steps_logits():
-        memory = model.encode(b.src, b.src_lengths)
-        state = model.start_state(memory)
-        out = []
-        for t in range(b.tgt_in.shape[1]):
-            logits, state, _ = model.decode_step(b.tgt_in[:, t], state, memory)
-            out.append(logits)
-        return torch.stack(out, 1)
-
     with torch.no_grad():
-        with_table = steps_logits()
+        with_table = decoded_logits(model, b)
         assert model.decoder._cached_stepper()[1] is not None
         monkeypatch.setattr(decoder_module, "TOKEN_TABLE_MAX_ELEMENTS", 0)
         model.decoder._stepper_cache = None
-        without = steps_logits()
+        without = decoded_logits(model, b)
         assert model.decoder._cached_stepper()[1] is None
     torch.testing.assert_close(with_table, without, atol=1e-6, rtol=1e-5)
