@@ -451,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         action="store_true",
         help="continue exactly from RUN_DIR/last with the run's config; only training.max_epochs, "
-        "max_steps and max_minutes may change (to train longer)",
+        "max_steps, max_minutes and max_target_tokens may change (to train longer)",
     )
     p.set_defaults(func=_cmd_train)
 

@@ -79,6 +79,17 @@ class DataConfig:
     (``source_tokenizer``, ``target_tokenizer``, ``source_vocab``, ``target_vocab``) unless
     ``share_vocab``; training pairs longer than ``max_source_length`` / ``max_target_length``
     tokens are dropped and counted.
+
+    A language model reads its text in one of two ``lm_mode`` s. ``stream``: all lines as one token
+    stream (``<eos>`` after each) in BPTT windows of ``bptt`` tokens, ``batch_size`` streams, the
+    state carried from window to window and so from line to line (PTB, WikiText). ``lines``: each
+    line is its own sequence, read from a fresh state as ``<eos> t1 .. tn`` predicting
+    ``t1 .. tn <eos>``, in length-bucketed batches of at most ``max_tokens`` padded positions, the
+    padding masked out of the loss (sentences, pairs, prompts). In ``lines`` mode,
+    ``target_separator`` (e.g. ``<sep>``) splits each line into a prompt and a target: the tokens
+    after its first occurrence, and the ``<eos>``, are the target side (counted by the
+    ``training.max_target_tokens`` budget and reported as ``target_accuracy``), and
+    ``lm_loss: target`` scores only them (a prefix language model); ``all`` scores every token.
     """
 
     dataset: str | None = None
@@ -103,6 +114,9 @@ class DataConfig:
     eval_batch_size: int = 10
     bptt: int = 35
     variable_bptt: bool = False
+    lm_mode: Literal["stream", "lines"] = "stream"
+    target_separator: str | None = None
+    lm_loss: Literal["all", "target"] = "all"
     max_tokens: int = 4096
     train_source: str | None = None
     train_target: str | None = None
@@ -138,6 +152,16 @@ class DataConfig:
         for name in ("batch_size", "eval_batch_size", "bptt", "max_tokens"):
             if getattr(self, name) < 1:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
+        if self.target_separator is not None and (
+            self.lm_mode != "lines" or not self.target_separator.strip()
+        ):
+            errors.append(
+                f"target_separator = {self.target_separator!r}: a non-blank token, only with lm_mode: lines"
+            )
+        if self.lm_loss == "target" and self.target_separator is None:
+            errors.append(
+                "lm_loss = 'target': needs target_separator (the token that ends each line's prompt)"
+            )
         return errors
 
 
@@ -276,6 +300,7 @@ class TrainingConfig:
     max_epochs: int = 10
     max_steps: int | None = None
     max_minutes: float | None = None
+    max_target_tokens: int | None = None
     clip_grad_norm: float | None = 5.0
     validate_every: int | None = None
     save_every: int | None = None
@@ -299,7 +324,7 @@ class TrainingConfig:
         errors = []
         if self.max_epochs < 1:
             errors.append(f"max_epochs = {self.max_epochs}: must be >= 1")
-        for name in ("max_steps", "validate_every", "save_every", "threads"):
+        for name in ("max_steps", "max_target_tokens", "validate_every", "save_every", "threads"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 errors.append(f"{name} = {value}: must be >= 1 or null")
@@ -385,7 +410,7 @@ FORMATS_BY_TASK = {
     "seq2seq": ("parallel", "tsv", "jsonl"),
 }
 METRICS_BY_TASK = {
-    "language_model": {"ppl": "min", "loss": "min"},
+    "language_model": {"ppl": "min", "loss": "min", "accuracy": "max", "target_accuracy": "max"},
     "classifier": {"accuracy": "max", "loss": "min"},
     "tagger": {"accuracy": "max", "loss": "min"},
     "seq2seq": {
@@ -456,6 +481,10 @@ class ExperimentConfig:
             )
         if self.task != "tagger" and self.model.char_features:
             errors.append("model.char_features = true: only for a tagger")
+        if self.task != "language_model" and self.data.lm_mode != "stream":
+            errors.append(
+                f"data.lm_mode = {self.data.lm_mode!r}: only a language model reads lines or a stream"
+            )
         if self.task == "seq2seq":
             errors.extend(seq2seq_errors(self))
         else:

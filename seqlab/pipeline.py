@@ -6,9 +6,10 @@ on ``--resume`` they are read back from there (never retrained), so a resumed ru
 same ids.
 
 The task picks the data and model (plain if/elif): a language model reads one token stream in BPTT
-windows; a classifier or tagger reads labelled examples (:mod:`seqlab.data.cls_corpus`) in
-token-budget batches (:mod:`seqlab.data.cls_batches`); a Seq2Seq model reads pairs
-(:mod:`seqlab.data.s2s_corpus`) in length-bucketed batches (:mod:`seqlab.data.s2s_batches`) and,
+windows, or (``data.lm_mode: lines``) each line from a fresh state in length-bucketed batches; a
+classifier or tagger reads labelled examples (:mod:`seqlab.data.cls_corpus`) in token-budget
+batches (:mod:`seqlab.data.cls_batches`); a Seq2Seq model reads pairs (:mod:`seqlab.data.s2s_corpus`)
+in length-bucketed batches (:mod:`seqlab.data.s2s_batches`) and,
 when ``training.metric`` needs decoding (BLEU, chrF, WER, PER, ROUGE-L, exact match), hands the
 Trainer a validation hook that decodes the validation set greedily. The one Trainer trains them all.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from seqlab.data.bptt import BPTTBatcher
 from seqlab.data.cls_batches import ExampleLoader, collate_classification, collate_tagging
 from seqlab.data.cls_corpus import Corpus, load_corpus
 from seqlab.data.lm_corpus import LMCorpus, load_lm_corpus, reload_lm_corpus
+from seqlab.data.lm_lines import LineLoader, encode_line_examples
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.factory import build_model
 from seqlab.models.vectors import load_pretrained_vectors
@@ -61,7 +64,12 @@ def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
 
 
 # Limits that only decide when training stops: --resume may raise or lower them ("train longer").
-BUDGET_KEYS = ("training.max_epochs", "training.max_steps", "training.max_minutes")
+BUDGET_KEYS = (
+    "training.max_epochs",
+    "training.max_steps",
+    "training.max_minutes",
+    "training.max_target_tokens",
+)
 
 
 def _check_same_config(cfg: ExperimentConfig, run_dir: Path, write: bool = True) -> None:
@@ -145,6 +153,45 @@ def build_batchers(
     return train, valid
 
 
+def build_line_loaders(
+    cfg: ExperimentConfig, corpus: LMCorpus, dist: DistInfo
+) -> tuple[LineLoader, LineLoader]:
+    """``lm_mode: lines``: training lines (shuffled, length-bucketed) and validation lines (sorted),
+    sharded by rank; every line starts from a fresh state."""
+    data = cfg.data
+    assert corpus.train_lines is not None and corpus.valid_lines is not None  # lm_mode lines keeps them
+    separator = None
+    if data.target_separator is not None:
+        separator = corpus.vocab.stoi.get(data.target_separator)
+        if separator is None:
+            raise ConfigError(
+                f"data.target_separator = {data.target_separator!r} is not a token of the training text's "
+                "vocabulary (check the tokenizer splits it as one token)"
+            )
+    eos, pad = corpus.vocab.eos_id, corpus.vocab.pad_id
+    score_prompt = data.lm_loss == "all"
+    loaders = []
+    for lines, shuffle, name in (
+        (corpus.train_lines, True, "training"),
+        (corpus.valid_lines, False, "validation"),
+    ):
+        examples = encode_line_examples(lines, separator, f"{name} text")
+        loaders.append(
+            LineLoader(
+                examples,
+                eos,
+                pad,
+                data.max_tokens,
+                score_prompt,
+                shuffle=shuffle,
+                seed=cfg.training.seed,
+                rank=dist.rank,
+                world_size=dist.world_size,
+            )
+        )
+    return loaders[0], loaders[1]
+
+
 def prepare_labelled_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo) -> Corpus:
     """Examples of a classifier or tagger; the pipeline fitted and saved on a fresh run (by rank 0),
     reloaded on resume and by the other ranks."""
@@ -183,10 +230,13 @@ def _load_vectors(cfg: ExperimentConfig, model: torch.nn.Module, tokens: list[st
 
 def build_language_model_run(
     cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo
-) -> tuple[torch.nn.Module, BPTTBatcher, BPTTBatcher]:
-    """Model, training and validation streams of a language model."""
+) -> tuple[torch.nn.Module, BPTTBatcher | LineLoader, BPTTBatcher | LineLoader]:
+    """Model, training and validation data of a language model (streams or lines, ``data.lm_mode``)."""
     corpus = prepare_corpus(cfg, run_dir, resume, dist)
-    train_data, valid_data = build_batchers(cfg, corpus, dist)
+    if cfg.data.lm_mode == "lines":
+        train_data, valid_data = build_line_loaders(cfg, corpus, dist)
+    else:
+        train_data, valid_data = build_batchers(cfg, corpus, dist)
     model = build_model(cfg, len(corpus.vocab))
     if cfg.model.pretrained_vectors is not None:
         _load_vectors(cfg, model, corpus.vocab.itos)
@@ -290,6 +340,19 @@ def build_seq2seq_run(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: 
     return model, train_data, valid_data, hook
 
 
+def planned_steps(cfg: ExperimentConfig, train_data: Any) -> int:
+    """The steps a schedule plans for: ``training.max_steps``, else the epochs' batches, or fewer when
+    ``training.max_target_tokens`` ends training sooner (epochs it buys x batches an epoch)."""
+    training = cfg.training
+    if training.max_steps:
+        return training.max_steps
+    steps = training.max_epochs * len(train_data)
+    per_epoch = getattr(train_data, "target_tokens_per_epoch", None)
+    if training.max_target_tokens and per_epoch:
+        steps = min(steps, math.ceil(training.max_target_tokens / per_epoch * len(train_data)))
+    return max(steps, 1)
+
+
 def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> dict[str, float]:
     """Train ``cfg`` into ``run_dir``; with ``resume`` continue exactly from ``run_dir/last``.
 
@@ -323,7 +386,7 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> d
             model, train_data, valid_data, hook = build_seq2seq_run(cfg, run_dir, resume, dist)
         else:
             raise ConfigError(f"task = {cfg.task!r}: nothing can train it")
-        total_steps = cfg.training.max_steps or cfg.training.max_epochs * len(train_data)
+        total_steps = planned_steps(cfg, train_data)
         trainer = Trainer(
             model,
             cfg.training,

@@ -2,14 +2,18 @@
 
 Training data: each pair becomes one line of space-separated tokens, the source's tokens (its own
 tokenizer), ``<sep>``, then the target's tokens (its tokenizer); a space inside a token is written
-``▁`` so the line splits back into the same tokens. The line goes to an ordinary language-model run
-(word tokenizer, ``<eos>`` after every line), so the contender's run directory is a normal LM run
-that ``seqlab generate`` and friends read; ``pairs/`` beside it keeps the pair tokenizers.
+``▁`` so the line splits back into the same tokens. The lines go to an ordinary language-model run
+in ``lm_mode: lines`` (word tokenizer, each line read from a fresh state as ``<eos> source <sep>
+target`` predicting ``source <sep> target <eos>``; ``lm_loss`` all or target), so the contender's
+run directory is a normal LM run that ``seqlab generate`` and friends read; ``pairs/`` beside it
+keeps the pair tokenizers.
 
 Decoding: :class:`PromptedLanguageModel` speaks the encoder-decoder decoding protocol, so the same
 beam search and settings as the Seq2Seq contenders apply. Its ``encode`` reads each prompt
-(``<eos>`` as the line start, then the source tokens) and keeps each row's state after its own last
-token; the search then starts from ``<sep>`` (playing ``<bos>``) and stops at ``<eos>``. Like a
+(``<eos>`` as the line start, then the source tokens) from the model's line-start state (zeros, the
+state every training line started from) and keeps each row's state after its own last token; the
+search then starts from ``<sep>`` (playing ``<bos>``) and stops at ``<eos>``. A run trained as one
+stream (before line mode) never saw that start; it loads with a warning that says how to retrain. Like a
 Seq2Seq decoder, whose output layer only has target tokens, it may only produce tokens seen on the
 target side in training.
 """
@@ -27,7 +31,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from seqlab.compare.spec import lm_pair_files
+from seqlab.compare.spec import LM_SEPARATOR, lm_pair_files
 from seqlab.config import ExperimentConfig
 from seqlab.data.s2s_corpus import Seq2SeqPipeline, fit_pipeline, read_seq2seq_splits
 from seqlab.decoding.beam import beam_search
@@ -40,7 +44,7 @@ from seqlab.models.state import RecurrentState
 
 logger = logging.getLogger(__name__)
 
-SEP = "<sep>"
+SEP = LM_SEPARATOR
 SPACE = "\u2581"
 PAIRS_DIR = "pairs"
 _WHITESPACE = re.compile(r"\s")
@@ -77,9 +81,9 @@ def prepare_lm_data(data_cfg: ExperimentConfig, run_dir: str | Path) -> LMPairDa
     validation lines there. Training pairs over ``data.max_source_length`` / ``max_target_length``
     are left out, as the Seq2Seq contenders leave them out.
 
-    The lines are shuffled (seeded by ``training.seed``): the model reads them as one stream and
-    carries its state from line to line, so in a sorted file (a dictionary) it would learn to copy
-    the previous line's first phonemes instead of reading the source."""
+    The lines are shuffled (seeded by ``training.seed``), so that a contender run with
+    ``lm_mode: stream`` (which carries its state from line to line) does not learn to copy the
+    previous line of a sorted file (a dictionary)."""
     run_dir = Path(run_dir)
     train, valid = read_seq2seq_splits(data_cfg)
     if not train.pairs or not valid.pairs:
@@ -198,6 +202,15 @@ class LMSepTranslator:
             self.predictor.model, vocab.stoi[SEP], vocab.eos_id, vocab.pad_id, vocab.unk_id
         )
         self.config = self.predictor.config
+        if self.config.data.lm_mode != "lines":
+            logger.warning(
+                "%s was trained with lm_mode: %s (its state carried from line to line), so no line "
+                "started from the state its prompts start from; its outputs understate it. Retrain "
+                "the contender (seqlab compare SPEC -o NEW_DIR): lm_sep now trains each pair as its "
+                "own line.",
+                run_dir,
+                self.config.data.lm_mode,
+            )
         self._banned = self.non_target_ids()
 
     def non_target_ids(self) -> list[int]:

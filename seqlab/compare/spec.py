@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seqlab.config import ExperimentConfig, apply_override, config_from_dict, did_you_mean
+from seqlab.config import DataConfig, ExperimentConfig, apply_override, config_from_dict, did_you_mean
 from seqlab.errors import ConfigError
 
 # The task's metrics and the direction in which each improves (seqlab.seq_metrics computes them).
@@ -62,23 +62,32 @@ BUDGET_KEYS = {
 }
 FAMILY_SECTIONS = ("model", "data", "training")
 LM_EPOCHS_CAP = 1000  # the budget, not the epoch count, ends training
+LM_SEPARATOR = "<sep>"  # between source and target in the language model's lines
 
 
 @dataclass(frozen=True)
 class BudgetSpec:
-    """The budget every contender gets: ``max_steps`` updates or ``max_minutes`` of wall-clock time
-    (or both: whichever comes first), and at most ``max_parameters`` trainable values."""
+    """The budget every contender gets: ``max_steps`` updates, ``max_minutes`` of wall-clock time or
+    ``max_target_tokens`` target tokens taught (any of them: whichever comes first), and at most
+    ``max_parameters`` trainable values. Target tokens are the unit that travels between machines
+    and between families: a Seq2Seq batch's target tokens, the target side of the language model's
+    lines (after ``<sep>``, with ``<eos>``) whichever tokens its loss scores."""
 
     max_steps: int | None = None
     max_minutes: float | None = None
+    max_target_tokens: int | None = None
     max_parameters: int | None = None
 
     def check(self) -> list[str]:
         errors = []
-        if self.max_steps is None and self.max_minutes is None:
-            errors.append("max_steps and max_minutes are both null: give the budget in steps or minutes")
-        if self.max_steps is not None and self.max_steps < 1:
-            errors.append(f"max_steps = {self.max_steps}: must be >= 1 or null")
+        if self.max_steps is None and self.max_minutes is None and self.max_target_tokens is None:
+            errors.append(
+                "max_steps, max_minutes and max_target_tokens are all null: give the budget in steps, "
+                "minutes or target tokens"
+            )
+        for name in ("max_steps", "max_target_tokens"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                errors.append(f"{name} = {getattr(self, name)}: must be >= 1 or null")
         if self.max_minutes is not None and self.max_minutes <= 0:
             errors.append(f"max_minutes = {self.max_minutes}: must be > 0 or null")
         if self.max_parameters is not None and self.max_parameters < 1:
@@ -87,8 +96,13 @@ class BudgetSpec:
 
     @property
     def kind(self) -> str:
-        """'steps', 'minutes' or 'steps+minutes': what the contenders share."""
-        parts = [name for name, value in (("steps", self.max_steps), ("minutes", self.max_minutes)) if value]
+        """'steps', 'minutes', 'target tokens' or a '+' of them: what the contenders share."""
+        limits = (
+            ("steps", self.max_steps),
+            ("minutes", self.max_minutes),
+            ("target tokens", self.max_target_tokens),
+        )
+        parts = [name for name, value in limits if value]
         return "+".join(parts)
 
 
@@ -167,17 +181,22 @@ class EvaluationSpec:
 @dataclass(frozen=True)
 class ContenderSpec:
     """One contender. ``kind``: ``lm_sep`` (an LSTM language model over ``source <sep> target``,
-    decoded by prompting with the source and ``<sep>``) or ``seq2seq`` (an encoder-decoder with
-    ``attention`` none, bahdanau or luong). ``set``: overrides of its config (``section.key=value``)."""
+    each line from a fresh state, decoded by prompting with the source and ``<sep>``) or ``seq2seq``
+    (an encoder-decoder with ``attention`` none, bahdanau or luong). ``loss`` (lm_sep only): ``all``
+    scores every token of the line (a plain language model), ``target`` only the target after
+    ``<sep>`` (a prefix language model). ``set``: overrides of its config (``section.key=value``)."""
 
     name: str
     kind: Literal["lm_sep", "seq2seq"]
     cell: Literal["lstm", "gru", "rnn"] = "lstm"
     attention: Literal["none", "bahdanau", "luong"] | None = None
+    loss: Literal["all", "target"] = "all"
     set: tuple[str, ...] = ()
 
     def check(self) -> list[str]:
         errors = []
+        if self.kind == "seq2seq" and self.loss != "all":
+            errors.append(f"loss = {self.loss!r}: only a language model (kind lm_sep) chooses its loss")
         if not NAME_PATTERN.match(self.name):
             errors.append(f"name = {self.name!r}: lowercase letters, digits and _, starting with a letter")
         if self.kind == "lm_sep" and self.attention not in (None, "none"):
@@ -193,7 +212,8 @@ class ContenderSpec:
         """One line for reports, e.g. 'Seq2Seq LSTM, Bahdanau attention'."""
         cell = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[self.cell]
         if self.kind == "lm_sep":
-            return f"{cell} language model over source <sep> target"
+            scored = "every token" if self.loss == "all" else "target tokens only (prefix LM)"
+            return f"{cell} language model over source <sep> target, loss on {scored}"
         if self.attention_kind == "none":
             return f"Seq2Seq {cell}, no attention (fixed-length vector)"
         return f"Seq2Seq {cell}, {self.attention_kind.capitalize()} attention"
@@ -211,11 +231,17 @@ DEFAULT_CONTENDERS = (
 class CompareSpec:
     """A whole comparison. ``data``, ``model``, ``training`` and the per-family ``seq2seq`` / ``lm``
     sections are raw config sections (plain dicts, read-only by convention): each contender's
-    config is built from them and validated by :func:`seqlab.config.config_from_dict`."""
+    config is built from them and validated by :func:`seqlab.config.config_from_dict`.
+
+    ``seeds``: null trains each contender once, with ``seed``; a list trains each contender once per
+    seed (each run a full replicate: the seed sets the hold-out split, the initialisation, the batch
+    order and the evaluation sample, exactly as ``seed: S`` would). ``seed`` still seeds the
+    bootstrap of the verdict."""
 
     data: dict[str, Any] = field(default_factory=dict)
     title: str = "LSTM vs Seq2Seq"
     seed: int = 1
+    seeds: tuple[int, ...] | None = None
     metric: str = "bleu"
     extra_metrics: tuple[str, ...] = ()
     model: dict[str, Any] = field(default_factory=dict)
@@ -241,11 +267,23 @@ class CompareSpec:
             errors.append(f"parallel = {self.parallel}: must be >= 1")
         if self.threads is not None and self.threads < 1:
             errors.append(f"threads = {self.threads}: must be >= 1 or null")
+        if self.seeds is not None and not self.seeds:
+            errors.append("seeds = []: give at least one seed, or null (train once, with seed)")
+        seeds = list(self.seeds or ())
+        repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+        if repeated:
+            errors.append(f"seeds = {seeds}: each seed once (repeated: {', '.join(map(str, repeated))})")
         return errors
 
     @property
     def metric_mode(self) -> str:
         return METRICS[self.metric]
+
+    @property
+    def run_seeds(self) -> tuple[int | None, ...]:
+        """The seed of each run of a contender: ``(None,)`` (one run, with ``seed``, in the
+        single-seed layout) when ``seeds`` is null, else ``seeds``."""
+        return (None,) if self.seeds is None else tuple(self.seeds)
 
     def contender(self, name: str) -> ContenderSpec:
         for contender in self.contenders:
@@ -284,6 +322,7 @@ def contender_raw_config(spec: CompareSpec, contender: ContenderSpec, run_dir: s
         "seed": spec.seed,
         "max_steps": spec.budget.max_steps,
         "max_minutes": spec.budget.max_minutes,
+        "max_target_tokens": spec.budget.max_target_tokens,
         "max_epochs": LM_EPOCHS_CAP,
         "threads": spec.threads,
         "device": spec.device,
@@ -295,9 +334,19 @@ def contender_raw_config(spec: CompareSpec, contender: ContenderSpec, run_dir: s
     training = _merge(_merge(spec.training, family.get("training", {})), budget)
     if contender.kind == "lm_sep":
         train, valid = lm_pair_files(run_dir)
-        defaults = {"tokenizer": {"kind": "word"}, "add_eos": True, "batch_size": 32, "bptt": 64}
+        # Each pair is its own line, read from a fresh state (the state decoding starts from). A
+        # line holds source and target, about twice a pair's padded length: twice the token budget
+        # gives a batch about as many pairs as the Seq2Seq contenders'.
+        defaults = {
+            "tokenizer": {"kind": "word"},
+            "add_eos": True,
+            "lm_mode": "lines",
+            "max_tokens": 2 * spec.data.get("max_tokens", DataConfig.max_tokens),
+        }
         data = _merge(defaults, family.get("data", {}))
-        data.update({"train": str(train), "valid": str(valid), "format": "text"})
+        data.update({"train": str(train), "valid": str(valid), "format": "text", "lm_loss": contender.loss})
+        if data["lm_mode"] == "lines":
+            data["target_separator"] = LM_SEPARATOR
         raw = {"task": "language_model", "data": data, "model": model, "training": training}
     else:
         model["attention"] = contender.attention_kind

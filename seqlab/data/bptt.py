@@ -25,17 +25,24 @@ from seqlab.errors import ConfigError, DataError
 MIN_VARIABLE_BPTT = 5
 
 
+IGNORE_INDEX = -100  # a target that is not scored (padding; the prompt under lm_loss: target)
+
+
 @dataclass
 class LMBatch:
     """One language-model batch.
 
-    inputs: LongTensor[B, T]; targets: LongTensor[B, T] (inputs shifted by one token);
-    reset: True on the first batch of an epoch (the model drops its carried hidden state).
+    inputs: LongTensor[B, T]; targets: LongTensor[B, T] (inputs shifted by one token;
+    ``IGNORE_INDEX`` where nothing is scored); reset: the model starts from a fresh state instead of
+    the one carried from the previous batch (the first window of an epoch; every batch of lines);
+    is_target: BoolTensor[B, T] or None, True where the target is on the target side of its line
+    (lines with a ``target_separator``; None: every scored token counts as a target token).
     """
 
     inputs: torch.Tensor
     targets: torch.Tensor
     reset: bool = False
+    is_target: torch.Tensor | None = None
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> LMBatch:
         """A copy on ``device``."""
@@ -43,12 +50,18 @@ class LMBatch:
             self.inputs.to(device, non_blocking=non_blocking),
             self.targets.to(device, non_blocking=non_blocking),
             self.reset,
+            None if self.is_target is None else self.is_target.to(device, non_blocking=non_blocking),
         )
 
     @property
     def num_tokens(self) -> int:
-        """Number of predicted tokens, ``B * T``."""
-        return self.inputs.numel()
+        """Number of scored targets (``B * T`` for a stream window; padding not counted)."""
+        return int((self.targets != IGNORE_INDEX).sum())
+
+    @property
+    def target_tokens(self) -> int:
+        """Target-side tokens (what ``training.max_target_tokens`` counts)."""
+        return self.num_tokens if self.is_target is None else int(self.is_target.sum())
 
 
 class BPTTBatcher:

@@ -30,12 +30,15 @@ class LMCorpus:
     """A tokenized language-modelling corpus.
 
     train: LongTensor[N] and valid: LongTensor[M], each the concatenation of its lines' ids.
+    train_lines / valid_lines: each line's ids (no ``<eos>``), kept for ``lm_mode: lines`` (else None).
     """
 
     train: torch.Tensor
     valid: torch.Tensor
     tokenizer: Tokenizer
     vocab: Vocabulary
+    train_lines: list[list[int]] | None = None
+    valid_lines: list[list[int]] | None = None
 
 
 def split_for_validation(lines: Sequence[str], fraction: float, source: str) -> tuple[list[str], list[str]]:
@@ -107,9 +110,9 @@ def load_lm_corpus(cfg: DataConfig, directory: str | Path) -> LMCorpus:
         raise DataError(f"{source}: the training text has no tokens")
     vocab = Vocabulary.build(train_tokens, cfg.vocab.min_freq, cfg.vocab.max_size)
     vocab.save(directory / VOCAB_FILE)
-    train = _encode_token_lists(train_tokens, vocab, cfg.add_eos)
-    valid = encode_lines(valid_lines, tokenizer, vocab, cfg.add_eos)
-    return LMCorpus(train=train, valid=valid, tokenizer=tokenizer, vocab=vocab)
+    train_ids = line_ids(train_tokens, vocab)
+    valid_ids = line_ids((tokenize(line) for line in valid_lines), vocab)
+    return _corpus(cfg, train_ids, valid_ids, tokenizer, vocab)
 
 
 def reload_lm_corpus(cfg: DataConfig, directory: str | Path) -> LMCorpus:
@@ -117,21 +120,36 @@ def reload_lm_corpus(cfg: DataConfig, directory: str | Path) -> LMCorpus:
     ``directory`` (resume, other ranks): nothing is fitted or written."""
     tokenizer, vocab = load_text_pipeline(directory)
     train_lines, valid_lines, _ = _read_corpus_lines(cfg)
+    tokenize = tokenizer.tokenize
+    train_ids = line_ids((tokenize(line) for line in train_lines), vocab)
+    valid_ids = line_ids((tokenize(line) for line in valid_lines), vocab)
+    return _corpus(cfg, train_ids, valid_ids, tokenizer, vocab)
+
+
+def line_ids(token_lists: Iterable[Sequence[str]], vocab: Vocabulary) -> list[list[int]]:
+    """Each line's ids (unknown tokens as ``<unk>``), no ``<eos>``."""
+    get, unk = vocab.stoi.get, vocab.unk_id
+    return [[get(token, unk) for token in tokens] for tokens in token_lists]
+
+
+def _corpus(
+    cfg: DataConfig, train: list[list[int]], valid: list[list[int]], tokenizer: Tokenizer, vocab: Vocabulary
+) -> LMCorpus:
+    keep = cfg.lm_mode == "lines"
     return LMCorpus(
-        train=encode_lines(train_lines, tokenizer, vocab, cfg.add_eos),
-        valid=encode_lines(valid_lines, tokenizer, vocab, cfg.add_eos),
+        train=_stream(train, vocab.eos_id, cfg.add_eos),
+        valid=_stream(valid, vocab.eos_id, cfg.add_eos),
         tokenizer=tokenizer,
         vocab=vocab,
+        train_lines=train if keep else None,
+        valid_lines=valid if keep else None,
     )
 
 
-def _encode_token_lists(
-    token_lists: Iterable[Sequence[str]], vocab: Vocabulary, add_eos: bool
-) -> torch.Tensor:
-    get, unk, eos = vocab.stoi.get, vocab.unk_id, vocab.eos_id
+def _stream(lines: Iterable[Sequence[int]], eos: int, add_eos: bool) -> torch.Tensor:
     ids: list[int] = []
-    for tokens in token_lists:
-        ids.extend([get(token, unk) for token in tokens])
+    for line in lines:
+        ids.extend(line)
         if add_eos:
             ids.append(eos)
     return torch.tensor(ids, dtype=torch.long)
@@ -142,7 +160,7 @@ def encode_lines(
 ) -> torch.Tensor:
     """Tokenize and number lines into one stream: LongTensor[N] (each line + ``<eos>`` if set)."""
     tokenize = tokenizer.tokenize
-    return _encode_token_lists((tokenize(line) for line in lines), vocab, add_eos)
+    return _stream(line_ids((tokenize(line) for line in lines), vocab), vocab.eos_id, add_eos)
 
 
 def load_text_pipeline(directory: str | Path) -> tuple[Tokenizer, Vocabulary]:

@@ -99,3 +99,8 @@ class Seq2SeqLoader(ExampleLoader):
     @property
     def pairs(self) -> list[EncodedPair]:
         return self.examples
+
+    @property
+    def target_tokens_per_epoch(self) -> int:
+        """Target tokens (with ``<eos>``) of one pass over every pair (all ranks)."""
+        return sum(len(p.target) + 1 for p in self.examples)

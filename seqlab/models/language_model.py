@@ -119,11 +119,14 @@ class LanguageModel(nn.Module):
     # ------------------------------------------------------------------------------------------
 
     def loss(self, batch: Any) -> tuple[Tensor, dict[str, float]]:
-        """Mean next-token cross-entropy of ``batch`` (an LMBatch: inputs, targets [B, T], reset).
+        """Mean next-token cross-entropy of ``batch`` (an LMBatch: inputs, targets [B, T], reset,
+        is_target); targets equal to ``IGNORE_INDEX`` (-100: padding, an unscored prompt) count for
+        nothing.
 
         Starts from the hidden state carried over from the previous call in the same mode (training
         or eval), unless ``batch.reset`` is true or the batch size changed. Returns the scalar loss
-        and stats ``{"nll_sum": summed negative log-likelihood, "tokens": number of targets}``.
+        and summable stats: ``nll_sum``, ``tokens`` (scored targets), ``correct`` (argmax hits), and
+        when the batch marks a target side, ``target_tokens`` / ``target_correct`` over it.
         """
         mode = "train" if self.training else "eval"
         inputs, targets = batch.inputs, batch.targets
@@ -134,28 +137,45 @@ class LanguageModel(nn.Module):
             carry = carry.to(inputs.device)
         logits, state = self(inputs, carry)
         self._carry[mode] = state.detach()
+        flat_targets = targets.reshape(-1)
         nll_sum = F.cross_entropy(
-            logits.reshape(-1, self.vocab_size).float(), targets.reshape(-1), reduction="sum"
+            logits.reshape(-1, self.vocab_size).float(), flat_targets, reduction="sum", ignore_index=-100
         )
-        tokens = targets.numel()
+        scored = targets != -100
+        tokens = int(scored.sum())
         loss = nll_sum / max(tokens, 1)
-        return loss, {"nll_sum": float(nll_sum.detach()), "tokens": float(tokens)}
+        with torch.no_grad():
+            hits = logits.argmax(dim=-1) == targets
+            stats = {
+                "nll_sum": float(nll_sum.detach()),
+                "tokens": float(tokens),
+                "correct": float((hits & scored).sum()),
+            }
+            is_target = getattr(batch, "is_target", None)
+            if is_target is not None:
+                stats["target_tokens"] = float(is_target.sum())
+                stats["target_correct"] = float((hits & is_target).sum())
+        return loss, stats
 
     @staticmethod
     def summarize(stats_sum: dict[str, float]) -> dict[str, float]:
-        """Summed stats -> ``{"loss": nll per token, "ppl": exp(loss)}``.
+        """Summed stats -> ``{"loss": nll per token, "ppl": exp(loss), "accuracy": next-token argmax
+        accuracy}``, plus ``target_accuracy`` when the batches marked a target side.
 
-        ``ppl`` is inf when exp overflows; both are nan when no tokens were counted.
+        ``ppl`` is inf when exp overflows; all are nan when no tokens were counted.
         """
         tokens = stats_sum.get("tokens", 0.0)
         if tokens <= 0:
-            return {"loss": math.nan, "ppl": math.nan}
+            return {"loss": math.nan, "ppl": math.nan, "accuracy": math.nan}
         loss = stats_sum["nll_sum"] / tokens
         try:
             ppl = math.exp(loss)
         except OverflowError:
             ppl = math.inf
-        return {"loss": loss, "ppl": ppl}
+        out = {"loss": loss, "ppl": ppl, "accuracy": stats_sum.get("correct", 0.0) / tokens}
+        if stats_sum.get("target_tokens", 0.0) > 0:
+            out["target_accuracy"] = stats_sum["target_correct"] / stats_sum["target_tokens"]
+        return out
 
     def reset_carry(self, mode: str | None = None) -> None:
         """Forget the carried hidden state of ``mode`` ('train' or 'eval'), or of both when None."""

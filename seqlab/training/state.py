@@ -58,6 +58,7 @@ class TrainState:
     bad_steps: int = 0
     skipped_steps: int = 0
     elapsed_s: float = 0.0
+    target_tokens: int = 0  # target tokens of every training batch so far (the token budget's count)
     best_metric: float | None = None
     best_step: int | None = None
     last_valid_step: int | None = None

@@ -51,7 +51,13 @@ from seqlab.training.state import EarlyStopping, LogWindow, TrainState, finite_o
 
 logger = logging.getLogger(__name__)
 
-STOP_REASONS = (None, "early_stopping", "max_steps", "max_minutes")
+STOP_REASONS = (None, "early_stopping", "max_steps", "max_minutes", "max_target_tokens")
+
+
+def batch_target_tokens(batch: Any) -> int:
+    """Target tokens a training batch teaches (``batch.target_tokens`` where the batch tells them,
+    else ``num_tokens``): what ``training.max_target_tokens`` counts, the same unit for every family."""
+    return int(getattr(batch, "target_tokens", batch.num_tokens))
 
 
 class Trainer:
@@ -245,6 +251,10 @@ class Trainer:
             reason = "max_steps"
         elif self.cfg.max_minutes is not None and self._elapsed() >= 60 * self.cfg.max_minutes:
             reason = "max_minutes"
+        elif (
+            self.cfg.max_target_tokens is not None and self.state.target_tokens >= self.cfg.max_target_tokens
+        ):
+            reason = "max_target_tokens"
         return STOP_REASONS[broadcast_int(STOP_REASONS.index(reason), self.dist)]
 
     def _elapsed(self) -> float:
@@ -267,6 +277,7 @@ class Trainer:
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
         updated = self._apply_update(math.isfinite(loss_value))
         self.state.step += 1
+        self.state.target_tokens += batch_target_tokens(batch) * self.dist.world_size
         self._window.add(loss_value, stats, int(batch.num_tokens), updated)
         self._count_bad_steps(updated)
         self._update_bar(loss_value)
@@ -426,6 +437,7 @@ class Trainer:
             "stop_reason": reason,
             "step": self.state.step,
             "epoch": self.state.epoch,
+            "target_tokens": self.state.target_tokens,
             "skipped_steps": self.state.skipped_steps,
             "elapsed_s": self._elapsed(),
             "valid": dict(self.state.last_valid),
