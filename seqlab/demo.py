@@ -88,7 +88,8 @@ def pronounce(spec: CompareSpec, report_dir: Path) -> str:
     references = [phones for _, phones in words] + ["(not in the dictionary)"] * len(INVENTED_WORDS)
     columns = []
     for contender in spec.contenders:
-        translator = load_translator(contender_dir(report_dir, contender.name), contender, "cpu")
+        run_dir = contender_dir(report_dir, contender.name, spec.run_seeds[0])
+        translator = load_translator(run_dir, contender, "cpu")
         outputs = translator.translate(sources, **spec.decoding.translate_kwargs())
         columns.append([output.text for output in outputs])
     header = ["word", "dictionary", *(c.name for c in spec.contenders)]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from seqlab import seq_metrics
+from seqlab.compare import bootstrap
 from seqlab.compare.spec import CompareSpec
 
 TEXT_METRICS = ("bleu", "chrf", "rouge_l")  # scored on detokenized strings; the others on tokens
@@ -127,7 +128,8 @@ def measure(
 ) -> dict[str, Any]:
     """Decode ``sources`` with the spec's settings and score against ``refs``; returns the
     contender fields ``quality``, ``metrics``, ``decode``, ``by_length``, ``repetition``,
-    ``attention_examples``, ``examples`` of ``results.json``."""
+    ``attention_examples``, ``examples`` and ``per_example`` (the task metric's statistics of each
+    pair, for the paired bootstrap of :mod:`seqlab.compare.bootstrap`) of ``results.json``."""
     settings = spec.decoding.translate_kwargs()
     outputs, seconds = _decode(translator, sources, settings)
     ref_tokens = [target_tokenize(r) for r in refs]
@@ -171,4 +173,9 @@ def measure(
         "repetition": repetition,
         "attention_examples": _attention_examples(translator, sources, picks, settings),
         "examples": [{"source": sources[i], "reference": refs[i], "output": hyp_texts[i]} for i in shown],
+        "per_example": {
+            "metric": spec.metric,
+            "pairs": bootstrap.pairs_digest(sources, refs),
+            "stats": bootstrap.example_stats(spec.metric, hyp_texts, refs, hyp_tokens, ref_tokens),
+        },
     }

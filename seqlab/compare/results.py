@@ -3,16 +3,18 @@
 The verdict and the report are computed from this file alone (plus each run's ``metrics.jsonl``
 for the training curves). Layout::
 
-    {"format_version": 1, "title": str, "dataset": str, "seed": int,
+    {"format_version": 1, "title": str, "dataset": str, "seed": int, "seeds": [int, ...] | null,
      "metric": {"name": "per", "mode": "min", "label": "PER %"}, "extra_metrics": [...],
      "budget": {"max_steps", "max_minutes", "max_parameters", "kind": "steps" | "minutes" | ...},
      "decoding": {...}, "evaluation": {...}, "eval_examples": int, "machine": {...},
      "contenders": [CONTENDER, ...]}            # in the spec's order
 
     CONTENDER = {"name", "kind", "cell", "attention" (none | bahdanau | luong | null), "description",
-      "run_dir" (relative to the report),
+      "run_dir" (relative to the report), "seed": int (the run's seed),
+      "lm_loss": "all" | "target" (lm_sep: the tokens its loss scored) | null (seq2seq),
       "parameters": int, "quality": float, "metrics": {name: float},
-      "train": {"wall_s", "steps", "epochs", "stop_reason", "tokens_per_s" (the Trainer's count),
+      "train": {"wall_s", "steps", "epochs", "target_tokens" (target tokens taught; null: not
+                counted), "stop_reason", "tokens_per_s" (the Trainer's count),
                 "target_tokens_per_s" (target-side tokens only: comparable across families)},
       "decode": {"sentences", "seconds", "sentences_per_s"},
       "memory": {"peak_mb", "train_peak_mb", "baseline_mb", "how"},   # numbers null when not measured
@@ -20,7 +22,18 @@ for the training curves). Layout::
       "repetition": {"n": int, "plain": {"repeated_ngram_rate", "length_ratio", "quality"},
                      "blocked": {"no_repeat_ngram", "repeated_ngram_rate", "length_ratio", "quality"} | null},
       "attention_examples": [{"source_tokens", "output_tokens", "weights": [[float]]}, ...],
-      "examples": [{"source", "reference", "output"}, ...]}
+      "examples": [{"source", "reference", "output"}, ...],
+      "per_example": {"metric", "pairs" (a digest of the held-out pairs), "stats": [[float]]},
+      "seed_runs": [SEED_RUN, ...] (only with the spec's seeds)}
+
+    SEED_RUN = {"seed", "run_dir", "quality", "metrics", "parameters", "train", "per_example"}
+
+Results written before the bootstrap, the budget keys or seeds (no ``per_example``, ``lm_loss``,
+``train.target_tokens``, ``seeds``) still load: the report prints ``-`` for what they lack.
+
+With ``seeds``, each CONTENDER is its first seed's result (by length, repetition, speed, memory,
+examples) with every seed's numbers in ``seed_runs`` (the first seed's ``per_example`` moves there);
+the verdict judges quality by the mean over ``seed_runs`` (:func:`judged_quality`).
 """
 
 from __future__ import annotations
@@ -72,6 +85,7 @@ def assemble(spec: CompareSpec, contenders: list[dict[str, Any]]) -> dict[str, A
         "title": spec.title,
         "dataset": describe_data(spec.data),
         "seed": spec.seed,
+        "seeds": list(spec.seeds) if spec.seeds is not None else None,
         "metric": {"name": spec.metric, "mode": spec.metric_mode, "label": METRIC_LABELS[spec.metric]},
         "extra_metrics": list(spec.extra_metrics),
         "budget": {**plain["budget"], "kind": spec.budget.kind},
@@ -83,6 +97,37 @@ def assemble(spec: CompareSpec, contenders: list[dict[str, Any]]) -> dict[str, A
         "machine": machine_info(),
         "contenders": contenders,
     }
+
+
+SEED_RUN_KEYS = ("seed", "run_dir", "quality", "metrics", "parameters", "train", "per_example")
+
+
+def combine_seeds(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One contender's entry from its runs' results (in the spec's seed order): the first run's
+    result, with each run's numbers listed in ``seed_runs``."""
+    assert runs, "a contender without runs"
+    entry = {key: value for key, value in runs[0].items() if key != "per_example"}
+    entry["seed_runs"] = [{key: run.get(key) for key in SEED_RUN_KEYS} for run in runs]
+    return entry
+
+
+def seed_values(contender: dict[str, Any], metric: str | None = None) -> list[float]:
+    """The contender's quality (or ``metrics[metric]``) in each seed's run; one value without seeds."""
+    runs = contender.get("seed_runs") or [contender]
+    if metric is None:
+        values = [run.get("quality") for run in runs]
+    else:
+        values = [(run.get("metrics") or {}).get(metric) for run in runs]
+    return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
+def judged_quality(contender: dict[str, Any]) -> float | None:
+    """The quality the verdict judges: the contender's ``quality``, or the mean over its seeds."""
+    if not contender.get("seed_runs"):
+        value = contender.get("quality")
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    values = seed_values(contender)
+    return sum(values) / len(values) if values else None
 
 
 def write_results(results: dict[str, Any], path: str | Path) -> Path:

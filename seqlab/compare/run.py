@@ -7,6 +7,7 @@ Layout of REPORT_DIR::
     contenders/NAME/            an ordinary run directory per contender (seqlab.load works on it)
     contenders/NAME/log.txt     the contender's log (training and measuring)
     contenders/NAME/result.json its measurements; written atomically last: "finished"
+    contenders/NAME/seed_S/     with the spec's ``seeds``: one such run directory per seed instead
     results.json, report.md, report.html, figures/
 
 Rerunning the command resumes: a contender with ``result.json`` is skipped, one with a checkpoint
@@ -29,16 +30,35 @@ from typing import Any
 import yaml
 
 from seqlab.compare.report import terminal_report, write_report
-from seqlab.compare.results import CONTENDER_RESULT, RESULTS_FILE, assemble, write_results
+from seqlab.compare.results import CONTENDER_RESULT, RESULTS_FILE, assemble, combine_seeds, write_results
 from seqlab.compare.spec import CompareSpec, ContenderSpec, contender_config
 from seqlab.compare.spec_file import load_spec, spec_to_dict
-from seqlab.compare.worker import SPEC_FILE, contender_dir, count_parameters, prepare_lm, run_contender
+from seqlab.compare.worker import (
+    SPEC_FILE,
+    contender_dir,
+    count_parameters,
+    prepare_lm,
+    run_contender,
+    seed_spec,
+)
 from seqlab.errors import ConfigError, TrainingError
 from seqlab.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 
 STATUS_EVERY_S = 30.0
+
+Unit = tuple[ContenderSpec, int | None]  # one run: a contender and its seed (None: the spec's seed)
+
+
+def unit_label(name: str, seed: int | None) -> str:
+    """How a run is named in messages: ``NAME`` or ``NAME/seed_S`` (its folder under contenders/)."""
+    return name if seed is None else f"{name}/seed_{seed}"
+
+
+def units(spec: CompareSpec) -> list[Unit]:
+    """Every run of the comparison: each contender once per seed, contender by contender."""
+    return [(contender, seed) for contender in spec.contenders for seed in spec.run_seeds]
 
 
 def freeze_spec(spec: CompareSpec, report_dir: Path) -> None:
@@ -58,12 +78,12 @@ def freeze_spec(spec: CompareSpec, report_dir: Path) -> None:
     atomic_write_bytes(path, yaml.safe_dump(ours, sort_keys=False, allow_unicode=True).encode("utf-8"))
 
 
-def is_finished(report_dir: Path, name: str) -> bool:
-    return (contender_dir(report_dir, name) / CONTENDER_RESULT).is_file()
+def is_finished(report_dir: Path, name: str, seed: int | None = None) -> bool:
+    return (contender_dir(report_dir, name, seed) / CONTENDER_RESULT).is_file()
 
 
 def _model_size(
-    spec: CompareSpec, contender: ContenderSpec, report_dir: Path, scratch: Path, cache: dict
+    spec: CompareSpec, contender: ContenderSpec, run_dir: Path, scratch: Path, cache: dict
 ) -> int:
     """Parameters of the contender's model, built (untrained) on its data's vocabularies. The
     language model's lines are written into its run directory now (the worker keeps them)."""
@@ -73,7 +93,6 @@ def _model_size(
     from seqlab.text.tokenizers import build_tokenizer
     from seqlab.text.vocab import Vocabulary
 
-    run_dir = contender_dir(report_dir, contender.name)
     cfg = contender_config(spec, contender, run_dir)
     if contender.kind == "lm_sep":
         prepare_lm(spec, run_dir)
@@ -81,7 +100,7 @@ def _model_size(
         tokens = [tokenize(line) for line in read_lines(Path(cfg.data.train))]
         vocab = Vocabulary.build(tokens, cfg.data.vocab.min_freq, cfg.data.vocab.max_size)
         return count_parameters(build_model(cfg, len(vocab)))
-    key = repr(cfg.data)
+    key = (repr(cfg.data), cfg.training.seed)  # the seed picks a hold-out split
     if key not in cache:
         train, _ = read_seq2seq_splits(cfg)
         pipeline = fit_pipeline(cfg, train.pairs, scratch / f"vocab-{len(cache)}")
@@ -90,14 +109,17 @@ def _model_size(
     return count_parameters(build_model(cfg, source_size, target_vocab_size=target_size))
 
 
-def check_sizes(spec: CompareSpec, contenders: list[ContenderSpec], report_dir: Path) -> dict[str, int]:
-    """Every pending contender's parameter count; ConfigError naming each one over the limit."""
+def check_sizes(spec: CompareSpec, pending: list[Unit], report_dir: Path) -> dict[str, int]:
+    """Every pending run's parameter count (by :func:`unit_label`); ConfigError naming each one
+    over the limit."""
     limit = spec.budget.max_parameters
     sizes: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="seqlab-compare-") as scratch:
         cache: dict = {}
-        for contender in contenders:
-            sizes[contender.name] = _model_size(spec, contender, report_dir, Path(scratch), cache)
+        for contender, seed in pending:
+            run_dir = contender_dir(report_dir, contender.name, seed)
+            size = _model_size(seed_spec(spec, seed), contender, run_dir, Path(scratch), cache)
+            sizes[unit_label(contender.name, seed)] = size
     over = {name: size for name, size in sizes.items() if limit is not None and size > limit}
     if over:
         listed = ", ".join(f"{name} has {size:,}" for name, size in over.items())
@@ -110,11 +132,13 @@ def check_sizes(spec: CompareSpec, contenders: list[ContenderSpec], report_dir: 
 
 
 class _Worker:
-    """A contender running in its own process, logging into ``RUN_DIR/log.txt``."""
+    """A contender's run in its own process, logging into ``RUN_DIR/log.txt``."""
 
-    def __init__(self, report_dir: Path, name: str, threads: int | None) -> None:
-        self.name = name
-        self.run_dir = contender_dir(report_dir, name)
+    def __init__(self, report_dir: Path, unit: Unit, threads: int | None) -> None:
+        contender, self.seed = unit
+        self.contender = contender.name
+        self.name = unit_label(contender.name, self.seed)
+        self.run_dir = contender_dir(report_dir, contender.name, self.seed)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.run_dir / "log.txt"
         env = dict(os.environ)
@@ -123,7 +147,8 @@ class _Worker:
         self.log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in finish()
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "seqlab.compare.worker", str(report_dir), name],
+            [sys.executable, "-m", "seqlab.compare.worker", str(report_dir), self.contender]
+            + ([] if self.seed is None else [str(self.seed)]),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -148,10 +173,10 @@ class _Worker:
 
 
 def _run_isolated(
-    report_dir: Path, names: list[str], spec: CompareSpec, echo: Callable[[str], None]
+    report_dir: Path, pending: list[Unit], spec: CompareSpec, echo: Callable[[str], None]
 ) -> list[str]:
-    """Run ``names`` in subprocesses, ``spec.parallel`` at a time; returns the names that failed."""
-    waiting, running, failed = list(names), [], []
+    """Run ``pending`` in subprocesses, ``spec.parallel`` at a time; returns the runs that failed."""
+    waiting, running, failed = list(pending), [], []
     last_status = time.monotonic()
     try:
         while waiting or running:
@@ -164,7 +189,7 @@ def _run_isolated(
                 running.remove(worker)
                 worker.close()
                 seconds = time.monotonic() - worker.started
-                if worker.process.returncode == 0 and is_finished(report_dir, worker.name):
+                if worker.process.returncode == 0 and is_finished(report_dir, worker.contender, worker.seed):
                     echo(f"  {worker.name}: finished in {seconds:.0f} s")
                 else:
                     failed.append(worker.name)
@@ -203,16 +228,16 @@ def run_compare(
         spec = load_spec(spec)
     report_dir = Path(report_dir).resolve()
     freeze_spec(spec, report_dir)
-    pending = [c for c in spec.contenders if not is_finished(report_dir, c.name)]
-    for contender in spec.contenders:
-        if contender not in pending:
-            echo(f"  {contender.name}: finished earlier, skipped")
+    pending = [(c, seed) for c, seed in units(spec) if not is_finished(report_dir, c.name, seed)]
+    for contender, seed in units(spec):
+        if (contender, seed) not in pending:
+            echo(f"  {unit_label(contender.name, seed)}: finished earlier, skipped")
     if pending:
         sizes = check_sizes(spec, pending, report_dir)
         echo("  parameters: " + ", ".join(f"{name} {size:,}" for name, size in sizes.items()))
         if isolate:
             try:
-                failed = _run_isolated(report_dir, [c.name for c in pending], spec, echo)
+                failed = _run_isolated(report_dir, pending, spec, echo)
             except KeyboardInterrupt:
                 echo(
                     f"interrupted: rerun the same command to resume; finished contenders stay in {report_dir}"
@@ -220,9 +245,12 @@ def run_compare(
                 raise
         else:
             failed = []
-            for contender in pending:
-                run_contender(report_dir, contender.name, measure_memory=False)
-                echo(f"  {contender.name}: finished")
+            for contender, seed in pending:
+                if seed is None:
+                    run_contender(report_dir, contender.name, measure_memory=False)
+                else:
+                    run_contender(report_dir, contender.name, measure_memory=False, seed=seed)
+                echo(f"  {unit_label(contender.name, seed)}: finished")
         if failed:
             raise TrainingError(
                 f"contender(s) {', '.join(failed)} failed (see their log.txt); the others are kept: "
@@ -235,10 +263,15 @@ def finish_report(spec: CompareSpec, report_dir: Path, echo: Callable[[str], Non
     """Gather every contender's result into results.json, write the report, print the table."""
     import json
 
-    contenders = [
-        json.loads((contender_dir(report_dir, c.name) / CONTENDER_RESULT).read_text(encoding="utf-8"))
-        for c in spec.contenders
-    ]
+    def result(name: str, seed: int | None) -> dict[str, Any]:
+        return json.loads(
+            (contender_dir(report_dir, name, seed) / CONTENDER_RESULT).read_text(encoding="utf-8")
+        )
+
+    if spec.seeds is None:
+        contenders = [result(c.name, None) for c in spec.contenders]
+    else:
+        contenders = [combine_seeds([result(c.name, seed) for seed in spec.seeds]) for c in spec.contenders]
     results = assemble(spec, contenders)
     write_results(results, report_dir / RESULTS_FILE)
     markdown, page = write_report(results, report_dir)

@@ -44,6 +44,17 @@ def _int_list(value: Any, key: str, errors: list[str]) -> tuple[int, ...]:
     return tuple(value)
 
 
+def _seeds(value: Any, errors: list[str]) -> tuple[int, ...] | None:
+    """``seeds``: null (one run, with ``seed``) or a list of integers (non-empty and unique:
+    :meth:`CompareSpec.check`)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        errors.append(f"seeds = {value!r}: expected a list of integers, e.g. [1, 2, 3], or null (one run)")
+        return None
+    return tuple(value)
+
+
 def _contenders(value: Any, errors: list[str]) -> tuple[ContenderSpec, ...]:
     if not isinstance(value, list) or not value:
         errors.append(f"contenders = {value!r}: expected a non-empty list of contenders")
@@ -108,6 +119,7 @@ def spec_from_dict(raw: dict[str, Any], source: str = "<spec>") -> CompareSpec:
     if evaluation is not None and "length_buckets" in evaluation:
         buckets = _int_list(evaluation.pop("length_buckets"), "evaluation.length_buckets", errors)
         scalar["evaluation"] = evaluation
+    seeds = _seeds(scalar.pop("seeds", None), errors)
     spec = build_dataclass(CompareSpec, scalar, "", errors)
     extra = _string_list(raw["extra_metrics"], "extra_metrics", errors) if "extra_metrics" in raw else ()
     contenders = _contenders(raw["contenders"], errors) if "contenders" in raw else DEFAULT_CONTENDERS
@@ -119,10 +131,12 @@ def spec_from_dict(raw: dict[str, Any], source: str = "<spec>") -> CompareSpec:
             extra_metrics=extra,
             contenders=contenders,
             evaluation=dataclasses.replace(spec.evaluation, length_buckets=buckets),
+            seeds=seeds,
         )
         for message in spec.evaluation.check():
             if message.startswith("length_buckets"):
                 errors.append("evaluation." + message)
+        errors.extend(message for message in spec.check() if message.startswith("seeds "))
         errors.extend(_check_spec(spec))
     if errors:
         lines = "\n".join(f"  - {e}" for e in errors)

@@ -7,14 +7,21 @@ Change a number in ``results.json`` and :func:`verdict` changes with it.
 A criterion whose number is missing for a contender (e.g. memory not measured) leaves that
 contender out; a criterion with fewer than two numbers gives no verdict. Equal best values are a tie.
 A wall-clock budget makes training time equal by design, so that criterion is then left out.
+
+Quality carries a paired bootstrap (:mod:`seqlab.compare.bootstrap`) of the difference between the
+winner and the runner-up (or the first two tied winners); when its 95% interval spans zero, the
+row says there is no clear winner. With several seeds quality is the mean over the seeds; the other
+criteria read the first seed's run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from seqlab.compare.bootstrap import DifferenceInterval, quality_interval
+from seqlab.compare.results import judged_quality
 from seqlab.compare.spec import METRIC_LABELS
 
 Contender = dict[str, Any]
@@ -34,7 +41,8 @@ class Criterion:
 
 @dataclass(frozen=True)
 class VerdictRow:
-    """One line of the verdict table. ``winners`` has more than one name on a tie."""
+    """One line of the verdict table. ``winners`` has more than one name on a tie. ``interval``:
+    the bootstrap of the quality difference (quality only; None elsewhere)."""
 
     criterion: str
     label: str
@@ -43,11 +51,17 @@ class VerdictRow:
     runner_up: str | None
     runner_up_value: float | None
     margin: str
+    interval: DifferenceInterval | None = None
 
     def to_dict(self) -> dict[str, Any]:
         row = asdict(self)
         row["winners"] = list(self.winners)
         return row
+
+    @property
+    def clear(self) -> bool:
+        """False when the bootstrap interval spans zero (no clear winner); True otherwise."""
+        return self.interval is None or self.interval.clear is not False
 
 
 def _get(*path: str) -> Callable[[Contender], float | None]:
@@ -78,9 +92,13 @@ def criteria(results: dict[str, Any]) -> list[Criterion]:
     buckets = next((c.get("by_length") for c in results["contenders"] if c.get("by_length")), None)
     longest = [r for r in buckets or [] if r.get("count")]
     longest_label = f"{label} on the longest sources ({longest[-1]['label']} tokens)" if longest else ""
+    seeds = results.get("seeds") or []
+    quality_label = (
+        f"quality ({label}, mean of {len(seeds)} seeds)" if len(seeds) > 1 else f"quality ({label})"
+    )
     rep_n = results.get("evaluation", {}).get("repetition_n", 2)
     items = [
-        Criterion("quality", f"quality ({label})", mode, _get("quality")),
+        Criterion("quality", quality_label, mode, judged_quality),
         Criterion("long_sources", longest_label, mode, _longest_bucket),
         Criterion("parameters", "fewest parameters", "min", _get("parameters")),
         Criterion(
@@ -153,15 +171,143 @@ def judge(results: dict[str, Any], criterion: Criterion) -> VerdictRow | None:
 
 
 def verdict(results: dict[str, Any]) -> list[VerdictRow]:
-    """One row per criterion that could be judged, in a fixed order."""
+    """One row per criterion that could be judged, in a fixed order; the quality row carries the
+    bootstrap interval of its difference."""
     rows = [judge(results, criterion) for criterion in criteria(results)]
-    return [row for row in rows if row is not None]
+    return [
+        with_interval(results, row) if row.criterion == "quality" else row for row in rows if row is not None
+    ]
+
+
+def with_interval(results: dict[str, Any], row: VerdictRow) -> VerdictRow:
+    """``row`` with the bootstrap of ``winner - runner-up`` (or of the first two tied winners)."""
+    second = row.winners[1] if len(row.winners) > 1 else row.runner_up
+    if second is None:
+        return row
+    return replace(row, interval=quality_interval(results, row.winners[0], second))
 
 
 def wins_by_contender(rows: list[VerdictRow]) -> dict[str, list[str]]:
-    """Contender name -> the criteria (keys) it wins or ties."""
+    """Contender name -> the criteria (keys) it wins or ties (a quality lead whose bootstrap interval
+    spans zero is no win)."""
     wins: dict[str, list[str]] = {}
     for row in rows:
+        if not row.clear:
+            continue
         for name in row.winners:
             wins.setdefault(name, []).append(row.criterion)
     return wins
+
+
+# ---------------------------------------------------------------------------------------------
+# What the numbers say, in sentences
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LengthChange:
+    """A contender's score in its shortest and longest source-length buckets that hold pairs."""
+
+    name: str
+    short_label: str
+    short_count: int
+    short_score: float
+    long_label: str
+    long_count: int
+    long_score: float
+
+    @property
+    def change(self) -> float:
+        return self.long_score - self.short_score
+
+
+def length_changes(results: dict[str, Any]) -> dict[str, LengthChange | None]:
+    """Contender name -> its change from the shortest to the longest bucket (None: fewer than two
+    buckets with pairs and a score)."""
+    changes: dict[str, LengthChange | None] = {}
+    for contender in results["contenders"]:
+        rows = [r for r in contender.get("by_length") or [] if r.get("count") and r.get("score") is not None]
+        if len(rows) < 2:
+            changes[contender["name"]] = None
+            continue
+        short, long = rows[0], rows[-1]
+        changes[contender["name"]] = LengthChange(
+            contender["name"],
+            str(short["label"]),
+            int(short["count"]),
+            float(short["score"]),
+            str(long["label"]),
+            int(long["count"]),
+            float(long["score"]),
+        )
+    return changes
+
+
+def _direction(change: float, mode: str) -> str:
+    if abs(change) < 0.05:
+        return "unchanged"
+    return "worse" if (change > 0) == (mode == "min") else "better"
+
+
+def length_note(results: dict[str, Any]) -> str:
+    """The by-length results in one paragraph: each contender's score in the shortest and the
+    longest bucket and the change, e.g. ``s2s_none 8.1 -> 31.0 (+22.9 points, worse)``. It states
+    the numbers only; whether a change is large is the reader's call."""
+    metric = results["metric"]
+    label = METRIC_LABELS.get(metric["name"], metric["name"])
+    better = "lower is better" if metric["mode"] == "min" else "higher is better"
+    changes = length_changes(results)
+    known = [c for c in changes.values() if c is not None]
+    if not known:
+        return "No contender has two source-length buckets with pairs: no change by length to report."
+    spans = {(c.short_label, c.short_count, c.long_label, c.long_count) for c in known}
+
+    def span(c: LengthChange) -> str:
+        return (
+            f"sources of {c.short_label} tokens ({c.short_count} pairs) "
+            f"to {c.long_label} tokens ({c.long_count} pairs)"
+        )
+
+    def one(name: str, c: LengthChange | None, with_span: bool) -> str:
+        if c is None:
+            return f"{name}: fewer than two length buckets with pairs"
+        text = (
+            f"{name}: {c.short_score:.1f} -> {c.long_score:.1f} "
+            f"({c.change:+.1f} points, {_direction(c.change, metric['mode'])})"
+        )
+        return text + (f" from {span(c)}" if with_span else "")
+
+    seeds = results.get("seeds") or []
+    run = " (first seed's run)" if len(seeds) > 1 else ""
+    if len(spans) == 1:
+        lead = f"{label} ({better}) from {span(known[0])}{run}: "
+        return lead + "; ".join(one(n, c, False) for n, c in changes.items()) + "."
+    lead = f"{label} ({better}) from the shortest to the longest source-length bucket{run}: "
+    return lead + "; ".join(one(n, c, True) for n, c in changes.items()) + "."
+
+
+def interval_note(results: dict[str, Any], rows: list[VerdictRow]) -> str:
+    """One sentence on the quality row's bootstrap: the difference, its interval, and whether it
+    makes a clear winner (empty without a quality row)."""
+    row = next((r for r in rows if r.criterion == "quality"), None)
+    if row is None or row.interval is None:
+        return ""
+    interval = row.interval
+    label = METRIC_LABELS.get(results["metric"]["name"], results["metric"]["name"])
+    if interval.low is None or interval.high is None or interval.difference is None:
+        return f"Quality: no bootstrap interval ({interval.reason})."
+    seeds = interval.seeds
+    over = (
+        f"the {interval.pairs} held-out pairs"
+        if len(seeds) <= 1
+        else f"each of the {len(seeds)} seeds' held-out pairs ({interval.pairs} in all; "
+        "the difference is the mean over seeds)"
+    )
+    verdict_text = (
+        "the interval excludes 0" if interval.clear else "the interval spans 0: no clear winner on quality"
+    )
+    return (
+        f"Quality: {interval.first} - {interval.second} = {interval.difference:+.2f} {label} points; "
+        f"{100 * interval.level:.0f}% paired-bootstrap interval [{interval.low:+.2f}, {interval.high:+.2f}] "
+        f"({interval.resamples} resamples of {over}, seeded by seed {results.get('seed')}); {verdict_text}."
+    )

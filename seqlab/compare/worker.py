@@ -1,14 +1,15 @@
-"""One contender, start to finish: train (or resume), decode, measure, write ``result.json``.
+"""One contender's run, start to finish: train (or resume), decode, measure, write ``result.json``.
 
-``python -m seqlab.compare.worker REPORT_DIR NAME`` is what :mod:`seqlab.compare.run` starts for each
-contender, so each one has a process of its own: its peak memory is its own (``ru_maxrss``), its
-thread setting is its own, and a crash leaves the others alone. The contender reads the spec
-frozen in ``REPORT_DIR/spec.yaml``; ``result.json`` in its run directory, written atomically last,
-marks it finished.
+``python -m seqlab.compare.worker REPORT_DIR NAME [SEED]`` is what :mod:`seqlab.compare.run` starts
+for each contender (with the spec's ``seeds``: for each contender and seed), so each run has a
+process of its own: its peak memory is its own (``ru_maxrss``), its thread setting is its own, and
+a crash leaves the others alone. The run reads the spec frozen in ``REPORT_DIR/spec.yaml``;
+``result.json`` in its run directory, written atomically last, marks it finished.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import resource
@@ -30,8 +31,16 @@ CONTENDERS_DIR = "contenders"
 LM_STATS_FILE = "pairs/stats.json"
 
 
-def contender_dir(report_dir: str | Path, name: str) -> Path:
-    return Path(report_dir) / CONTENDERS_DIR / name
+def contender_dir(report_dir: str | Path, name: str, seed: int | None = None) -> Path:
+    """A contender's run directory: ``contenders/NAME`` (one run, the spec's ``seed``), or
+    ``contenders/NAME/seed_S`` for the run with seed S of a spec with ``seeds``."""
+    base = Path(report_dir) / CONTENDERS_DIR / name
+    return base if seed is None else base / f"seed_{seed}"
+
+
+def seed_spec(spec: CompareSpec, seed: int | None) -> CompareSpec:
+    """The spec of one run: ``spec`` itself, or with ``seed`` replaced by the run's seed."""
+    return spec if seed is None else dataclasses.replace(spec, seed=seed)
 
 
 def peak_rss_mb() -> float:
@@ -134,17 +143,20 @@ def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def run_contender(report_dir: str | Path, name: str, measure_memory: bool = True) -> dict[str, Any]:
-    """Train (resuming a half-finished run), measure and write ``result.json``; returns the result."""
+def run_contender(
+    report_dir: str | Path, name: str, measure_memory: bool = True, seed: int | None = None
+) -> dict[str, Any]:
+    """Train (resuming a half-finished run), measure and write ``result.json``; returns the result.
+    ``seed``: which run of a spec with ``seeds`` (None: the single run, with the spec's ``seed``)."""
     from seqlab.compare.measure import measure
     from seqlab.pipeline import train
     from seqlab.training.checkpoint import checkpoint_exists
 
     report_dir = Path(report_dir)
     baseline = peak_rss_mb()
-    spec = load_spec(report_dir / SPEC_FILE)
+    spec = seed_spec(load_spec(report_dir / SPEC_FILE), seed)
     contender = spec.contender(name)
-    run_dir = contender_dir(report_dir, name)
+    run_dir = contender_dir(report_dir, name, seed)
     cfg = contender_config(spec, contender, run_dir)
     if contender.kind == "lm_sep":
         prepare_lm(spec, run_dir)
@@ -168,7 +180,9 @@ def run_contender(report_dir: str | Path, name: str, measure_memory: bool = True
         "cell": contender.cell,
         "attention": contender.attention if contender.kind == "seq2seq" else None,
         "description": contender.describe(),
-        "run_dir": f"{CONTENDERS_DIR}/{name}",
+        "run_dir": run_dir.relative_to(report_dir).as_posix(),
+        "seed": spec.seed,
+        "lm_loss": getattr(contender, "loss", "all") if contender.kind == "lm_sep" else None,
         "parameters": count_parameters(
             translator.model if contender.kind == "seq2seq" else translator.model.model
         ),
@@ -176,6 +190,7 @@ def run_contender(report_dir: str | Path, name: str, measure_memory: bool = True
             "wall_s": summary.get("elapsed_s"),
             "steps": summary.get("step"),
             "epochs": summary.get("epoch"),
+            "target_tokens": summary.get("target_tokens"),  # None: not counted (older Trainer)
             "stop_reason": summary.get("stop_reason"),
             "resumed": resume,
             **_train_speed(run_dir, contender),
@@ -191,12 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     from seqlab.errors import SeqlabError
 
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2:
-        print("usage: python -m seqlab.compare.worker REPORT_DIR CONTENDER", file=sys.stderr)
+    if len(args) not in (2, 3) or (len(args) == 3 and not args[2].lstrip("-").isdigit()):
+        print("usage: python -m seqlab.compare.worker REPORT_DIR CONTENDER [SEED]", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
-        run_contender(args[0], args[1])
+        run_contender(args[0], args[1], seed=int(args[2]) if len(args) == 3 else None)
     except SeqlabError as exc:
         print(f"seqlab compare ({args[1]}): error: {exc}", file=sys.stderr)
         return 2

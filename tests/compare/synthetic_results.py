@@ -61,3 +61,25 @@ def make_results() -> dict[str, Any]:
             contender("s2s_luong", 12.0, parameters=120_000),
         ],
     }
+
+
+def with_pairs(
+    contender: dict[str, Any], edits: list[int], lengths: list[int], digest: str = "pairs-1"
+) -> None:
+    """Give a contender per-pair PER statistics (edits, reference length) and the quality they make."""
+    contender["per_example"] = {
+        "metric": "per",
+        "pairs": digest,
+        "stats": [[float(e), float(n)] for e, n in zip(edits, lengths)],
+    }
+    contender["quality"] = 100.0 * sum(edits) / sum(lengths)
+    contender["metrics"]["per"] = contender["quality"]
+
+
+def two_contenders(first_edits: list[int], second_edits: list[int], lengths: list[int]) -> dict[str, Any]:
+    """Results with two seq2seq contenders scored (PER) on the same pairs."""
+    results = make_results()
+    results["contenders"] = [contender("s2s_none", 0.0), contender("s2s_luong", 0.0)]
+    with_pairs(results["contenders"][0], first_edits, lengths)
+    with_pairs(results["contenders"][1], second_edits, lengths)
+    return results

@@ -10,6 +10,7 @@ import yaml
 import seqlab.compare.run as run_module
 from seqlab.compare.results import load_results
 from seqlab.compare.run import report_only, run_compare
+from seqlab.compare.verdict import verdict
 from seqlab.errors import ConfigError
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "compare" / "tiny_g2p.tsv"
@@ -75,6 +76,14 @@ def test_results_and_report_of_a_finished_comparison(finished):
         assert (report / contender["run_dir"] / "model.safetensors").is_file()
         assert contender["parameters"] > 0 and contender["decode"]["sentences"] == 12
         assert contender["memory"]["peak_mb"] is None  # in-process: not measured, and says so
+        assert contender["train"]["target_tokens"] > 0 and contender["seed"] == 3
+        assert len(contender["per_example"]["stats"]) == 12 and contender["per_example"]["metric"] == "per"
+    assert [c["lm_loss"] for c in on_disk["contenders"]] == ["all", None]
+    interval = next(row for row in verdict(on_disk) if row.criterion == "quality").interval
+    by_name = {c["name"]: c["quality"] for c in on_disk["contenders"]}  # the kept statistics agree
+    assert interval.reason is None and interval.pairs == 12
+    assert interval.difference == pytest.approx(by_name[interval.first] - by_name[interval.second])
+    assert interval.low <= interval.difference <= interval.high
     assert on_disk["contenders"][1]["attention_examples"]  # Luong attention has heatmaps
     assert not on_disk["contenders"][0]["attention_examples"]  # the language model has none
     assert (report / "report.html").is_file() and (report / "figures" / "quality_by_length.png").is_file()
@@ -191,3 +200,23 @@ def test_command_line(finished, tmp_path, capsys):
     assert "s2s_luong" in out and "verdict" in out
     assert main(["compare", "-o", str(report)]) == 2
     assert "give SPEC.yaml" in capsys.readouterr().err
+
+
+def test_seeds_train_each_contender_once_per_seed(tmp_path):
+    spec = tiny_spec(tmp_path, CONTENDERS[1:], seeds=[5, 6], budget={"max_steps": 4})
+    lines: list[str] = []
+    results = run_compare(spec, tmp_path / "report", isolate=False, echo=lines.append)
+    assert results["seeds"] == [5, 6]
+    (luong,) = results["contenders"]
+    assert [run["seed"] for run in luong["seed_runs"]] == [5, 6]
+    for run in luong["seed_runs"]:
+        assert (tmp_path / "report" / run["run_dir"] / "model.safetensors").is_file()
+        assert run["run_dir"] == f"contenders/s2s_luong/seed_{run['seed']}"
+        assert run["train"]["steps"] == 4 and run["per_example"]["stats"]
+    assert luong["seed"] == 5 and "per_example" not in luong  # the first seed's run, stats in seed_runs
+    assert any("s2s_luong/seed_6: finished" in line for line in lines)
+    text = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "## Seeds" in text and "s2s_luong (seed 6)" in text
+    again: list[str] = []
+    run_compare(spec, tmp_path / "report", isolate=False, echo=again.append)  # resumes: nothing to train
+    assert sum("finished earlier, skipped" in line for line in again) == 2

@@ -87,7 +87,7 @@ def test_contender_overrides_are_validated_as_configs():
 def test_budget_is_required():
     raw = base()
     raw["budget"] = {"max_parameters": 1000}
-    with pytest.raises(ConfigError, match="steps or minutes"):
+    with pytest.raises(ConfigError, match="give the budget in steps, minutes or target tokens"):
         spec_from_dict(raw)
 
 
@@ -98,3 +98,28 @@ def test_missing_file_and_bad_yaml(tmp_path):
     bad.write_text("data: [unclosed", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_spec(bad)
+
+
+def test_seeds_default_to_the_single_seed_and_round_trip(tmp_path):
+    spec = spec_from_dict(base())
+    assert spec.seeds is None and spec.run_seeds == (None,)
+    spec = spec_from_dict(base() | {"seeds": [3, 1, 2]})
+    assert spec.seeds == (3, 1, 2) and spec.run_seeds == (3, 1, 2)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec_to_dict(spec)), encoding="utf-8")
+    assert load_spec(path) == spec
+
+
+@pytest.mark.parametrize(
+    ("seeds", "message"),
+    [
+        ([], r"seeds = \[\]: give at least one seed"),
+        ([1, 2, 1], r"seeds = \[1, 2, 1\]: each seed once \(repeated: 1\)"),
+        ([1, "2"], r"seeds = \[1, '2'\]: expected a list of integers"),
+        (3, "seeds = 3: expected a list of integers"),
+        ([True], r"seeds = \[True\]: expected a list of integers"),
+    ],
+)
+def test_bad_seeds_are_refused_naming_the_key(seeds, message):
+    with pytest.raises(ConfigError, match=message):
+        spec_from_dict(base() | {"seeds": seeds})
