@@ -21,7 +21,8 @@ import torch
 
 from seqlab.config import ExperimentConfig, load_config
 from seqlab.data.bptt import BPTTBatcher
-from seqlab.data.lm_corpus import encode_lines
+from seqlab.data.lm_corpus import encode_lines, line_ids
+from seqlab.data.lm_lines import LineLoader, encode_line_examples
 from seqlab.decoding.processors import (
     BanTokens,
     LogitsProcessor,
@@ -214,7 +215,24 @@ class LanguageModelPredictor:
 
     @torch.no_grad()
     def perplexity(self, lines: Sequence[str], batch_size: int | None = None) -> dict[str, float]:
-        """Corpus perplexity of ``lines`` read as one stream, the way validation reads it."""
+        """Corpus perplexity of ``lines`` read the way validation reads them: as one stream, or
+        (``lm_mode: lines``) each line from a fresh state (``batch_size`` is then unused)."""
+        data = self.config.data
+        if data.lm_mode == "lines":
+            tokenize = self.tokenizer.tokenize
+            separator = self.vocab.stoi.get(data.target_separator) if data.target_separator else None
+            examples = encode_line_examples(
+                line_ids((tokenize(line) for line in lines), self.vocab), separator
+            )
+            loader = LineLoader(
+                examples,
+                self.vocab.eos_id,
+                self.vocab.pad_id,
+                data.max_tokens,
+                data.lm_loss == "all",
+                shuffle=False,
+            )
+            return evaluate(self.model, loader, self.device)
         ids = encode_lines(lines, self.tokenizer, self.vocab, self.config.data.add_eos)
         batch_size = batch_size or self.config.data.eval_batch_size
         batch_size = max(1, min(batch_size, (len(ids) - 1) // 2))

@@ -100,6 +100,18 @@ def pronounce(spec: CompareSpec, report_dir: Path) -> str:
     return text_table(header, rows)
 
 
+def budget_words(spec: CompareSpec) -> str:
+    """The budget in words, e.g. '1,500,000 target tokens or 4 min (whichever comes first)'."""
+    budget = spec.budget
+    limits = [
+        f"{budget.max_target_tokens:,} target tokens" if budget.max_target_tokens else "",
+        f"{budget.max_steps:,} steps" if budget.max_steps else "",
+        f"{budget.max_minutes:g} min" if budget.max_minutes else "",
+    ]
+    limits = [limit for limit in limits if limit]
+    return " or ".join(limits) + (" (whichever comes first)" if len(limits) > 1 else "")
+
+
 def run_demo(run_dir: str | Path = "runs/demo", minutes: float | None = None) -> Path:
     """Compare, report, pronounce. Returns the report directory."""
     from seqlab.compare.run import run_compare
@@ -109,7 +121,7 @@ def run_demo(run_dir: str | Path = "runs/demo", minutes: float | None = None) ->
     contenders = ", ".join(c.name for c in spec.contenders)
     print(
         f"seqlab demo: grapheme-to-phoneme on the CMU dictionary; {contenders}; "
-        f"{spec.budget.max_minutes:g} min of training each, {spec.parallel} at a time -> {report_dir}"
+        f"{budget_words(spec)} of training each, {spec.parallel} at a time -> {report_dir}"
     )
     start = time.time()
     run_compare(spec, report_dir)

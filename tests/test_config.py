@@ -129,3 +129,35 @@ def test_init_from_is_for_classifiers_and_taggers_only():
         }
     )
     assert cfg.model.init_from == "runs/x"
+
+
+def test_line_mode_settings_are_checked_together():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"data": {"train": "a", "lm_mode": "line", "lm_loss": "target"}})
+    message = str(info.value)
+    assert "data.lm_mode = 'line': must be one of stream, lines (did you mean 'lines'?)" in message
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"data": {"train": "a", "lm_loss": "target", "target_separator": "<sep>"}})
+    message = str(info.value)
+    assert "target_separator = '<sep>': a non-blank token, only with lm_mode: lines" in message
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"data": {"train": "a", "lm_mode": "lines", "lm_loss": "target"}})
+    assert "lm_loss = 'target': needs target_separator" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(
+            {
+                "data": {"train": "a", "lm_mode": "lines"},
+                "task": "classifier",
+                "training": {"metric": "accuracy", "metric_mode": "max"},
+            }
+        )
+    assert "data.lm_mode = 'lines': only a language model" in str(info.value)
+    ok = config_from_dict(
+        {"data": {"train": "a", "lm_mode": "lines", "target_separator": "<sep>", "lm_loss": "target"}}
+    )
+    assert ok.data.lm_mode == "lines" and ok.data.lm_loss == "target"
+
+
+def test_target_token_budget_must_be_positive():
+    with pytest.raises(ConfigError, match="training.max_target_tokens = 0: must be >= 1 or null"):
+        config_from_dict({"data": {"train": "a"}, "training": {"max_target_tokens": 0}})

@@ -74,18 +74,19 @@ def prepare_lm(spec: CompareSpec, run_dir: Path) -> None:
 
 
 def _train_speed(run_dir: Path, contender: ContenderSpec) -> dict[str, float | None]:
-    """Mean of the Trainer's logged tokens/s, and its target-side share (comparable across families:
-    a Seq2Seq batch counts target tokens only; the LM's stream also holds source and <sep>)."""
+    """Means of the Trainer's logged tokens/s (scored tokens) and target tokens/s (comparable across
+    families: a Seq2Seq batch's target tokens, the target side of the LM's lines). A log from before
+    ``target_tokens_per_s`` was logged takes the LM stream's target share instead."""
     from seqlab.compare.figures import read_metrics_log
 
-    speeds = [
-        r["tokens_per_s"]
-        for r in read_metrics_log(run_dir / "metrics.jsonl")
-        if r.get("split") == "train" and r.get("tokens_per_s")
-    ]
+    records = [r for r in read_metrics_log(run_dir / "metrics.jsonl") if r.get("split") == "train"]
+    speeds = [r["tokens_per_s"] for r in records if r.get("tokens_per_s")]
     if not speeds:
         return {"tokens_per_s": None, "target_tokens_per_s": None}
     mean = sum(speeds) / len(speeds)
+    targets = [r["target_tokens_per_s"] for r in records if r.get("target_tokens_per_s")]
+    if targets:
+        return {"tokens_per_s": mean, "target_tokens_per_s": sum(targets) / len(targets)}
     share = 1.0
     if contender.kind == "lm_sep":
         share = json.loads((run_dir / LM_STATS_FILE).read_text(encoding="utf-8"))["target_fraction"]

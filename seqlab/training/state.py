@@ -84,11 +84,20 @@ class LogWindow:
     updates: int = 0
     skipped: int = 0
     tokens: int = 0
+    target_tokens: int = 0
     stats: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
-    def add(self, loss: float, stats: dict[str, float], tokens: int, updated: bool) -> None:
+    def add(
+        self,
+        loss: float,
+        stats: dict[str, float],
+        tokens: int,
+        updated: bool,
+        target_tokens: int | None = None,
+    ) -> None:
         self.tokens += tokens
+        self.target_tokens += tokens if target_tokens is None else target_tokens
         if not updated:
             self.skipped += 1
             return
@@ -99,6 +108,9 @@ class LogWindow:
 
     def tokens_per_s(self) -> float:
         return self.tokens / max(time.monotonic() - self.started, 1e-9)
+
+    def target_tokens_per_s(self) -> float:
+        return self.target_tokens / max(time.monotonic() - self.started, 1e-9)
 
     def mean_loss(self) -> float | None:
         return self.loss_sum / self.updates if self.updates else None

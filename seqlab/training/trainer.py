@@ -277,8 +277,9 @@ class Trainer:
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
         updated = self._apply_update(math.isfinite(loss_value))
         self.state.step += 1
-        self.state.target_tokens += batch_target_tokens(batch) * self.dist.world_size
-        self._window.add(loss_value, stats, int(batch.num_tokens), updated)
+        targets = batch_target_tokens(batch)
+        self.state.target_tokens += targets * self.dist.world_size
+        self._window.add(loss_value, stats, int(batch.num_tokens), updated, targets)
         self._count_bad_steps(updated)
         self._update_bar(loss_value)
         return updated
@@ -428,6 +429,7 @@ class Trainer:
         if window.updates and window.stats:
             record.update(type(self.model).summarize(window.stats))
         record["tokens_per_s"] = window.tokens_per_s() * self.dist.world_size
+        record["target_tokens_per_s"] = window.target_tokens_per_s() * self.dist.world_size
         record["skipped_steps"] = window.skipped
         self._log(record)
         self._window = LogWindow()

@@ -166,6 +166,17 @@ def test_max_minutes_budget(tmp_path: Path) -> None:
     assert result["stop_reason"] == "max_minutes" and result["step"] == 1
 
 
+def test_target_token_budget_stops_and_survives_resume(tmp_path: Path) -> None:
+    per_step = next(iter(ToyLoader())).num_tokens
+    result = _trainer(tmp_path / "a", max_target_tokens=3 * per_step).fit()
+    assert result["stop_reason"] == "max_target_tokens"
+    assert result["step"] == 3 and result["target_tokens"] == 3 * per_step
+    # stopped by steps, then resumed with a token budget: the count carried over
+    _trainer(tmp_path / "b", max_steps=2).fit()
+    resumed = _trainer(tmp_path / "b", max_steps=10, max_target_tokens=5 * per_step).fit(resume=True)
+    assert resumed["stop_reason"] == "max_target_tokens" and resumed["step"] == 5
+
+
 def test_amp_on_cpu_warns_and_trains_fp32(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="needs CUDA"):
         trainer = _trainer(tmp_path, amp="bf16", max_steps=1)
