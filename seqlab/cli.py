@@ -634,7 +634,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the report folder (default runs/demo; rerun resumes or shows it; another spec gets a suffix)",
     )
     p.add_argument(
-        "--minutes", type=float, help="training minutes per contender (default: the packaged spec's)"
+        "--minutes",
+        type=float,
+        help="the cap on training minutes per contender (default: the packaged spec's 6; its budget of "
+        "1.2 million target tokens still applies, whichever comes first)",
     )
     p.set_defaults(func=_cmd_demo)
     return parser
