@@ -37,6 +37,7 @@ from seqlab.decoding.processors import (
 from seqlab.decoding.sampling import generate as run_generation
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.factory import build_model
+from seqlab.models.line_start import load_line_start
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors import ClassifierPredictor, TaggerPredictor
 from seqlab.predictors.common import check_pool, chunks, load_weights
@@ -103,6 +104,9 @@ class LanguageModelPredictor:
         self.model = build_model(self.config, len(self.vocab))
         load_weights(self.run_dir, self.model)
         self.model.to(self.device).eval()
+        if self.config.data.lm_mode == "stream":
+            # an estimated line-start state, when one was saved (bench/lm_line_start.py --save)
+            self.model.line_start = load_line_start(self.run_dir, self.model)
 
     # -- text <-> ids ---------------------------------------------------------------------------
     def _context_ids(self, text: str) -> list[int]:

@@ -76,9 +76,13 @@ def _lm_graphs(pred: Any) -> tuple[list[Graph], dict[str, Any]]:
         inputs["c"] = [layers, "batch", hidden]
         outputs["c_out"] = [layers, "batch", hidden]
         example = (tokens, h, torch.zeros_like(h))
+    start = "zero states (h, c)"
+    if model.line_start is not None:
+        start = "the states in line_start.safetensors (h, c: [layers, 1, hidden], repeated over the batch)"
     usage = {
         "start_token": "<eos>",
-        "how": "feed <eos> then the prompt's ids one step at a time from zero states (h, c); then "
+        "lm_mode": pred.config.data.lm_mode,
+        "how": f"feed <eos> then the prompt's ids one step at a time from {start}; then "
         "pick a token from the logits and feed it back. <eos> marks a line end.",
         "never_generate": ["<pad>", "<bos>", "<unk>"],
     }
@@ -236,6 +240,8 @@ def export_run(run_dir: str | Path, fmt: str, out_dir: str | Path, *, predictor:
         except ImportError as exc:  # the ONNX exporter's own dependencies
             message = f"ONNX export needs the export extra: pip install 'seqlab[export]' ({exc})"
             raise ConfigError(message) from None
+    if getattr(predictor.model, "line_start", None) is not None:
+        result.files.append(_copy_line_start(predictor.model.line_start, out))
     from seqlab import __version__
 
     manifest = {
@@ -255,6 +261,13 @@ def export_run(run_dir: str | Path, fmt: str, out_dir: str | Path, *, predictor:
     result.manifest = out / MANIFEST
     result.manifest.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return result
+
+
+def _copy_line_start(state: Any, out: Path) -> Path:
+    """The LM's line-start state beside its graphs (``line_start.safetensors``, keys h and c)."""
+    from seqlab.models.line_start import save_line_start
+
+    return save_line_start(out, state, {"note": "the state before the <eos> that starts a line"})
 
 
 def summary(result: ExportResult) -> Sequence[str]:

@@ -23,18 +23,17 @@ ROOT = Path(__file__).resolve().parents[1]
 VALID = ROOT / "tests" / "fixtures" / "tiny_valid.txt"
 
 
+def train_tiny_lm(run_dir: Path, *overrides: str) -> dict:
+    """configs/tiny_lm.yaml for 60 steps into ``run_dir`` (``overrides`` on top)."""
+    data = [f"data.train={ROOT / 'tests' / 'fixtures' / 'tiny_train.txt'}", f"data.valid={VALID}"]
+    cfg = load_config(ROOT / "configs" / "tiny_lm.yaml", [*data, "training.max_steps=60", *overrides])
+    return train(cfg, run_dir)
+
+
 @pytest.fixture(scope="module")
 def line_model(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("api") / "run"
-    overrides = [
-        f"data.train={ROOT / 'tests' / 'fixtures' / 'tiny_train.txt'}",
-        f"data.valid={VALID}",
-        "data.lm_mode=lines",
-        "data.max_tokens=64",
-        "training.max_steps=60",
-        "training.validate_every=60",
-    ]
-    summary = train(load_config(ROOT / "configs" / "tiny_lm.yaml", overrides), run_dir)
+    summary = train_tiny_lm(run_dir, "data.lm_mode=lines", "data.max_tokens=64", "training.validate_every=60")
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     final = [r for r in records if r["split"] == "valid"][-1]
     assert summary["step"] == final["step"] == 60
@@ -59,3 +58,47 @@ def test_predict_next_reads_the_line_from_a_fresh_state(line_model):
         logits, state, _ = predictor.model.decode_step(torch.tensor([token]), state)
     expected = torch.softmax(logits[0], dim=-1).max().item()
     assert predictor.predict_next(text, top_k=1)[0][1] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.fixture(scope="module")
+def stream_run_with_line_start(tmp_path_factory):
+    """A stream-trained tiny LM whose run holds an estimated line-start state."""
+    from seqlab.data.lm_corpus import encode_file
+    from seqlab.models.line_start import estimate_line_start, save_line_start
+
+    run_dir = tmp_path_factory.mktemp("api_stream") / "run"
+    train_tiny_lm(run_dir)
+    predictor = seqlab.load(run_dir)
+    assert predictor.model.line_start is None  # nothing saved yet: zeros
+    ids = encode_file(ROOT / "tests" / "fixtures" / "tiny_train.txt", run_dir)
+    state = estimate_line_start(predictor.model, ids, predictor.vocab.eos_id, method="mean")
+    save_line_start(run_dir, state, {"method": "mean"})
+    return run_dir, state
+
+
+def test_a_saved_line_start_is_where_every_consumer_starts(stream_run_with_line_start):
+    from seqlab.models.line_start import line_nll
+
+    run_dir, state = stream_run_with_line_start
+    predictor = seqlab.load(run_dir)
+    assert torch.equal(predictor.model.line_start.h, state.h)
+    assert torch.equal(predictor.model.init_state(3).c[:, 2:3], state.c)
+    lines = read_lines(VALID)[:6]
+    ids = [torch.tensor(predictor.vocab.encode(predictor.tokenizer.tokenize(line))) for line in lines]
+    expected, tokens = line_nll(predictor.model, ids, predictor.vocab.eos_id, start=state)
+    scores = predictor.score(lines)
+    assert sum(s.tokens for s in scores) == tokens
+    assert -sum(s.logprob for s in scores) == pytest.approx(expected, rel=1e-5)
+    assert expected != pytest.approx(line_nll(predictor.model, ids, predictor.vocab.eos_id)[0], rel=1e-6)
+
+
+def test_export_carries_the_line_start(stream_run_with_line_start, tmp_path):
+    from seqlab.export import export_run
+    from seqlab.models.line_start import load_line_start
+
+    run_dir, state = stream_run_with_line_start
+    result = export_run(run_dir, "torchscript", tmp_path / "out")
+    assert tmp_path / "out" / "line_start.safetensors" in result.files
+    assert torch.equal(load_line_start(tmp_path / "out").h, state.h)
+    manifest = json.loads(result.manifest.read_text())
+    assert "line_start.safetensors" in manifest["usage"]["how"] and manifest["usage"]["lm_mode"] == "stream"

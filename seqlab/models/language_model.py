@@ -76,6 +76,10 @@ class LanguageModel(nn.Module):
         if cfg.tie_weights:
             self.decoder.weight = self.embedding.weight
         self._carry: dict[str, RecurrentState | None] = {mode: None for mode in _MODES}
+        # Where a line starts when no state is given: None = zeros (every line of a line-mode model
+        # started there); a stream-trained model may be given an estimated start state
+        # (:mod:`seqlab.models.line_start`, [L, 1, H]), which its predictor loads from the run.
+        self.line_start: RecurrentState | None = None
 
     @staticmethod
     def _dropout(cfg: ModelConfig) -> nn.Module:
@@ -95,10 +99,13 @@ class LanguageModel(nn.Module):
     # ------------------------------------------------------------------------------------------
 
     def forward(self, inputs: Tensor, state: RecurrentState | None = None) -> tuple[Tensor, RecurrentState]:
-        """inputs: LongTensor[B, T]; state: RecurrentState with [L, B, H] tensors, or None (zeros).
+        """inputs: LongTensor[B, T]; state: RecurrentState with [L, B, H] tensors, or None (the line
+        start: zeros, or ``line_start`` when one is set and the model is not training).
 
         Returns logits FloatTensor[B, T, V] and the state after the last step.
         """
+        if state is None and self.line_start is not None and not self.training:
+            state = self.init_state(inputs.shape[0], inputs.device)
         x = embedding_dropout(self.embedding, inputs, self.cfg.embedding_dropout, self.training)
         x = self.input_dropout(x)
         final_states = []
@@ -227,7 +234,15 @@ class LanguageModel(nn.Module):
     # ------------------------------------------------------------------------------------------
 
     def init_state(self, batch_size: int, device: torch.device | str | None = None) -> RecurrentState:
-        """Zeros: RecurrentState with h (and c for an LSTM) of shape [L, batch_size, H]."""
+        """The line start: RecurrentState with h (and c for an LSTM) of shape [L, batch_size, H];
+        zeros, or ``line_start`` repeated over the batch when one is set."""
+        if self.line_start is not None:
+            h, c = self.line_start.h, self.line_start.c
+            expand = (-1, batch_size, -1)
+            state = RecurrentState(
+                h.expand(expand).contiguous(), None if c is None else c.expand(expand).contiguous()
+            )
+            return state if device is None else state.to(device)
         weight = self.decoder.weight
         shape = (self.cfg.num_layers, batch_size, self.cfg.hidden_size)
         h = torch.zeros(shape, dtype=weight.dtype, device=device or weight.device)
