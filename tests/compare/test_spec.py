@@ -123,3 +123,36 @@ def test_seeds_default_to_the_single_seed_and_round_trip(tmp_path):
 def test_bad_seeds_are_refused_naming_the_key(seeds, message):
     with pytest.raises(ConfigError, match=message):
         spec_from_dict(base() | {"seeds": seeds})
+
+
+def test_lm_sep_trains_lines_with_its_loss_choice():
+    raw = base() | {
+        "contenders": [
+            {"name": "plain", "kind": "lm_sep"},
+            {"name": "prefix", "kind": "lm_sep", "loss": "target"},
+        ],
+        "budget": {"max_target_tokens": 5000},
+    }
+    spec = spec_from_dict(raw)
+    plain, prefix = (contender_config(spec, c, Path("/r") / c.name) for c in spec.contenders)
+    assert plain.data.lm_mode == prefix.data.lm_mode == "lines"
+    assert plain.data.target_separator == prefix.data.target_separator == "<sep>"
+    assert (plain.data.lm_loss, prefix.data.lm_loss) == ("all", "target")
+    assert plain.training.max_target_tokens == 5000 and plain.training.max_steps is None
+    assert "prefix LM" in spec.contenders[1].describe() and "every token" in spec.contenders[0].describe()
+
+
+def test_unknown_loss_choice_and_budget_key_fail_before_training():
+    raw = base() | {
+        "contenders": [
+            {"name": "lm", "kind": "lm_sep", "loss": "targets"},
+            {"name": "s", "kind": "seq2seq", "loss": "target"},
+        ],
+        "budget": {"max_tokens": 5000, "max_steps": 5},
+    }
+    with pytest.raises(ConfigError) as info:
+        spec_from_dict(raw, "spec.yaml")
+    text = str(info.value)
+    assert "loss = 'targets': must be one of all, target" in text
+    assert "loss = 'target': only a language model (kind lm_sep) chooses its loss" in text
+    assert "budget.max_tokens: unknown key" in text and "max_target_tokens" in text
