@@ -90,6 +90,10 @@ class DataConfig:
     after its first occurrence, and the ``<eos>``, are the target side (counted by the
     ``training.max_target_tokens`` budget and reported as ``target_accuracy``), and
     ``lm_loss: target`` scores only them (a prefix language model); ``all`` scores every token.
+    In ``stream`` mode, ``fresh_line_share`` of the training steps take a batch of whole lines (about
+    ``batch_size x bptt`` tokens), each from a fresh state, instead of the next stream window, so
+    the model also learns the line start its consumers prompt from; the stream's state is kept
+    across them.
     """
 
     dataset: str | None = None
@@ -115,6 +119,7 @@ class DataConfig:
     bptt: int = 35
     variable_bptt: bool = False
     lm_mode: Literal["stream", "lines"] = "stream"
+    fresh_line_share: float = 0.0
     target_separator: str | None = None
     lm_loss: Literal["all", "target"] = "all"
     max_tokens: int = 4096
@@ -157,6 +162,10 @@ class DataConfig:
         ):
             errors.append(
                 f"target_separator = {self.target_separator!r}: a non-blank token, only with lm_mode: lines"
+            )
+        if not 0.0 <= self.fresh_line_share < 1.0 or (self.fresh_line_share and self.lm_mode != "stream"):
+            errors.append(
+                f"fresh_line_share = {self.fresh_line_share}: in [0, 1), and only with lm_mode: stream"
             )
         if self.lm_loss == "target" and self.target_separator is None:
             errors.append(

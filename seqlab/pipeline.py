@@ -31,6 +31,7 @@ from seqlab.data.cls_batches import ExampleLoader, collate_classification, colla
 from seqlab.data.cls_corpus import Corpus, load_corpus
 from seqlab.data.lm_corpus import LMCorpus, load_lm_corpus, reload_lm_corpus
 from seqlab.data.lm_lines import LineLoader, encode_line_examples
+from seqlab.data.lm_mixed import MixedBatcher
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.factory import build_model
 from seqlab.models.vectors import load_pretrained_vectors
@@ -129,8 +130,9 @@ def prepare_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: Dis
 
 def build_batchers(
     cfg: ExperimentConfig, corpus: LMCorpus, dist: DistInfo
-) -> tuple[BPTTBatcher, BPTTBatcher]:
-    """Training stream (variable BPTT when configured) and the validation stream, sharded by rank."""
+) -> tuple[BPTTBatcher | MixedBatcher, BPTTBatcher]:
+    """Training stream (variable BPTT when configured; fresh lines mixed in with
+    ``data.fresh_line_share``) and the validation stream, sharded by rank."""
     data = cfg.data
     for name in ("batch_size", "eval_batch_size"):
         if getattr(data, name) % dist.world_size:
@@ -150,6 +152,18 @@ def build_batchers(
     valid = BPTTBatcher(
         corpus.valid, data.eval_batch_size, data.bptt, rank=dist.rank, world_size=dist.world_size
     )
+    if data.fresh_line_share > 0:
+        assert corpus.train_lines is not None  # kept when fresh_line_share > 0
+        lines = LineLoader(
+            encode_line_examples(corpus.train_lines),
+            corpus.vocab.eos_id,
+            corpus.vocab.pad_id,
+            data.batch_size * data.bptt,
+            seed=cfg.training.seed,
+            rank=dist.rank,
+            world_size=dist.world_size,
+        )
+        return MixedBatcher(train, lines, data.fresh_line_share, seed=cfg.training.seed), valid
     return train, valid
 
 

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 
 from seqlab.config import load_config
 from seqlab.errors import CheckpointError, ConfigError
@@ -35,3 +36,28 @@ def test_resume_without_a_run_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     with pytest.raises(CheckpointError, match="drop --resume"):
         train(load_config(TINY), tmp_path / "nothing", resume=True)
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [["data.lm_mode=lines", "data.max_tokens=48"], ["data.fresh_line_share=0.3"]],
+    ids=["lines", "mixed"],
+)
+def test_line_and_mixed_modes_resume_exactly(tmp_path, monkeypatch, mode):
+    from safetensors.torch import load_file
+
+    monkeypatch.chdir(REPO)
+
+    def run(run_dir, steps, resume=False):
+        train(
+            load_config(TINY, [f"training.max_steps={steps}", "training.save_every=10", *mode]),
+            run_dir,
+            resume,
+        )
+
+    run(tmp_path / "whole", 50)
+    run(tmp_path / "parts", 25)
+    run(tmp_path / "parts", 50, resume=True)
+    whole = load_file(str(tmp_path / "whole" / "last" / "model.safetensors"))
+    parts = load_file(str(tmp_path / "parts" / "last" / "model.safetensors"))
+    assert whole.keys() == parts.keys() and all(torch.equal(whole[k], parts[k]) for k in whole)

@@ -36,13 +36,16 @@ class LMBatch:
     ``IGNORE_INDEX`` where nothing is scored); reset: the model starts from a fresh state instead of
     the one carried from the previous batch (the first window of an epoch; every batch of lines);
     is_target: BoolTensor[B, T] or None, True where the target is on the target side of its line
-    (lines with a ``target_separator``; None: every scored token counts as a target token).
+    (lines with a ``target_separator``; None: every scored token counts as a target token);
+    carries: the state after this batch is carried to the next (a stream window); False for a batch
+    of lines, which leaves the carried stream state as it was.
     """
 
     inputs: torch.Tensor
     targets: torch.Tensor
     reset: bool = False
     is_target: torch.Tensor | None = None
+    carries: bool = True
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> LMBatch:
         """A copy on ``device``."""
@@ -51,6 +54,7 @@ class LMBatch:
             self.targets.to(device, non_blocking=non_blocking),
             self.reset,
             None if self.is_target is None else self.is_target.to(device, non_blocking=non_blocking),
+            self.carries,
         )
 
     @property

@@ -135,7 +135,7 @@ def line_ids(token_lists: Iterable[Sequence[str]], vocab: Vocabulary) -> list[li
 def _corpus(
     cfg: DataConfig, train: list[list[int]], valid: list[list[int]], tokenizer: Tokenizer, vocab: Vocabulary
 ) -> LMCorpus:
-    keep = cfg.lm_mode == "lines"
+    keep = cfg.lm_mode == "lines" or cfg.fresh_line_share > 0
     return LMCorpus(
         train=_stream(train, vocab.eos_id, cfg.add_eos),
         valid=_stream(valid, vocab.eos_id, cfg.add_eos),

@@ -71,7 +71,7 @@ def collate_lines(
     if not score_prompt:
         targets = targets.masked_fill(~is_target, IGNORE_INDEX)
     has_separator = any(line.target_start for line in lines)
-    return LMBatch(inputs, targets, reset=True, is_target=is_target if has_separator else None)
+    return LMBatch(inputs, targets, reset=True, is_target=is_target if has_separator else None, carries=False)
 
 
 class LineLoader(ExampleLoader):

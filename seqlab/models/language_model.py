@@ -143,7 +143,8 @@ class LanguageModel(nn.Module):
         elif carry.h.device != inputs.device:
             carry = carry.to(inputs.device)
         logits, state = self(inputs, carry)
-        self._carry[mode] = state.detach()
+        if getattr(batch, "carries", True):  # a batch of fresh lines leaves the stream's state alone
+            self._carry[mode] = state.detach()
         flat_targets = targets.reshape(-1)
         nll_sum = F.cross_entropy(
             logits.reshape(-1, self.vocab_size).float(), flat_targets, reduction="sum", ignore_index=-100
