@@ -22,7 +22,7 @@ import torch
 from seqlab.config import ExperimentConfig, load_config
 from seqlab.data.bptt import BPTTBatcher
 from seqlab.data.lm_corpus import encode_lines, line_ids
-from seqlab.data.lm_lines import LineLoader, encode_line_examples
+from seqlab.data.lm_lines import line_loader
 from seqlab.decoding.processors import (
     BanTokens,
     LogitsProcessor,
@@ -224,18 +224,8 @@ class LanguageModelPredictor:
         data = self.config.data
         if data.lm_mode == "lines":
             tokenize = self.tokenizer.tokenize
-            separator = self.vocab.stoi.get(data.target_separator) if data.target_separator else None
-            examples = encode_line_examples(
-                line_ids((tokenize(line) for line in lines), self.vocab), separator
-            )
-            loader = LineLoader(
-                examples,
-                self.vocab.eos_id,
-                self.vocab.pad_id,
-                data.max_tokens,
-                data.lm_loss == "all",
-                shuffle=False,
-            )
+            ids = line_ids((tokenize(line) for line in lines), self.vocab)
+            loader = line_loader(data, self.vocab, ids, shuffle=False)
             return evaluate(self.model, loader, self.device)
         ids = encode_lines(lines, self.tokenizer, self.vocab, self.config.data.add_eos)
         batch_size = batch_size or self.config.data.eval_batch_size

@@ -30,7 +30,7 @@ from seqlab.data.bptt import BPTTBatcher
 from seqlab.data.cls_batches import ExampleLoader, collate_classification, collate_tagging
 from seqlab.data.cls_corpus import Corpus, load_corpus
 from seqlab.data.lm_corpus import LMCorpus, load_lm_corpus, reload_lm_corpus
-from seqlab.data.lm_lines import LineLoader, encode_line_examples
+from seqlab.data.lm_lines import LineLoader, encode_line_examples, line_loader
 from seqlab.data.lm_mixed import MixedBatcher
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.models.factory import build_model
@@ -172,38 +172,15 @@ def build_line_loaders(
 ) -> tuple[LineLoader, LineLoader]:
     """``lm_mode: lines``: training lines (shuffled, length-bucketed) and validation lines (sorted),
     sharded by rank; every line starts from a fresh state."""
-    data = cfg.data
     assert corpus.train_lines is not None and corpus.valid_lines is not None  # lm_mode lines keeps them
-    separator = None
-    if data.target_separator is not None:
-        separator = corpus.vocab.stoi.get(data.target_separator)
-        if separator is None:
-            raise ConfigError(
-                f"data.target_separator = {data.target_separator!r} is not a token of the training text's "
-                "vocabulary (check the tokenizer splits it as one token)"
-            )
-    eos, pad = corpus.vocab.eos_id, corpus.vocab.pad_id
-    score_prompt = data.lm_loss == "all"
-    loaders = []
-    for lines, shuffle, name in (
-        (corpus.train_lines, True, "training"),
-        (corpus.valid_lines, False, "validation"),
-    ):
-        examples = encode_line_examples(lines, separator, f"{name} text")
-        loaders.append(
-            LineLoader(
-                examples,
-                eos,
-                pad,
-                data.max_tokens,
-                score_prompt,
-                shuffle=shuffle,
-                seed=cfg.training.seed,
-                rank=dist.rank,
-                world_size=dist.world_size,
-            )
-        )
-    return loaders[0], loaders[1]
+    shard = {"seed": cfg.training.seed, "rank": dist.rank, "world_size": dist.world_size}
+    train = line_loader(
+        cfg.data, corpus.vocab, corpus.train_lines, shuffle=True, source="training text", **shard
+    )
+    valid = line_loader(
+        cfg.data, corpus.vocab, corpus.valid_lines, shuffle=False, source="validation text", **shard
+    )
+    return train, valid
 
 
 def prepare_labelled_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo) -> Corpus:

@@ -46,6 +46,8 @@ class LMBatch:
     reset: bool = False
     is_target: torch.Tensor | None = None
     carries: bool = True
+    scored: int | None = None  # counted once on the CPU when batched (None: every target, B * T)
+    target_count: int | None = None  # likewise; None: the scored targets
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> LMBatch:
         """A copy on ``device``."""
@@ -55,17 +57,19 @@ class LMBatch:
             self.reset,
             None if self.is_target is None else self.is_target.to(device, non_blocking=non_blocking),
             self.carries,
+            self.scored,
+            self.target_count,
         )
 
     @property
     def num_tokens(self) -> int:
         """Number of scored targets (``B * T`` for a stream window; padding not counted)."""
-        return int((self.targets != IGNORE_INDEX).sum())
+        return self.targets.numel() if self.scored is None else self.scored
 
     @property
     def target_tokens(self) -> int:
         """Target-side tokens (what ``training.max_target_tokens`` counts)."""
-        return self.num_tokens if self.is_target is None else int(self.is_target.sum())
+        return self.num_tokens if self.target_count is None else self.target_count
 
 
 class BPTTBatcher:

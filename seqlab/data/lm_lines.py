@@ -19,10 +19,12 @@ from dataclasses import dataclass
 
 import torch
 
+from seqlab.config import DataConfig
 from seqlab.data.bptt import IGNORE_INDEX, LMBatch
 from seqlab.data.bucketing import pad_batch
 from seqlab.data.cls_batches import ExampleLoader
-from seqlab.errors import DataError
+from seqlab.errors import ConfigError, DataError
+from seqlab.text.vocab import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,16 @@ def collate_lines(
     if not score_prompt:
         targets = targets.masked_fill(~is_target, IGNORE_INDEX)
     has_separator = any(line.target_start for line in lines)
-    return LMBatch(inputs, targets, reset=True, is_target=is_target if has_separator else None, carries=False)
+    scored = int((targets != IGNORE_INDEX).sum())  # counted here, on the CPU, not per step on the device
+    return LMBatch(
+        inputs,
+        targets,
+        reset=True,
+        is_target=is_target if has_separator else None,
+        carries=False,
+        scored=scored,
+        target_count=int(is_target.sum()) if has_separator else scored,
+    )
 
 
 class LineLoader(ExampleLoader):
@@ -112,3 +123,38 @@ class LineLoader(ExampleLoader):
     def target_tokens_per_epoch(self) -> int:
         """Target-side tokens of one pass over every line (all ranks)."""
         return sum(line.target_tokens for line in self.examples)
+
+
+def line_loader(
+    data: DataConfig,
+    vocab: Vocabulary,
+    id_lists: Sequence[Sequence[int]],
+    *,
+    shuffle: bool,
+    seed: int = 0,
+    rank: int = 0,
+    world_size: int = 1,
+    source: str = "<lines>",
+) -> LineLoader:
+    """The :class:`LineLoader` a ``lm_mode: lines`` config reads ``id_lists`` with (``max_tokens``,
+    ``target_separator``, ``lm_loss``): what training, validation and ``perplexity`` share.
+    ConfigError when the separator is not one token of ``vocab``."""
+    separator = None
+    if data.target_separator is not None:
+        separator = vocab.stoi.get(data.target_separator)
+        if separator is None:
+            raise ConfigError(
+                f"data.target_separator = {data.target_separator!r} is not a token of the training text's "
+                "vocabulary (check the tokenizer splits it as one token)"
+            )
+    return LineLoader(
+        encode_line_examples(id_lists, separator, source),
+        vocab.eos_id,
+        vocab.pad_id,
+        data.max_tokens,
+        score_prompt=data.lm_loss == "all",
+        shuffle=shuffle,
+        seed=seed,
+        rank=rank,
+        world_size=world_size,
+    )

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from seqlab.config import ModelConfig
 from seqlab.errors import CheckpointError, ConfigError
+from seqlab.models.line_start import expand_state
 from seqlab.models.lstm import LockedDropout, build_recurrent
 from seqlab.models.state import RecurrentState
 
@@ -238,11 +239,7 @@ class LanguageModel(nn.Module):
         """The line start: RecurrentState with h (and c for an LSTM) of shape [L, batch_size, H];
         zeros, or ``line_start`` repeated over the batch when one is set."""
         if self.line_start is not None:
-            h, c = self.line_start.h, self.line_start.c
-            expand = (-1, batch_size, -1)
-            state = RecurrentState(
-                h.expand(expand).contiguous(), None if c is None else c.expand(expand).contiguous()
-            )
+            state = expand_state(self.line_start, batch_size)
             return state if device is None else state.to(device)
         weight = self.decoder.weight
         shape = (self.cfg.num_layers, batch_size, self.cfg.hidden_size)
