@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from seqlab.cli import main
 
@@ -209,3 +210,55 @@ def test_sentencepiece_run_stores_its_model_and_decodes(tmp_path, capsys):
     assert main(["generate", str(run), "--prompt", "the cat", "--max-tokens", "8", "--seed", "1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("the cat") and "▁" not in out  # pieces are joined back into text
+
+
+def test_a_healthy_run_records_its_start_and_never_trips_the_divergence_guard(trained_run):
+    state = json.loads((trained_run / "last" / "state.json").read_text())
+    records = [json.loads(line) for line in (trained_run / "metrics.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in records if r["split"] == "valid"]
+    assert state["divergence"]["above"] == 0
+    assert max(losses) < state["divergence"]["start_loss"]
+
+
+def test_a_diverging_run_exits_3_and_keeps_its_best_checkpoint(tmp_path):
+    # lr climbs by warmup from tiny to huge: the first validations are healthy, then the loss explodes
+    run_dir = tmp_path / "run"
+    sets = ["training.optimizer.lr=1000000", "training.schedule.warmup_steps=10000000"]
+    sets += ["training.validate_every=10", "training.save_every=10", "training.max_steps=200"]
+    result = run_cli(
+        "train", str(TINY), "--run-dir", str(run_dir), *sum((["--set", s] for s in sets), []), check=False
+    )
+    assert result.returncode == 3, result.stderr
+    error = [line for line in result.stderr.splitlines() if line.startswith("seqlab train: error:")]
+    assert len(error) == 1 and "lower training.optimizer.lr" in error[0]
+    assert "divergence_patience" in error[0] or "max_abs_weight" in error[0]
+    assert "best checkpoint (step" in error[0] and "model.safetensors" in error[0]
+    best = load_file(run_dir / "best" / "model.safetensors")
+    kept = load_file(run_dir / "model.safetensors")
+    assert kept.keys() == best.keys() and all(torch.equal(kept[k], best[k]) for k in best)
+    assert "done:" not in result.stdout
+
+
+@pytest.mark.parametrize("lr", ["1000000", "1.0e+300"])
+def test_a_run_diverging_at_once_exits_3_and_claims_no_checkpoint(tmp_path, lr):
+    run_dir = tmp_path / "run"
+    result = run_cli(
+        "train", str(TINY), "--run-dir", str(run_dir), "--set", f"training.optimizer.lr={lr}", check=False
+    )
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("seqlab train: error:") and "no checkpoint was saved" in error
+    assert not (run_dir / "last").exists() and not (run_dir / "model.safetensors").exists()
+
+
+def test_without_a_best_checkpoint_train_and_generate_say_so(tmp_path):
+    run_dir = tmp_path / "run"
+    sets = ["training.optimizer.lr=1000000", "training.max_steps=40"]
+    sets += ["training.divergence_patience=null", "training.max_abs_weight=null"]
+    result = run_cli("train", str(TINY), "--run-dir", str(run_dir), *sum((["--set", s] for s in sets), []))
+    assert not (run_dir / "model.safetensors").exists()
+    assert "no model.safetensors" in result.stderr
+    generated = run_cli("generate", str(run_dir), "--max-tokens", "3", "--greedy")
+    warnings = [line for line in generated.stderr.splitlines() if "model.safetensors" in line]
+    assert len(warnings) == 1 and str(run_dir / "last") in warnings[0]

@@ -161,3 +161,27 @@ def test_line_mode_settings_are_checked_together():
 def test_target_token_budget_must_be_positive():
     with pytest.raises(ConfigError, match="training.max_target_tokens = 0: must be >= 1 or null"):
         config_from_dict({"data": {"train": "a"}, "training": {"max_target_tokens": 0}})
+
+
+def test_divergence_guard_settings_are_checked_with_their_ranges():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(
+            {
+                "data": {"train": "a"},
+                "training": {"divergence_patience": 0, "divergence_factor": 0.5, "max_abs_weight": -1.0},
+            }
+        )
+    message = str(info.value)
+    assert "training.divergence_patience = 0: must be >= 1 or null (off)" in message
+    assert "training.divergence_factor = 0.5: must be a finite number >= 1" in message
+    assert "training.max_abs_weight = -1.0: must be a finite number > 0 or null (off)" in message
+    for key, value in (("max_abs_weight", float("inf")), ("divergence_factor", float("nan"))):
+        with pytest.raises(ConfigError, match=f"training.{key} = {value}: must be a finite number"):
+            config_from_dict({"data": {"train": "a"}, "training": {key: value}})
+
+
+def test_divergence_guard_can_be_switched_off():
+    cfg = config_from_dict(
+        {"data": {"train": "a"}, "training": {"divergence_patience": None, "max_abs_weight": None}}
+    )
+    assert cfg.training.divergence_patience is None and cfg.training.max_abs_weight is None
