@@ -9,7 +9,7 @@ The public API::
     lm.score(["a line of text"])
 """
 
-from seqlab.errors import CheckpointError, ConfigError, DataError, SeqlabError, TrainingError
+from seqlab.errors import CheckpointError, ConfigError, DataError, SeqlabError, TrainingError, TrainingStopped
 
 __version__ = "0.1.0"
 
@@ -19,6 +19,7 @@ __all__ = [
     "DataError",
     "SeqlabError",
     "TrainingError",
+    "TrainingStopped",
     "load",
     "load_config",
     "train",

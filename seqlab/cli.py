@@ -1,6 +1,7 @@
 """The ``seqlab`` command line: a thin layer over the library (pipeline, api, data catalogue).
 
-Every verb has ``--help``. Errors a user can cause print one clear message and exit with status 2.
+Every verb has ``--help``. Errors a user can cause print one clear message and exit with status 2;
+training stopped by a guard (divergence, non-finite losses or weights) exits with status 3.
 """
 
 from __future__ import annotations
@@ -438,7 +439,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("train", help="train a model from a YAML recipe into a run directory")
+    p = sub.add_parser(
+        "train",
+        help="train a model from a YAML recipe into a run directory",
+        epilog="Exit status: 0 done, 2 an error in the input, 3 training stopped by a guard: "
+        "training.max_bad_steps non-finite losses in a row, training.divergence_patience validations "
+        "in a row whose loss is above training.divergence_factor times the loss before training, or "
+        "a weight past training.max_abs_weight. The error says what fired, at which step, and which "
+        "checkpoints are kept (best/ and model.safetensors when a validation improved).",
+    )
     p.add_argument("config", help="YAML recipe, e.g. configs/ptb_word_small.yaml")
     p.add_argument("--run-dir", required=True, help="where config, vocabulary, weights and logs go")
     p.add_argument(
@@ -652,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return args.func(args)
     except SeqlabError as exc:
         print(f"seqlab {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -669,7 +678,8 @@ def help_markdown() -> str:
             "# seqlab command line\n",
             "Every command prints its own `--help`; this page collects them (`make docs` regenerates it).",
             "Errors a user can cause print one message naming the file, line or key, and exit with",
-            "status 2.\n",
+            "status 2; training stopped by a guard (divergence, non-finite losses or weights) exits with",
+            "status 3 (see `seqlab train`).\n",
             f"```\n{parser.format_help()}```\n",
         ]
         for action in parser._actions:

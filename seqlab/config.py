@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -301,7 +302,15 @@ class ScheduleConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """The Trainer: budget, validation, checkpoints, early stopping, precision, robustness."""
+    """The Trainer: budget, validation, checkpoints, early stopping, precision, robustness.
+
+    The guards stop a run with exit status 3 and keep its best checkpoint: ``max_bad_steps``
+    non-finite losses in a row; the validation loss above ``divergence_factor`` times the validation
+    loss before training for ``divergence_patience`` scheduled validations in a row (null: off); any
+    weight whose magnitude passes ``max_abs_weight`` (checked at each validation and save; null: off).
+    The defaults sit far from healthy runs: trained recipes keep their weights under 10 and their
+    validation loss below the loss before training.
+    """
 
     seed: int = 1
     threads: int | None = None
@@ -318,6 +327,9 @@ class TrainingConfig:
     metric_mode: Literal["min", "max"] = "min"
     amp: Literal["none", "bf16", "fp16"] = "none"
     max_bad_steps: int = 5
+    divergence_patience: int | None = 3
+    divergence_factor: float = 2.0
+    max_abs_weight: float | None = 1000.0
     log_every: int = 50
     progress: bool = True
     tensorboard: bool = False
@@ -345,6 +357,16 @@ class TrainingConfig:
             errors.append(f"clip_grad_norm = {self.clip_grad_norm}: must be > 0 or null (no clipping)")
         if self.max_bad_steps < 1:
             errors.append(f"max_bad_steps = {self.max_bad_steps}: must be >= 1")
+        if self.divergence_patience is not None and self.divergence_patience < 1:
+            errors.append(f"divergence_patience = {self.divergence_patience}: must be >= 1 or null (off)")
+        if not (math.isfinite(self.divergence_factor) and self.divergence_factor >= 1):
+            errors.append(
+                f"divergence_factor = {self.divergence_factor}: must be a finite number >= 1 (the multiple "
+                "of the validation loss before training that counts as diverging)"
+            )
+        bound = self.max_abs_weight
+        if bound is not None and not (math.isfinite(bound) and bound > 0):
+            errors.append(f"max_abs_weight = {bound}: must be a finite number > 0 or null (off)")
         if self.log_every < 1:
             errors.append(f"log_every = {self.log_every}: must be >= 1")
         if not 0.0 <= self.label_smoothing < 1.0:

@@ -9,6 +9,8 @@ from __future__ import annotations
 class SeqlabError(Exception):
     """Base class of every error seqlab raises for a user to read."""
 
+    exit_code: int = 2  # the command line's exit status: 2 for an error a user can fix in the input
+
 
 class ConfigError(SeqlabError, ValueError):
     """A recipe or ``--set`` override is invalid. The message lists every problem at once."""
@@ -24,3 +26,11 @@ class CheckpointError(SeqlabError):
 
 class TrainingError(SeqlabError, RuntimeError):
     """Training cannot go on (e.g. too many non-finite losses in a row)."""
+
+
+class TrainingStopped(TrainingError):
+    """A guard stopped training: non-finite losses or weights, or divergence (``training.divergence_*``,
+    ``training.max_abs_weight``). The message says what fired, at which step, and which checkpoints are
+    kept; the command line exits with status 3."""
+
+    exit_code = 3

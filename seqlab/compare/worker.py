@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         run_contender(args[0], args[1], seed=int(args[2]) if len(args) == 3 else None)
     except SeqlabError as exc:
         print(f"seqlab compare ({args[1]}): error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     return 0
 
 

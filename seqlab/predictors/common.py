@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,14 +15,22 @@ from seqlab.errors import CheckpointError, ConfigError
 from seqlab.training.safetensors_io import load_model_weights
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 ENCODE_POOLING = ("mean", "max", "last")
 
 
 def load_weights(run_dir: Path, model: nn.Module) -> None:
-    """Load ``run_dir/model.safetensors`` (the best weights; else ``last/``) into ``model``."""
+    """Load ``run_dir/model.safetensors`` (the best weights; else ``last/``, saying so) into ``model``."""
     weights = run_dir / "model.safetensors"
     if not weights.is_file():
         weights = run_dir / "last" / "model.safetensors"
+        if weights.is_file():
+            logger.warning(
+                "%s: no model.safetensors (no validation improved, or training stopped before one did); "
+                "using the latest checkpoint %s",
+                run_dir,
+                weights,
+            )
     if not weights.is_file():
         raise CheckpointError(f"{run_dir}: no model.safetensors (has training saved anything yet?)")
     load_model_weights(weights, model)

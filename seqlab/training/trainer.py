@@ -33,7 +33,7 @@ from torch import nn
 from tqdm import tqdm
 
 from seqlab.config import TrainingConfig
-from seqlab.errors import CheckpointError, TrainingError
+from seqlab.errors import CheckpointError, TrainingError, TrainingStopped
 from seqlab.training.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
 from seqlab.training.device import amp_dtype, autocast_context, resolve_device
 from seqlab.training.distributed import (
@@ -43,6 +43,7 @@ from seqlab.training.distributed import (
     wrap_for_training,
 )
 from seqlab.training.evaluate import evaluate
+from seqlab.training.guard import DivergenceGuard, kept_checkpoints, weight_problem
 from seqlab.training.metrics_log import MetricsLog
 from seqlab.training.optim import build_optimizer, build_scheduler
 from seqlab.training.rng import preserved_rng, restore_rng, seed_everything
@@ -101,6 +102,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
         self.state = TrainState()
         self.early_stopping = EarlyStopping(cfg.early_stopping_patience, cfg.metric_mode)
+        self.divergence = DivergenceGuard(cfg.divergence_patience, cfg.divergence_factor)
         self.metrics_log: MetricsLog | None = None
         self._sampler_state: dict[str, Any] | None = None
         self._in_epoch = False
@@ -144,6 +146,7 @@ class Trainer:
         else:
             self.metrics_log.truncate(0)
             seed_everything(self.cfg.seed + self.dist.rank)
+            self._measure_start_loss()
         self._t0 = time.monotonic() - self.state.elapsed_s
         self._last_save_step = self.state.step if resume else None
         self._window = LogWindow()
@@ -156,6 +159,14 @@ class Trainer:
             dynamic_ncols=True,
         )
 
+    def _measure_start_loss(self) -> None:
+        """The validation loss before training: the divergence guard's reference (skipped when it is off)."""
+        if self.cfg.divergence_patience is None:
+            return
+        loss = float(evaluate(self.model, self.valid_data, self.device, self._autocast, self.dist)["loss"])
+        self.divergence.start_loss = loss if math.isfinite(loss) else None
+        logger.info("step 0 valid loss=%.4g (the divergence guard's reference)", loss)
+
     def _load(self, last: Path) -> None:
         ckpt = load_checkpoint(last, self.device)
         ckpt.load_model(self.model)
@@ -163,6 +174,8 @@ class Trainer:
         data = ckpt.state
         self.schedule.load_state_dict(data["schedule"])
         self.early_stopping.load_state_dict(data["early_stopping"])
+        if data.get("divergence") is not None:  # absent from checkpoints saved before the guard existed
+            self.divergence.load_state_dict(data["divergence"])
         self.state = TrainState.from_dict(data)
         self._sampler_state = data.get("sampler")
         if self.scaler is not None and data.get("grad_scaler"):
@@ -241,6 +254,15 @@ class Trainer:
             self._validate_and_track(scheduled=False)
         if self._last_save_step != self.state.step:
             self.save()
+        if self.state.best_step is None and self.dist.is_main:
+            logger.warning(
+                "no validation improved %s (the last: %s), so there is no best/ and no model.safetensors; "
+                "loading this run uses %s (step %d)",
+                self.cfg.metric,
+                self.state.last_valid.get(self.cfg.metric),
+                self.run_dir / "last",
+                self.state.step,
+            )
 
     def should_stop(self) -> str | None:
         """Why training should stop now (rank 0's answer, shared with every rank), or None."""
@@ -322,11 +344,32 @@ class Trainer:
         self.state.skipped_steps += 1
         logger.warning("step %d: non-finite loss or gradients, update skipped", self.state.step)
         if self.state.bad_steps >= self.cfg.max_bad_steps:
-            raise TrainingError(
-                f"non-finite loss at step {self.state.step}: {self.state.bad_steps} bad steps in a row; "
-                "lower training.optimizer.lr, add warmup (training.schedule.warmup_steps), set "
-                "training.clip_grad_norm, try training.amp: bf16 or none instead of fp16, or check the "
-                f"data for degenerate batches. The last good checkpoint is in {self.run_dir / 'last'}."
+            raise self._stopped(
+                f"non-finite loss at step {self.state.step}: {self.state.bad_steps} bad steps in a row "
+                f"(training.max_bad_steps = {self.cfg.max_bad_steps})",
+                "set training.clip_grad_norm, try training.amp: bf16 or none instead of fp16, or check the "
+                "data for degenerate batches",
+            )
+
+    def _stopped(self, what: str, remedies: str) -> TrainingStopped:
+        """A guard's error: ``what`` fired, lowering the learning rate, warmup or ``remedies``, and the
+        checkpoints the run keeps (only those that exist)."""
+        best = None if self.state.best_step is None else (self.state.best_step, self.state.best_metric)
+        last_step = self._last_save_step if checkpoint_exists(self.run_dir / "last") else None
+        kept = kept_checkpoints(self.run_dir, self.cfg.metric, best, last_step)
+        return TrainingStopped(
+            f"{what}; lower training.optimizer.lr (now {self.cfg.optimizer.lr:g}), add warmup "
+            f"(training.schedule.warmup_steps), {remedies}. {kept}"
+        )
+
+    def _check_weights(self) -> None:
+        """TrainingStopped when a weight is non-finite or past ``training.max_abs_weight`` (every rank
+        checks: DDP keeps the weights equal, so every rank stops together)."""
+        problem = weight_problem(self.model, self.cfg.max_abs_weight)
+        if problem is not None:
+            raise self._stopped(
+                f"training stopped at step {self.state.step}: {problem}",
+                "or set training.clip_grad_norm",
             )
 
     def _update_bar(self, loss_value: float) -> None:
@@ -357,9 +400,18 @@ class Trainer:
         return float(metrics[self.cfg.metric])
 
     def _validate_and_track(self, scheduled: bool) -> dict[str, float]:
-        """Validate; update best/ when improved; feed schedule and early stopping if scheduled."""
+        """Validate; check the weights and (if scheduled) the divergence guard; update best/ when improved;
+        feed schedule and early stopping if scheduled. A guard that fires raises after the log line."""
         metrics = self.validate()
         value = self._metric(metrics)
+        self._check_weights()
+        loss = float(metrics.get("loss", math.nan))
+        if scheduled and self.divergence.update(loss):
+            self._log({"split": "valid", **metrics, "best": False})
+            raise self._stopped(
+                f"training stopped at step {self.state.step}: {self.divergence.describe(loss)}",
+                "or set training.divergence_patience: null to turn this guard off",
+            )
         improved = is_better(value, self.state.best_metric, self.cfg.metric_mode)
         if improved:
             self.state.best_metric, self.state.best_step = value, self.state.step
@@ -374,24 +426,15 @@ class Trainer:
 
     # -- files --------------------------------------------------------------------------------
 
-    def _check_finite(self) -> None:
-        for name, tensor in self.model.state_dict().items():
-            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-                raise TrainingError(
-                    f"refusing to save non-finite weights at step {self.state.step}: {name} holds NaN/inf; "
-                    f"lower training.optimizer.lr or set training.clip_grad_norm ({self.run_dir / 'last'} "
-                    "keeps the last good checkpoint)"
-                )
-
     def _carry(self) -> dict[str, torch.Tensor] | None:
         return self.model.carry_state() if hasattr(self.model, "carry_state") else None
 
     def save(self) -> None:
-        """Write ``run_dir/last`` atomically (rank 0 only; refuses non-finite weights)."""
+        """Write ``run_dir/last`` atomically (rank 0 only; refuses weights a guard rejects)."""
+        self._check_weights()
         self._last_save_step = self.state.step
         if not self.dist.is_main:
             return
-        self._check_finite()
         assert self.metrics_log is not None
         self.state.elapsed_s = self._elapsed()
         self.state.metrics_lines = self.metrics_log.lines
@@ -400,6 +443,7 @@ class Trainer:
             "sampler": self.train_data.state_dict() if self._in_epoch else None,
             "schedule": self.schedule.state_dict(),
             "early_stopping": self.early_stopping.state_dict(),
+            "divergence": self.divergence.state_dict(),
             "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None,
         }
         save_checkpoint(self.run_dir / "last", self.model, state, self.optimizer, self._carry())
@@ -407,7 +451,6 @@ class Trainer:
     def _save_best(self, metrics: dict[str, float]) -> None:
         if not self.dist.is_main:
             return
-        self._check_finite()
         state = {
             "step": self.state.step,
             "epoch": self.state.epoch,
