@@ -24,3 +24,9 @@ class CheckpointError(SeqlabError):
 
 class TrainingError(SeqlabError, RuntimeError):
     """Training cannot go on (e.g. too many non-finite losses in a row)."""
+
+
+class IntegrityError(CheckpointError):
+    """A file of a run directory or checkpoint differs from its manifest (changed, missing or not a
+    regular file), or the manifest itself is unreadable. ``--no-verify`` / ``verify=False`` skips the
+    check for someone repairing a run by hand."""

@@ -179,3 +179,16 @@ def test_every_predictor_verifies(small_run, tmp_path):
     (run / "vocab.json").write_text((run / "vocab.json").read_text() + " ")
     with pytest.raises(seqlab.IntegrityError, match="vocab.json"):
         LanguageModelPredictor(run)
+
+
+def test_a_load_hashes_each_file_once(small_run, monkeypatch):
+    from collections import Counter
+
+    from seqlab import manifest
+
+    hashed: Counter = Counter()
+    real = manifest.file_sha256
+    monkeypatch.setattr(manifest, "file_sha256", lambda path: (hashed.update([path]), real(path))[1])
+    seqlab.load(small_run)
+    assert hashed and max(hashed.values()) == 1
+    assert any(path.name == "model.safetensors" for path in hashed)

@@ -13,7 +13,7 @@ import pytest
 import torch
 from training_toys import ToyBatch, ToyModel
 
-from seqlab.errors import CheckpointError
+from seqlab.errors import CheckpointError, IntegrityError
 from seqlab.training import checkpoint as ckpt_mod
 from seqlab.training.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.training.rng import restore_rng
@@ -100,8 +100,10 @@ def test_non_safetensors_refused_without_running_code(tmp_path: Path, writer: st
             victim.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!" + os.urandom(64))
         else:
             victim.write_bytes(b"")
-    with pytest.raises(CheckpointError, match="not a safetensors file.*never unpickles"):
+    with pytest.raises(IntegrityError, match="model.safetensors"):  # the manifest notices first
         load_checkpoint(tmp_path / "last")
+    with pytest.raises(CheckpointError, match="not a safetensors file.*never unpickles"):
+        load_checkpoint(tmp_path / "last", verify=False)
     with pytest.raises(CheckpointError, match="not a safetensors file"):
         load_model_weights(victims[1], ToyModel())
     assert not marker.exists()
@@ -118,8 +120,10 @@ def test_format_version_checked(tmp_path: Path, version) -> None:
     else:
         data["format_version"] = version
     state_path.write_text(json.dumps(data))
-    with pytest.raises(CheckpointError, match="format_version 1"):
+    with pytest.raises(IntegrityError, match="state.json"):  # the manifest notices first
         load_checkpoint(tmp_path / "last")
+    with pytest.raises(CheckpointError, match="format_version 1"):
+        load_checkpoint(tmp_path / "last", verify=False)
 
 
 def test_save_replaces_previous_and_removes_it(tmp_path: Path) -> None:
@@ -217,8 +221,6 @@ def test_checkpoint_has_a_manifest_of_every_file_written_last(tmp_path: Path) ->
 
 
 def test_flipped_byte_in_checkpoint_weights_is_refused(tmp_path: Path) -> None:
-    from seqlab.errors import IntegrityError
-
     model, optimizer = _trained()
     save_checkpoint(tmp_path / "last", model, {"step": 1}, optimizer)
     weights = tmp_path / "last" / "model.safetensors"
