@@ -223,7 +223,9 @@ def test_train_refuses_the_output_of_average(trained_run, tmp_path):
     averaged = tmp_path / "averaged"
     run_cli("average", str(trained_run), str(trained_run / "last"), "-o", str(averaged))
     before = {p.name: p.read_bytes() for p in averaged.iterdir() if p.is_file()}
-    result = run_cli("train", str(TINY), "--run-dir", str(averaged), "--set", "training.max_steps=2", check=False)
+    result = run_cli(
+        "train", str(TINY), "--run-dir", str(averaged), "--set", "training.max_steps=2", check=False
+    )
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and str(averaged) in errors[0]

@@ -80,7 +80,9 @@ def test_no_manifest_warns_once_and_loads(tmp_path, caplog):
     assert "no manifest.json" in caplog.text and "not verified" in caplog.text
 
 
-@pytest.mark.parametrize("text", ["not json", "[]", '{"format_version": 9, "files": {}}', '{"format_version": 1}'])
+@pytest.mark.parametrize(
+    "text", ["not json", "[]", '{"format_version": 9, "files": {}}', '{"format_version": 1}']
+)
 def test_an_unreadable_manifest_is_refused(tmp_path, text):
     run = _run(tmp_path)
     (run / MANIFEST_FILE).write_text(text)

@@ -2,8 +2,8 @@
 equal to an uninterrupted run (CPU, one thread, as configs/tiny_lm.yaml fixes)."""
 
 import json
-import shutil
 import os
+import shutil
 import signal
 import subprocess
 import sys

@@ -216,7 +216,11 @@ def test_checkpoint_has_a_manifest_of_every_file_written_last(tmp_path: Path) ->
     folder = save_checkpoint(tmp_path / "last", model, {"step": 1}, optimizer, model.carry_state())
     listed = read_manifest(folder)
     files = sorted(p.name for p in folder.iterdir() if p.name != MANIFEST_FILE)
-    assert sorted(listed) == files == ["model.safetensors", "optimizer.safetensors", "rng.safetensors", "state.json"]
+    assert (
+        sorted(listed)
+        == files
+        == ["model.safetensors", "optimizer.safetensors", "rng.safetensors", "state.json"]
+    )
     assert all(listed[name] == [file_sha256(folder / name)] for name in files)
 
 
