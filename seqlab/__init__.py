@@ -9,7 +9,15 @@ The public API::
     lm.score(["a line of text"])
 """
 
-from seqlab.errors import CheckpointError, ConfigError, DataError, SeqlabError, TrainingError, TrainingStopped
+from seqlab.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    IntegrityError,
+    SeqlabError,
+    TrainingError,
+    TrainingStopped,
+)
 
 __version__ = "0.1.0"
 
@@ -17,6 +25,7 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "IntegrityError",
     "SeqlabError",
     "TrainingError",
     "TrainingStopped",
@@ -26,11 +35,11 @@ __all__ = [
 ]
 
 
-def load(run_dir, device: str = "cpu"):  # noqa: ANN001, ANN201 - re-exported from seqlab.api
-    """Load a trained run directory (see :func:`seqlab.api.load`)."""
+def load(run_dir, device: str = "cpu", verify: bool = True):  # noqa: ANN001, ANN201 - re-exported from seqlab.api
+    """Load a trained run directory, verified against its manifests (see :func:`seqlab.api.load`)."""
     from seqlab.api import load as _load
 
-    return _load(run_dir, device)
+    return _load(run_dir, device, verify)
 
 
 def load_config(path, overrides=()):  # noqa: ANN001, ANN201
@@ -40,8 +49,8 @@ def load_config(path, overrides=()):  # noqa: ANN001, ANN201
     return _load_config(path, overrides)
 
 
-def train(cfg, run_dir, resume: bool = False):  # noqa: ANN001, ANN201
+def train(cfg, run_dir, resume: bool = False, overwrite: bool = False, verify: bool = True):  # noqa: ANN001, ANN201
     """Train a config into a run directory (see :func:`seqlab.pipeline.train`)."""
     from seqlab.pipeline import train as _train
 
-    return _train(cfg, run_dir, resume)
+    return _train(cfg, run_dir, resume, overwrite, verify)

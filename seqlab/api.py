@@ -40,7 +40,7 @@ from seqlab.models.factory import build_model
 from seqlab.models.line_start import load_line_start
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors import ClassifierPredictor, TaggerPredictor
-from seqlab.predictors.common import check_pool, chunks, load_weights
+from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
 from seqlab.text.tokenizers import Tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
 from seqlab.training.evaluate import evaluate
@@ -95,8 +95,10 @@ def build_processors(
 class LanguageModelPredictor:
     """A trained LSTM language model: generate, predict the next token, score lines, perplexity."""
 
-    def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
+    def __init__(self, run_dir: str | Path, device: str = "cpu", verify: bool = True) -> None:
+        """Load ``run_dir``, its files checked against its manifests unless ``verify`` is False."""
         self.run_dir = Path(run_dir)
+        check_run(self.run_dir, verify)
         self.config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
         self.tokenizer: Tokenizer = load_tokenizer(self.run_dir / "tokenizer")
         self.vocab: Vocabulary = Vocabulary.load(self.run_dir / "vocab.json")
@@ -271,20 +273,27 @@ class LanguageModelPredictor:
 Predictor = LanguageModelPredictor | ClassifierPredictor | TaggerPredictor
 
 
-def load(run_dir: str | Path, device: str = "cpu") -> Predictor:
-    """Load a trained run directory; returns a predictor for its model family."""
+def load(run_dir: str | Path, device: str = "cpu", verify: bool = True) -> Predictor:
+    """Load a trained run directory; returns a predictor for its model family.
+
+    The run's files are checked against its manifests first (:mod:`seqlab.manifest`), each hashed
+    once: :class:`~seqlab.errors.IntegrityError` names a file that changed, is missing or is not a
+    regular file. ``verify=False`` skips the check (for someone repairing a run by hand). A run
+    written before manifests existed loads with a one-line warning.
+    """
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
         raise CheckpointError(f"{run_dir}: not a seqlab run directory (no config.yaml)")
+    check_run(run_dir, verify)
     cfg = load_config(run_dir / "config.yaml")
     if cfg.task == "language_model":
-        return LanguageModelPredictor(run_dir, device)
+        return LanguageModelPredictor(run_dir, device, verify=False)  # verified just now
     if cfg.task == "classifier":
-        return ClassifierPredictor(run_dir, device)
+        return ClassifierPredictor(run_dir, device, verify=False)
     if cfg.task == "tagger":
-        return TaggerPredictor(run_dir, device)
+        return TaggerPredictor(run_dir, device, verify=False)
     if cfg.task == "seq2seq":
         from seqlab.predictors.seq2seq import Seq2SeqPredictor
 
-        return Seq2SeqPredictor(run_dir, device)
+        return Seq2SeqPredictor(run_dir, device, verify=False)
     raise ConfigError(f"{run_dir}: task {cfg.task!r} has no predictor yet")

@@ -4,7 +4,8 @@
 best weights) or checkpoint folders (``RUN/last``, ``RUN/best``, ``RUN/ckpt-*``) whose run
 directories hold identical configurations, averages every tensor (in float64, stored in the original
 dtype) and writes ``OUT`` as a run directory that ``seqlab.load`` reads: the first run's
-``config.yaml``, tokenizers and vocabularies, and the averaged ``model.safetensors``.
+``config.yaml``, tokenizers and vocabularies, and the averaged ``model.safetensors``, then its
+``manifest.json``. The inputs are checked against their manifests first unless ``verify`` is False.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from pathlib import Path
 import yaml
 
 from seqlab.errors import CheckpointError, ConfigError
+from seqlab.manifest import MANIFEST_FILE, verify_run, write_manifest
 from seqlab.training.safetensors_io import read_metadata, read_tensors, write_tensors
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.yaml"
 # what a run directory holds besides its pipeline files: never copied into the averaged run
-_RUN_STATE = {"last", "best", "metrics.jsonl", "tensorboard", WEIGHTS, "train.log"}
+_RUN_STATE = {"last", "best", "metrics.jsonl", "tensorboard", WEIGHTS, "train.log", MANIFEST_FILE}
 
 
 def locate(path: str | Path) -> tuple[Path, Path]:
@@ -57,7 +59,7 @@ def _config_differences(first: dict, other: dict, prefix: str = "") -> list[str]
     return diffs
 
 
-def average_checkpoints(paths: Sequence[str | Path], output: str | Path) -> Path:
+def average_checkpoints(paths: Sequence[str | Path], output: str | Path, verify: bool = True) -> Path:
     """Average the weights of ``paths`` into the new run directory ``output`` (see the module doc).
 
     Raises ConfigError when the runs' model, data or decoding settings differ (training settings
@@ -69,6 +71,9 @@ def average_checkpoints(paths: Sequence[str | Path], output: str | Path) -> Path
     if output.exists() and any(output.iterdir()):
         raise CheckpointError(f"{output}: exists and is not empty; choose a new output directory")
     located = [locate(p) for p in paths]
+    if verify:
+        for weights, run_dir in located:
+            verify_run(run_dir, weights)
     first_run = located[0][1]
     first_config = _config(first_run)
     for _, run_dir in located[1:]:
@@ -98,14 +103,17 @@ def average_checkpoints(paths: Sequence[str | Path], output: str | Path) -> Path
         name: (total / len(located)).to(first[name].dtype) if first[name].is_floating_point() else first[name]
         for name, total in sums.items()
     }
-    _copy_pipeline(first_run, output)
+    copied = _copy_pipeline(first_run, output)
     write_tensors(output / WEIGHTS, averaged, metadata=read_metadata(first_weights))
+    write_manifest(output, [*copied, WEIGHTS])
     return output
 
 
-def _copy_pipeline(run_dir: Path, output: Path) -> None:
-    """Copy the run's config, tokenizers, vocabularies and labels (not its checkpoints or logs)."""
+def _copy_pipeline(run_dir: Path, output: Path) -> list[str]:
+    """Copy the run's config, tokenizers, vocabularies and labels (not its checkpoints or logs);
+    returns the names copied."""
     output.mkdir(parents=True, exist_ok=True)
+    copied = []
     for item in run_dir.iterdir():
         if item.name in _RUN_STATE or item.name.startswith(("ckpt-", ".tmp-")) or item.suffix == ".png":
             continue
@@ -113,3 +121,7 @@ def _copy_pipeline(run_dir: Path, output: Path) -> None:
             shutil.copytree(item, output / item.name)
         elif item.is_file():
             shutil.copy2(item, output / item.name)
+        else:
+            continue
+        copied.append(item.name)
+    return copied

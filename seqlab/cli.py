@@ -18,12 +18,22 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from seqlab.errors import ConfigError, SeqlabError
 
 
+def add_no_verify_argument(p: argparse.ArgumentParser) -> None:
+    """``--no-verify``, on every command that reads a run directory."""
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip checking the run's files against their sha256 manifests (manifest.json), for "
+        "repairing a run by hand",
+    )
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from seqlab.config import load_config
     from seqlab.pipeline import train
 
     cfg = load_config(args.config, args.set or [])
-    result = train(cfg, args.run_dir, resume=args.resume)
+    result = train(cfg, args.run_dir, resume=args.resume, overwrite=args.overwrite, verify=not args.no_verify)
     if os.environ.get("RANK", "0") == "0":
         print(_describe_result(result))
     return 0
@@ -49,7 +59,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     import seqlab
     from seqlab.data.catalogue import get_dataset, resolve_split
 
-    predictor = seqlab.load(args.run_dir)
+    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     if predictor.config.task == "seq2seq":
         from seqlab.cli_seq2seq import evaluate_seq2seq
 
@@ -145,7 +155,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import seqlab
     from seqlab.errors import ConfigError
 
-    predictor = seqlab.load(args.run_dir)
+    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     task = predictor.config.task
     if task == "language_model":
         raise ConfigError(f"{args.run_dir} is a language model: use seqlab generate or seqlab predict-next")
@@ -189,7 +199,7 @@ def _cmd_encode(args: argparse.Namespace) -> int:
 
     import seqlab
 
-    predictor = seqlab.load(args.run_dir)
+    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     vectors = _encode_lines(predictor, _read_text_lines(args.file), args.pool, args.batch_size)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +216,7 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 
     if args.top_k < 1:
         raise ConfigError(f"--top-k {args.top_k}: must be >= 1")
-    predictor = seqlab.load(args.run_dir)
+    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     texts = _read_text_lines(args.input)
     vectors = _encode_lines(predictor, texts, args.pool, args.batch_size)
     query = predictor.encode([args.query], pool=args.pool)[0]
@@ -221,7 +231,7 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
     import seqlab
 
-    predictor = seqlab.load(args.run_dir)
+    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     texts = predictor.generate(
         args.prompt,
         args.max_tokens,
@@ -247,7 +257,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_predict_next(args: argparse.Namespace) -> int:
     import seqlab
 
-    predictor = seqlab.load(args.run_dir)
+    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     for token, prob in predictor.predict_next(args.text, top_k=args.top_k):
         print(f"{prob:8.4f}  {token}")
     return 0
@@ -256,7 +266,7 @@ def _cmd_predict_next(args: argparse.Namespace) -> int:
 def _cmd_score(args: argparse.Namespace) -> int:
     import seqlab
 
-    predictor = seqlab.load(args.run_dir)
+    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     lines = _read_text_lines(args.file)
     total_lp, total_tokens = 0.0, 0
     print("logprob\ttokens\tperplexity\tline")
@@ -359,13 +369,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    return serve(parse_model_specs(args.run_dirs), settings, log_level=args.log_level)
+    loader = None
+    if args.no_verify:
+        from functools import partial
+
+        from seqlab.api import load
+
+        loader = partial(load, verify=False)
+    return serve(parse_model_specs(args.run_dirs), settings, log_level=args.log_level, loader=loader)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from seqlab.export import export_run, summary
 
-    result = export_run(args.run_dir, args.format, args.output)
+    result = export_run(args.run_dir, args.format, args.output, verify=not args.no_verify)
     print(f"exported {args.run_dir} as {args.format}:")
     for line in summary(result):
         print(f"  {line}")
@@ -409,6 +426,7 @@ def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="(default info)"
     )
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_serve)
 
 
@@ -460,8 +478,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         action="store_true",
         help="continue exactly from RUN_DIR/last with the run's config; only training.max_epochs, "
-        "max_steps, max_minutes and max_target_tokens may change (to train longer)",
+        "max_steps, max_minutes and max_target_tokens may change (to train longer); the run's files "
+        "are checked against their manifests first",
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run RUN_DIR already holds (its config, vocabularies, weights, checkpoints and "
+        "metrics log; other files stay); without it train refuses a directory holding a run",
+    )
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
@@ -488,6 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--reference", help="seq2seq: the target file aligned with --data (then a source file, one a line)"
     )
     p.add_argument("--beam-size", type=int, help="seq2seq: beam width (default: the run's decoding section)")
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser(
@@ -502,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--top-k", type=int, help="how many label probabilities to print (default all)")
     p.add_argument("--batch-size", type=int, default=64, help="texts per batch with --input (default 64)")
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("encode", help="sentence vectors of every line of a file, from any trained LSTM")
@@ -510,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="where to write the vectors (.npy, float32 [N, D])")
     p.add_argument("--pool", choices=("mean", "max", "last"), default="mean", help="how to pool token states")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_encode)
 
     p = sub.add_parser("similar", help="the lines of a file nearest to a query (cosine of sentence vectors)")
@@ -521,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=5, help="how many neighbours to list (default 5)")
     p.add_argument("--pool", choices=("mean", "max", "last"), default="mean", help="how to pool token states")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_similar)
 
     p = sub.add_parser("generate", help="generate text from a language model")
@@ -538,17 +568,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-samples", type=int, default=1, help="how many continuations (default 1)")
     p.add_argument("--stop-at-eos", action="store_true", help="stop each sample at its first line end")
     p.add_argument("--allow-unk", action="store_true", help="let the model produce <unk> (banned by default)")
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("predict-next", help="the most likely next tokens, with probabilities")
     p.add_argument("run_dir")
     p.add_argument("text", help='the context, e.g. "the cat sat on the"')
     p.add_argument("--top-k", type=int, default=5, help="how many tokens to list (default 5)")
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_predict_next)
 
     p = sub.add_parser("score", help="log-probability and perplexity of each line of a file")
     p.add_argument("run_dir")
     p.add_argument("file", help="UTF-8 text, one item per line")
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_score)
 
     from seqlab.cli_seq2seq import add_parsers as add_seq2seq_parsers
@@ -608,6 +641,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", help="a trained run directory")
     p.add_argument("--format", choices=("onnx", "torchscript"), required=True, help="the file format")
     p.add_argument("-o", "--output", required=True, help="folder for the model files and seqlab_export.json")
+    add_no_verify_argument(p)
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser(

@@ -56,10 +56,10 @@ def decoding_kwargs(args: argparse.Namespace) -> dict:
     return kwargs
 
 
-def _load_seq2seq(run_dir: str):  # noqa: ANN202 - Seq2SeqPredictor
+def _load_seq2seq(run_dir: str, verify: bool):  # noqa: ANN202 - Seq2SeqPredictor
     import seqlab
 
-    predictor = seqlab.load(run_dir)
+    predictor = seqlab.load(run_dir, verify=verify)
     if predictor.config.task != "seq2seq":
         raise ConfigError(f"{run_dir} is a {predictor.config.task} run; translate needs a seq2seq run")
     return predictor
@@ -72,7 +72,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         raise ConfigError("give a TEXT or --input FILE (one of them)")
     if args.attention_plot and args.text is None:
         raise ConfigError("--attention-plot draws one translation: give a TEXT, not --input")
-    predictor = _load_seq2seq(args.run_dir)
+    predictor = _load_seq2seq(args.run_dir, verify=not args.no_verify)
     kwargs = decoding_kwargs(args)
     if args.text is not None:
         want_attention = bool(args.attention_plot)
@@ -108,7 +108,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 def cmd_average(args: argparse.Namespace) -> int:
     from seqlab.averaging import average_checkpoints
 
-    output = average_checkpoints(args.runs, args.output)
+    output = average_checkpoints(args.runs, args.output, verify=not args.no_verify)
     print(f"averaged {len(args.runs)} checkpoints into {output}")
     return 0
 
@@ -169,6 +169,8 @@ def evaluate_seq2seq(predictor, args: argparse.Namespace) -> int:  # noqa: ANN00
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register ``translate`` and ``average``."""
+    from seqlab.cli import add_no_verify_argument  # cli imports this module: import at call time
+
     p = sub.add_parser("translate", help="translate with a Seq2Seq run: one text, or a file in batches")
     p.add_argument("run_dir", help="a trained seq2seq run directory")
     p.add_argument("text", nargs="?", help="one text to translate")
@@ -182,6 +184,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--attention-plot", metavar="PNG", help="with a TEXT: draw the attention heat map (source x output)"
     )
     add_decoding_arguments(p)
+    add_no_verify_argument(p)
     p.set_defaults(func=cmd_translate)
 
     p = sub.add_parser(
@@ -192,4 +195,5 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "runs", nargs="+", metavar="DIR", help="run directories or checkpoint folders (RUN/last, ...)"
     )
     p.add_argument("-o", "--output", required=True, help="the new run directory (must not exist or be empty)")
+    add_no_verify_argument(p)
     p.set_defaults(func=cmd_average)

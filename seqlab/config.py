@@ -19,6 +19,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 
 from seqlab.errors import ConfigError
+from seqlab.files import atomic_write_bytes
 
 # ---------------------------------------------------------------------------------------------
 # Sections
@@ -774,5 +775,6 @@ def load_config(path: str | Path | None, overrides: typing.Sequence[str] = ()) -
 
 
 def save_config(cfg: ExperimentConfig, path: str | Path) -> None:
-    """Write ``cfg`` as YAML (every field, defaults included) so a run directory describes itself."""
-    Path(path).write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), encoding="utf-8")
+    """Write ``cfg`` as YAML (every field, defaults included) so a run directory describes itself;
+    atomically (a kill mid-write leaves the old file whole)."""
+    atomic_write_bytes(path, yaml.safe_dump(config_to_dict(cfg), sort_keys=False).encode("utf-8"))

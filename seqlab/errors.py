@@ -34,3 +34,9 @@ class TrainingStopped(TrainingError):
     kept; the command line exits with status 3."""
 
     exit_code = 3
+
+
+class IntegrityError(CheckpointError):
+    """A file of a run directory or checkpoint differs from its manifest (changed, missing or not a
+    regular file), or the manifest itself is unreadable. ``--no-verify`` / ``verify=False`` skips the
+    check for someone repairing a run by hand."""

@@ -221,14 +221,17 @@ def describe_text(pred: Any, out_dir: Path) -> dict[str, Any]:
     return entry
 
 
-def export_run(run_dir: str | Path, fmt: str, out_dir: str | Path, *, predictor: Any = None) -> ExportResult:
-    """Export the model of ``run_dir`` in ``fmt`` ('onnx' or 'torchscript') into ``out_dir``."""
+def export_run(
+    run_dir: str | Path, fmt: str, out_dir: str | Path, *, predictor: Any = None, verify: bool = True
+) -> ExportResult:
+    """Export the model of ``run_dir`` in ``fmt`` ('onnx' or 'torchscript') into ``out_dir`` (the run
+    checked against its manifests first unless ``verify`` is False, see :func:`seqlab.api.load`)."""
     if fmt not in FORMATS:
         raise ConfigError(f"format = {fmt!r}: must be one of {', '.join(FORMATS)}")
     if predictor is None:
         from seqlab.api import load
 
-        predictor = load(run_dir)
+        predictor = load(run_dir, verify=verify)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     predictor.model.eval()

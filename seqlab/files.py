@@ -14,19 +14,33 @@ from typing import Any
 from seqlab.errors import DataError
 
 
+def fsync_path(path: str | Path) -> None:
+    """Flush a file or a directory entry to disk."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if Path(path).is_dir() else os.O_RDONLY
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary sibling and ``os.replace``: readers see the old
-    file or the new one, never half of one."""
+    """Write ``data`` to ``path`` through a temporary sibling, fsync it and ``os.replace`` it (then
+    fsync the folder): readers see the old file or the new one, never half of one, even after a
+    crash or a power cut."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_path(path.parent)
 
 
 def atomic_write_json(path: str | Path, payload: Any) -> None:

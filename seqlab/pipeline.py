@@ -25,24 +25,24 @@ from typing import Any
 
 import torch
 
-from seqlab.config import ExperimentConfig, config_to_dict, load_config, save_config
+from seqlab.config import ExperimentConfig
 from seqlab.data.bptt import BPTTBatcher
 from seqlab.data.cls_batches import ExampleLoader, collate_classification, collate_tagging
 from seqlab.data.cls_corpus import Corpus, load_corpus
 from seqlab.data.lm_corpus import LMCorpus, load_lm_corpus, reload_lm_corpus
 from seqlab.data.lm_lines import LineLoader, encode_line_examples, line_loader
 from seqlab.data.lm_mixed import MixedBatcher
-from seqlab.errors import CheckpointError, ConfigError
+from seqlab.errors import ConfigError
+from seqlab.manifest import write_manifest
 from seqlab.models.factory import build_model
 from seqlab.models.vectors import load_pretrained_vectors
 from seqlab.models.warm_start import warm_start
+from seqlab.run_dir import RUN_FILES, start_run_dir
 from seqlab.training.distributed import DistInfo, cleanup, init_distributed
 from seqlab.training.rng import seed_everything
 from seqlab.training.trainer import Trainer
 
 logger = logging.getLogger(__name__)
-
-CONFIG_FILE = "config.yaml"
 
 
 def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
@@ -62,55 +62,6 @@ def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
                 cfg, model=dataclasses.replace(cfg.model, **{key: str(Path(value).resolve())})
             )
     return cfg
-
-
-# Limits that only decide when training stops: --resume may raise or lower them ("train longer").
-BUDGET_KEYS = (
-    "training.max_epochs",
-    "training.max_steps",
-    "training.max_minutes",
-    "training.max_target_tokens",
-)
-
-
-def _check_same_config(cfg: ExperimentConfig, run_dir: Path, write: bool = True) -> None:
-    """Refuse a resume whose config differs from the run's, except in :data:`BUDGET_KEYS`; a new
-    budget is logged and (``write``: the main process) written to the run's config.yaml."""
-    saved = _flatten(config_to_dict(load_config(run_dir / CONFIG_FILE)))
-    ours = _flatten(config_to_dict(cfg))
-    changed = {key: value for key, value in ours.items() if saved.get(key) != value}
-    diffs = [
-        f"  - {key}: run has {saved.get(key)!r}, now {value!r}"
-        for key, value in changed.items()
-        if key not in BUDGET_KEYS
-    ]
-    if diffs:
-        raise ConfigError(
-            f"--resume with a config that differs from {run_dir / CONFIG_FILE}:\n"
-            + "\n".join(diffs)
-            + "\nResume with the same config and overrides (only "
-            + ", ".join(BUDGET_KEYS)
-            + " may change), or start a new --run-dir."
-        )
-    if changed:
-        logger.info(
-            "resuming with a new budget: %s (a schedule that depends on the total number of steps "
-            "follows the new total)",
-            ", ".join(f"{key} {saved.get(key)!r} -> {value!r}" for key, value in changed.items()),
-        )
-        if write:
-            save_config(cfg, run_dir / CONFIG_FILE)
-
-
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
 
 
 def prepare_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo) -> LMCorpus:
@@ -344,27 +295,25 @@ def planned_steps(cfg: ExperimentConfig, train_data: Any) -> int:
     return max(steps, 1)
 
 
-def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> dict[str, float]:
+def train(
+    cfg: ExperimentConfig,
+    run_dir: str | Path,
+    resume: bool = False,
+    overwrite: bool = False,
+    verify: bool = True,
+) -> dict[str, float]:
     """Train ``cfg`` into ``run_dir``; with ``resume`` continue exactly from ``run_dir/last``.
 
-    Returns the Trainer's final metrics (best validation metric and friends).
+    A fresh run refuses a directory that already holds a run (a config.yaml or weights) unless
+    ``overwrite``, which removes the earlier run's files first. A resume checks the run's files
+    against their manifests (:mod:`seqlab.manifest`) before anything is read, unless ``verify`` is
+    False. Returns the Trainer's final metrics (best validation metric and friends).
     """
     run_dir = Path(run_dir)
     cfg = with_absolute_paths(cfg)
     dist = init_distributed()
     try:
-        if resume:
-            if not (run_dir / CONFIG_FILE).is_file():
-                raise CheckpointError(f"{run_dir}: no {CONFIG_FILE} here, nothing to resume; drop --resume")
-            _check_same_config(cfg, run_dir, write=dist.is_main)
-        elif (run_dir / "last").exists():
-            raise CheckpointError(
-                f"{run_dir} already holds a training run; pass --resume to continue it "
-                f"or choose a new --run-dir"
-            )
-        if dist.is_main:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            save_config(cfg, run_dir / CONFIG_FILE)
+        start_run_dir(cfg, run_dir, resume, overwrite, verify, dist)
         if cfg.training.threads is not None:
             torch.set_num_threads(cfg.training.threads)
         seed_everything(cfg.training.seed)  # the model's initial weights come from this seed
@@ -377,6 +326,8 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> d
             model, train_data, valid_data, hook = build_seq2seq_run(cfg, run_dir, resume, dist)
         else:
             raise ConfigError(f"task = {cfg.task!r}: nothing can train it")
+        if dist.is_main and not resume:
+            write_manifest(run_dir, RUN_FILES)  # the config and the pipeline files just written
         total_steps = planned_steps(cfg, train_data)
         trainer = Trainer(
             model,
@@ -387,6 +338,6 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False) -> d
             total_steps=total_steps,
             extra_validation=hook,
         )
-        return trainer.fit(resume=resume)
+        return trainer.fit(resume=resume, verify=verify)
     finally:
         cleanup()

@@ -102,3 +102,93 @@ def test_export_carries_the_line_start(stream_run_with_line_start, tmp_path):
     assert torch.equal(load_line_start(tmp_path / "out").h, state.h)
     manifest = json.loads(result.manifest.read_text())
     assert "line_start.safetensors" in manifest["usage"]["how"] and manifest["usage"]["lm_mode"] == "stream"
+
+
+# ---------------------------------------------------------------------------------------------
+# Verified loads (issue 14, item 4)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("verified") / "run"
+    train_tiny_lm(run_dir, "training.max_steps=20", "training.validate_every=20")
+    return run_dir
+
+
+def _copy(run: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "copy"
+    shutil.copytree(run, target, symlinks=True)
+    return target
+
+
+def test_load_refuses_a_flipped_byte_in_the_weights(small_run, tmp_path):
+    run = _copy(small_run, tmp_path)
+    weights = run / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-3] ^= 0x10  # inside a tensor: the file still parses
+    weights.write_bytes(bytes(data))
+    with pytest.raises(seqlab.IntegrityError, match="model.safetensors"):
+        seqlab.load(run)
+    seqlab.load(run, verify=False)  # someone repairing the run by hand
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_weights_replaced_by_a_non_file_are_refused_not_replaced_by_last(small_run, tmp_path, kind):
+    import os
+
+    run = _copy(small_run, tmp_path)
+    (run / "model.safetensors").unlink()
+    if kind == "directory":
+        (run / "model.safetensors").mkdir()
+    else:
+        os.mkfifo(run / "model.safetensors")
+    for verify in (True, False):
+        with pytest.raises(seqlab.CheckpointError, match="model.safetensors.*regular file"):
+            seqlab.load(run, verify=verify)
+
+
+def test_float64_weights_are_refused_naming_the_tensor(small_run, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    run = _copy(small_run, tmp_path)
+    tensors = load_file(str(run / "model.safetensors"))
+    name = sorted(tensors)[0]
+    tensors[name] = tensors[name].double()
+    save_file(tensors, str(run / "model.safetensors"))
+    with pytest.raises(seqlab.CheckpointError, match=rf"{name}.*float64"):
+        seqlab.load(run, verify=False)
+
+
+def test_a_run_from_before_manifests_loads_with_a_warning(small_run, tmp_path, caplog):
+    import logging
+
+    run = _copy(small_run, tmp_path)
+    (run / "manifest.json").unlink()
+    with caplog.at_level(logging.WARNING):
+        seqlab.load(run)
+    assert "no manifest.json" in caplog.text
+
+
+def test_every_predictor_verifies(small_run, tmp_path):
+    from seqlab.api import LanguageModelPredictor
+
+    run = _copy(small_run, tmp_path)
+    (run / "vocab.json").write_text((run / "vocab.json").read_text() + " ")
+    with pytest.raises(seqlab.IntegrityError, match="vocab.json"):
+        LanguageModelPredictor(run)
+
+
+def test_a_load_hashes_each_file_once(small_run, monkeypatch):
+    from collections import Counter
+
+    from seqlab import manifest
+
+    hashed: Counter = Counter()
+    real = manifest.file_sha256
+    monkeypatch.setattr(manifest, "file_sha256", lambda path: (hashed.update([path]), real(path))[1])
+    seqlab.load(small_run)
+    assert hashed and max(hashed.values()) == 1
+    assert any(path.name == "model.safetensors" for path in hashed)

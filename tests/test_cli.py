@@ -175,6 +175,8 @@ def test_a_pickled_model_file_is_refused_and_never_run(trained_run, tmp_path, ca
 
     (run / "model.safetensors").write_bytes(pickle.dumps(Payload()))
     assert main(["generate", str(run), "--max-tokens", "3"]) == 2
+    assert "model.safetensors" in capsys.readouterr().err  # the manifest notices first
+    assert main(["generate", str(run), "--max-tokens", "3", "--no-verify"]) == 2
     err = capsys.readouterr().err
     assert "model.safetensors" in err and "not a safetensors file" in err
     assert not marker.exists()
@@ -262,3 +264,58 @@ def test_without_a_best_checkpoint_train_and_generate_say_so(tmp_path):
     generated = run_cli("generate", str(run_dir), "--max-tokens", "3", "--greedy")
     warnings = [line for line in generated.stderr.splitlines() if "model.safetensors" in line]
     assert len(warnings) == 1 and str(run_dir / "last") in warnings[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Run directories: never overwritten by accident, verified on load (issue 14)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_train_refuses_the_output_of_average(trained_run, tmp_path):
+    """A directory with a model but no last/ (what `seqlab average` writes) is not overwritten."""
+    averaged = tmp_path / "averaged"
+    run_cli("average", str(trained_run), str(trained_run / "last"), "-o", str(averaged))
+    before = {p.name: p.read_bytes() for p in averaged.iterdir() if p.is_file()}
+    result = run_cli(
+        "train", str(TINY), "--run-dir", str(averaged), "--set", "training.max_steps=2", check=False
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and str(averaged) in errors[0]
+    assert "--resume" in errors[0] and "--overwrite" in errors[0]
+    assert {p.name: p.read_bytes() for p in averaged.iterdir() if p.is_file()} == before
+    run_cli("generate", str(averaged), "--max-tokens", "3")  # average writes a verified run
+
+
+def test_train_into_a_file_is_one_line_exit_2(tmp_path):
+    target = tmp_path / "a_file"
+    target.write_text("keep")
+    result = run_cli("train", str(TINY), "--run-dir", str(target), check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "a_file" in result.stderr and "not a directory" in result.stderr
+    assert target.read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["generate", "--max-tokens", "3"],
+        ["predict-next", "the"],
+        ["evaluate"],
+        ["export", "--format", "torchscript", "-o", "EXPORT"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_commands_refuse_a_changed_weights_file_unless_no_verify(trained_run, tmp_path, capsys, command):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run, symlinks=True)
+    data = bytearray((run / "model.safetensors").read_bytes())
+    data[-2] ^= 0x08
+    (run / "model.safetensors").write_bytes(bytes(data))
+    args = [command[0], str(run), *[str(tmp_path / "out") if a == "EXPORT" else a for a in command[1:]]]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "model.safetensors" in err and "--no-verify" in err and len(err.strip().splitlines()) == 1
+    assert main([*args, "--no-verify"]) == 0

@@ -166,7 +166,8 @@ def run_contender(
         torch.cuda.reset_peak_memory_stats()
     resume = checkpoint_exists(run_dir / "last")
     logger.info("%s: %s training (%s)", name, "resuming" if resume else "starting", contender.describe())
-    summary = train(cfg, run_dir, resume=resume)
+    # no last/: nothing to keep; a start that crashed before its first checkpoint starts over
+    summary = train(cfg, run_dir, resume=resume, overwrite=not resume)
     train_peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else peak_rss_mb()
     translator = load_translator(run_dir, contender, device)
     if spec.threads:

@@ -15,7 +15,7 @@ from seqlab.data.cls_corpus import TextPipeline, read_eval_examples
 from seqlab.data.labelled import LabelledExample
 from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
-from seqlab.predictors.common import Evaluation, check_pool, chunks, load_weights, score_labels
+from seqlab.predictors.common import Evaluation, check_pool, check_run, chunks, load_weights, score_labels
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,10 @@ class ClassPrediction:
 class ClassifierPredictor:
     """``seqlab.load(run_dir)`` for a classifier run."""
 
-    def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
+    def __init__(self, run_dir: str | Path, device: str = "cpu", verify: bool = True) -> None:
+        """Load ``run_dir``, its files checked against its manifests unless ``verify`` is False."""
         self.run_dir = Path(run_dir)
+        check_run(self.run_dir, verify)
         self.config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
         self.pipeline = TextPipeline.load(self.run_dir)
         self.device = torch.device(device)

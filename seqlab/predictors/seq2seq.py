@@ -20,7 +20,7 @@ from seqlab.decoding import Hypothesis, replace_unk
 from seqlab.errors import ConfigError, DataError
 from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
-from seqlab.predictors.common import check_pool, chunks, load_weights
+from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
 from seqlab.predictors.seq2seq_search import SearchOptions, decode_ids, group_references, score_outputs
 
 
@@ -67,8 +67,10 @@ class Seq2SeqPredictor:
 
     family = "seq2seq"
 
-    def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
+    def __init__(self, run_dir: str | Path, device: str = "cpu", verify: bool = True) -> None:
+        """Load ``run_dir``, its files checked against its manifests unless ``verify`` is False."""
         self.run_dir = Path(run_dir)
+        check_run(self.run_dir, verify)
         self.config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
         self.pipeline = Seq2SeqPipeline.load(self.run_dir)
         self.device = torch.device(device)

@@ -15,7 +15,7 @@ from seqlab.data.cls_corpus import TextPipeline, read_eval_examples
 from seqlab.data.tagged import TaggedSentence
 from seqlab.errors import DataError
 from seqlab.models.factory import build_model
-from seqlab.predictors.common import Evaluation, check_pool, chunks, load_weights, score_labels
+from seqlab.predictors.common import Evaluation, check_pool, check_run, chunks, load_weights, score_labels
 
 
 def looks_like_bio(tags: Sequence[str]) -> bool:
@@ -26,8 +26,10 @@ def looks_like_bio(tags: Sequence[str]) -> bool:
 class TaggerPredictor:
     """``seqlab.load(run_dir)`` for a tagger run."""
 
-    def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
+    def __init__(self, run_dir: str | Path, device: str = "cpu", verify: bool = True) -> None:
+        """Load ``run_dir``, its files checked against its manifests unless ``verify`` is False."""
         self.run_dir = Path(run_dir)
+        check_run(self.run_dir, verify)
         self.config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
         self.pipeline = TextPipeline.load(self.run_dir)
         chars = len(self.pipeline.chars) if self.pipeline.chars is not None else None

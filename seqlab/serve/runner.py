@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from seqlab.serve.app import create_app
-from seqlab.serve.registry import ModelSpec
+from seqlab.serve.registry import Loader, ModelSpec
 from seqlab.serve.settings import ServeSettings, validated
 
 log = logging.getLogger("seqlab.serve")
@@ -74,8 +74,15 @@ def build_server(app: FastAPI, settings: ServeSettings, *, log_level: str = "inf
     return DrainingServer(config, on_drain=mark_draining)
 
 
-def serve(specs: Sequence[ModelSpec], settings: ServeSettings, *, log_level: str = "info") -> int:
-    """Serve until SIGTERM/SIGINT, then drain; returns 0 after a clean drain."""
+def serve(
+    specs: Sequence[ModelSpec],
+    settings: ServeSettings,
+    *,
+    log_level: str = "info",
+    loader: Loader | None = None,
+) -> int:
+    """Serve until SIGTERM/SIGINT, then drain; returns 0 after a clean drain. ``loader(path)`` loads a
+    model (default :func:`seqlab.api.load`, which verifies the run's manifests)."""
     settings = validated(settings)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
@@ -83,6 +90,6 @@ def serve(specs: Sequence[ModelSpec], settings: ServeSettings, *, log_level: str
             settings.host,
             "" if settings.token else " and no --token / SEQLAB_TOKEN is set",
         )
-    server = build_server(create_app(specs, settings), settings, log_level=log_level)
+    server = build_server(create_app(specs, settings, loader=loader), settings, log_level=log_level)
     server.run()
     return 0 if server.started else 1

@@ -9,6 +9,11 @@ holding::
                            the model's carried state, "carry.{name}"
     state.json             {"format_version": 1, <caller's state: step, epoch, sampler, ...>,
                             "optimizer": {"param_groups", "scalars"}, "rng": {"python", "numpy"}}
+    manifest.json          the sha256 of each file above (:mod:`seqlab.manifest`), written last
+
+Loading verifies the manifest first (``verify=False`` skips it, for repairing a checkpoint by hand)
+and refuses an incomplete checkpoint: a state.json that records an optimizer state whose
+``optimizer.safetensors`` is missing, or optimizer tensors whose shapes differ from their parameters'.
 
 Saving is atomic: files go into a fresh ``RUN/.tmp-last-<id>`` folder and are fsynced; the folder
 is renamed to ``RUN/ckpt-last-<step>-<id>``; a temporary symlink to it is ``os.replace``\\ d onto
@@ -31,6 +36,7 @@ import torch
 from torch import nn
 
 from seqlab.errors import CheckpointError
+from seqlab.manifest import verify_manifest, write_manifest
 from seqlab.training.rng import capture_rng
 from seqlab.training.safetensors_io import (
     fsync_path,
@@ -67,10 +73,28 @@ class Checkpoint:
         """Restore the optimizer state (moved to its parameters' devices by torch)."""
         if self.optimizer is None:
             raise CheckpointError(f"{self.path}: holds no optimizer state (is it a best/ checkpoint?)")
+        self._check_optimizer_shapes(optimizer)
         try:
             optimizer.load_state_dict(self.optimizer)
         except (ValueError, KeyError, RuntimeError) as exc:
             raise CheckpointError(f"{self.path}: optimizer state does not fit: {exc}") from None
+
+    def _check_optimizer_shapes(self, optimizer: torch.optim.Optimizer) -> None:
+        """Every saved state tensor that is not a scalar (``exp_avg``, a momentum buffer) must have its
+        parameter's shape: ``load_state_dict`` does not check, and training would fail later."""
+        assert self.optimizer is not None
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        source = self.path / OPTIMIZER_FILE
+        for index, entry in self.optimizer["state"].items():
+            if not 0 <= int(index) < len(params):
+                raise CheckpointError(f"{source}: state for parameter {index}, the model has {len(params)}")
+            shape = tuple(params[int(index)].shape)
+            for name, value in entry.items():
+                if isinstance(value, torch.Tensor) and value.dim() > 0 and tuple(value.shape) != shape:
+                    raise CheckpointError(
+                        f"{source}: tensor 'state.{index}.{name}' has shape {tuple(value.shape)}, its "
+                        f"parameter has shape {shape}"
+                    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,7 +155,8 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
+    """Remove a file, a symlink (not its target) or a folder tree; nothing if absent."""
     if path.is_symlink() or path.is_file():
         path.unlink(missing_ok=True)
     elif path.is_dir():
@@ -152,9 +177,9 @@ def clean_leftovers(link: Path) -> None:
     current = _link_target(link)
     for entry in parent.iterdir():
         if entry.name.startswith((f".tmp-{name}-", f".tmp-link-{name}-")):
-            _remove(entry)
+            remove_path(entry)
         elif entry.name.startswith(f"ckpt-{name}-") and entry.resolve() != current:
-            _remove(entry)
+            remove_path(entry)
 
 
 def _write_files(
@@ -179,6 +204,7 @@ def _write_files(
     if extra:
         write_tensors(folder / RNG_FILE, extra)
     _write_json(folder / STATE_FILE, data)
+    write_manifest(folder, [MODEL_FILE, OPTIMIZER_FILE, RNG_FILE, STATE_FILE])  # after what it lists
     fsync_path(folder)
 
 
@@ -218,7 +244,7 @@ def save_checkpoint(
     fsync_path(link.parent)
     _switch_link(link, folder)
     if previous is not None and previous != folder.resolve():
-        _remove(previous)
+        remove_path(previous)
     return folder
 
 
@@ -252,17 +278,28 @@ def checkpoint_exists(link: Path) -> bool:
     return os.path.lexists(link)
 
 
-def load_checkpoint(link: Path, device: str | torch.device = "cpu") -> Checkpoint:
-    """Read a checkpoint folder written by :func:`save_checkpoint` (safetensors and JSON only)."""
+def load_checkpoint(link: Path, device: str | torch.device = "cpu", verify: bool = True) -> Checkpoint:
+    """Read a checkpoint folder written by :func:`save_checkpoint` (safetensors and JSON only),
+    checked against its manifest unless ``verify`` is False (see the module doc)."""
     folder = Path(link)
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: no checkpoint there")
+    if verify:
+        verify_manifest(folder)
     data = read_state_json(folder / STATE_FILE)
     model = read_state_dict(folder / MODEL_FILE, device)
     optimizer = None
     if "optimizer" in data:
-        tensors = read_tensors(folder / OPTIMIZER_FILE, device) if (folder / OPTIMIZER_FILE).exists() else {}
-        optimizer = join_optimizer_state(tensors, data.pop("optimizer"))
+        if not (folder / OPTIMIZER_FILE).is_file():
+            raise CheckpointError(
+                f"{folder / OPTIMIZER_FILE}: missing, but {STATE_FILE} records an optimizer state; "
+                "resuming without it would silently restart the optimizer"
+            )
+        tensors = read_tensors(folder / OPTIMIZER_FILE, device)
+        try:
+            optimizer = join_optimizer_state(tensors, data.pop("optimizer"))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{folder / STATE_FILE}: invalid optimizer entry ({exc!r})") from None
     extra = read_tensors(folder / RNG_FILE) if (folder / RNG_FILE).exists() else {}
     carry = {k[len("carry.") :]: v.to(device) for k, v in extra.items() if k.startswith("carry.")}
     rng_tensors = {k: v for k, v in extra.items() if k.startswith("torch.")}

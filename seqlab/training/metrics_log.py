@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 from seqlab.errors import TrainingError
+from seqlab.files import atomic_write_bytes
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -68,9 +68,7 @@ class MetricsLog:
             return
         with open(self.path, encoding="utf-8") as handle:
             kept = [line for _, line in zip(range(lines), handle)]
-        tmp = self.path.with_name(f".tmp-{self.path.name}")
-        tmp.write_text("".join(kept), encoding="utf-8")
-        os.replace(tmp, self.path)
+        atomic_write_bytes(self.path, "".join(kept).encode("utf-8"))
         self.lines = len(kept)
 
     def close(self) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +20,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from seqlab.errors import CheckpointError
+from seqlab.files import fsync_path
+from seqlab.manifest import replace_file
 
 ALIASES_KEY = "seqlab.aliases"
 _MAX_HEADER = 100 * 1024 * 1024
@@ -77,16 +78,6 @@ def read_metadata(path: Path) -> dict[str, str]:
             return dict(handle.metadata() or {})
     except (SafetensorError, OSError, ValueError) as exc:
         raise _refusal(path, str(exc)) from None
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file or a directory entry to disk."""
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if Path(path).is_dir() else os.O_RDONLY
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _storage_key(tensor: torch.Tensor) -> tuple[str, int]:
@@ -162,7 +153,19 @@ def read_state_dict(path: Path, device: str | torch.device = "cpu") -> dict[str,
 
 
 def load_into_model(model: nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
-    """``model.load_state_dict(state)`` (in place, so tied parameters stay tied) with a clear error."""
+    """``model.load_state_dict(state)`` (in place, so tied parameters stay tied) with a clear error.
+
+    A tensor of another dtype than the model's own (int or float64 where float32 is expected) is
+    refused by name: ``load_state_dict`` would cast it silently.
+    """
+    own = model.state_dict()
+    for name, tensor in state.items():
+        if name in own and tensor.dtype != own[name].dtype:
+            expected = str(own[name].dtype).removeprefix("torch.")
+            raise CheckpointError(
+                f"{source}: tensor {name!r} is {str(tensor.dtype).removeprefix('torch.')}, this model "
+                f"expects {expected}; seqlab does not cast weights silently"
+            )
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -170,21 +173,15 @@ def load_into_model(model: nn.Module, state: dict[str, torch.Tensor], source: Pa
 
 
 def save_model_weights(path: Path, model: nn.Module) -> None:
-    """Write ``model.state_dict()`` to ``path`` atomically (temporary sibling + ``os.replace``)."""
-    path = Path(path)
-    for leftover in path.parent.glob(f".tmp-{path.name}-*"):  # from a crashed earlier write
-        leftover.unlink(missing_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}-{secrets.token_hex(4)}")
-    try:
-        write_tensors(tmp, model.state_dict())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    fsync_path(path.parent)
+    """Write ``model.state_dict()`` to ``path`` atomically (temporary sibling + ``os.replace``), keeping
+    the folder's manifest true (:func:`seqlab.manifest.replace_file`)."""
+    state = model.state_dict()
+    replace_file(Path(path), lambda tmp: write_tensors(tmp, state))
 
 
 def load_model_weights(path: Path, model: nn.Module) -> None:
     """Load a safetensors weights file into ``model`` (refuses pickles; keeps tied weights tied)."""
+    if os.path.lexists(path) and not Path(path).is_file():
+        raise CheckpointError(f"{path}: not a regular file; expected a safetensors weights file")
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     load_into_model(model, read_state_dict(Path(path), device), Path(path))

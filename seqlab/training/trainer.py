@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from seqlab.config import TrainingConfig
 from seqlab.errors import CheckpointError, TrainingError, TrainingStopped
-from seqlab.training.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
+from seqlab.training.checkpoint import STATE_FILE, checkpoint_exists, load_checkpoint, save_checkpoint
 from seqlab.training.device import amp_dtype, autocast_context, resolve_device
 from seqlab.training.distributed import (
     any_rank,
@@ -52,6 +52,8 @@ from seqlab.training.state import EarlyStopping, LogWindow, TrainState, finite_o
 
 logger = logging.getLogger(__name__)
 
+# what state.json must hold to resume (the rest of TrainState has defaults)
+RESUME_KEYS = ("step", "epoch", "schedule", "early_stopping")
 STOP_REASONS = (None, "early_stopping", "max_steps", "max_minutes", "max_target_tokens")
 
 
@@ -124,7 +126,7 @@ class Trainer:
     def _autocast(self) -> AbstractContextManager:
         return autocast_context(self.device, self.amp_dtype)
 
-    def _start(self, resume: bool) -> None:
+    def _start(self, resume: bool, verify: bool = True) -> None:
         """Check the run directory, then seed a fresh run or load ``last/`` to resume one."""
         if self.cfg.threads:
             torch.set_num_threads(self.cfg.threads)
@@ -142,7 +144,7 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         self.metrics_log = MetricsLog(self.run_dir, self.dist.is_main, self.cfg.tensorboard)
         if resume:
-            self._load(last)
+            self._load(last, verify)
         else:
             self.metrics_log.truncate(0)
             seed_everything(self.cfg.seed + self.dist.rank)
@@ -167,15 +169,25 @@ class Trainer:
         self.divergence.start_loss = loss if math.isfinite(loss) else None
         logger.info("step 0 valid loss=%.4g (the divergence guard's reference)", loss)
 
-    def _load(self, last: Path) -> None:
-        ckpt = load_checkpoint(last, self.device)
+    def _load(self, last: Path, verify: bool = True) -> None:
+        ckpt = load_checkpoint(last, self.device, verify=verify)
         ckpt.load_model(self.model)
         ckpt.load_optimizer(self.optimizer)
         data = ckpt.state
-        self.schedule.load_state_dict(data["schedule"])
-        self.early_stopping.load_state_dict(data["early_stopping"])
+        source = ckpt.path / STATE_FILE
+        missing = [key for key in RESUME_KEYS if key not in data]
+        if missing:
+            raise CheckpointError(f"{source}: missing {', '.join(map(repr, missing))}; cannot resume from it")
+        for key, part in (("schedule", self.schedule), ("early_stopping", self.early_stopping)):
+            try:
+                part.load_state_dict(data[key])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CheckpointError(f"{source}: {key!r} is incomplete or invalid ({exc!r})") from None
         if data.get("divergence") is not None:  # absent from checkpoints saved before the guard existed
-            self.divergence.load_state_dict(data["divergence"])
+            try:
+                self.divergence.load_state_dict(data["divergence"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CheckpointError(f"{source}: 'divergence' is incomplete or invalid ({exc!r})") from None
         self.state = TrainState.from_dict(data)
         self._sampler_state = data.get("sampler")
         if self.scaler is not None and data.get("grad_scaler"):
@@ -192,13 +204,14 @@ class Trainer:
 
     # -- the loop -----------------------------------------------------------------------------
 
-    def fit(self, resume: bool = False) -> dict[str, Any]:
+    def fit(self, resume: bool = False, verify: bool = True) -> dict[str, Any]:
         """Train until a budget, early stopping or ``max_epochs``; return final and best metrics.
 
-        ``resume=True`` continues from ``run_dir/last`` (CheckpointError if there is none);
-        ``resume=False`` refuses a run directory that already holds a checkpoint.
+        ``resume=True`` continues from ``run_dir/last`` (CheckpointError if there is none), checked
+        against its manifest unless ``verify`` is False; ``resume=False`` refuses a run directory that
+        already holds a checkpoint.
         """
-        self._start(resume)
+        self._start(resume, verify)
         try:
             reason = (self.should_stop() if resume else None) or self._train_epochs()
             self._finish()

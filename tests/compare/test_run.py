@@ -125,6 +125,24 @@ def test_a_half_finished_contender_resumes_from_its_checkpoint(finished, tmp_pat
     assert luong["train"]["resumed"] is True and luong["train"]["steps"] == 8  # not trained again
 
 
+@pytest.mark.parametrize("name", ["lm_sep", "s2s_luong"])
+def test_a_contender_stopped_before_its_first_checkpoint_starts_over(finished, tmp_path, name):
+    """Its directory holds the prepared files and a config.yaml but no last/: train refuses such a
+    directory from users (issue 14), the harness, which owns it, starts the contender again."""
+    from seqlab.compare.worker import run_contender
+    from seqlab.run_dir import RUN_FILES
+
+    spec, report, _, _ = finished
+    report = copy_of(report, tmp_path)
+    run = report / "contenders" / name
+    for entry in list(run.iterdir()):
+        if entry.name not in RUN_FILES[:-1] and entry.name != "pairs":  # keep config and vocabularies
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    assert (run / "config.yaml").is_file() and not (run / "last").exists()
+    result = run_contender(report, name, measure_memory=False)
+    assert result["train"]["resumed"] is False and result["train"]["steps"] == 8
+
+
 def test_a_different_spec_in_the_same_folder_is_refused(finished, tmp_path):
     _, report, _, _ = finished
     report = copy_of(report, tmp_path)

@@ -13,7 +13,7 @@ import pytest
 import torch
 from training_toys import ToyBatch, ToyModel
 
-from seqlab.errors import CheckpointError
+from seqlab.errors import CheckpointError, IntegrityError
 from seqlab.training import checkpoint as ckpt_mod
 from seqlab.training.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.training.rng import restore_rng
@@ -100,8 +100,10 @@ def test_non_safetensors_refused_without_running_code(tmp_path: Path, writer: st
             victim.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!" + os.urandom(64))
         else:
             victim.write_bytes(b"")
-    with pytest.raises(CheckpointError, match="not a safetensors file.*never unpickles"):
+    with pytest.raises(IntegrityError, match="model.safetensors"):  # the manifest notices first
         load_checkpoint(tmp_path / "last")
+    with pytest.raises(CheckpointError, match="not a safetensors file.*never unpickles"):
+        load_checkpoint(tmp_path / "last", verify=False)
     with pytest.raises(CheckpointError, match="not a safetensors file"):
         load_model_weights(victims[1], ToyModel())
     assert not marker.exists()
@@ -118,8 +120,10 @@ def test_format_version_checked(tmp_path: Path, version) -> None:
     else:
         data["format_version"] = version
     state_path.write_text(json.dumps(data))
-    with pytest.raises(CheckpointError, match="format_version 1"):
+    with pytest.raises(IntegrityError, match="state.json"):  # the manifest notices first
         load_checkpoint(tmp_path / "last")
+    with pytest.raises(CheckpointError, match="format_version 1"):
+        load_checkpoint(tmp_path / "last", verify=False)
 
 
 def test_save_replaces_previous_and_removes_it(tmp_path: Path) -> None:
@@ -198,3 +202,87 @@ def test_a_header_length_starting_with_byte_0x80_is_not_taken_for_a_pickle(tmp_p
     assert path.read_bytes()[:1] == b"\x80"
     check_safetensors_header(path)
     assert read_tensors(path)["w"].shape == (2,)
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifests, missing files, wrong shapes and dtypes (issue 14, items 3 and 4)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_checkpoint_has_a_manifest_of_every_file_written_last(tmp_path: Path) -> None:
+    from seqlab.manifest import MANIFEST_FILE, file_sha256, read_manifest
+
+    model, optimizer = _trained()
+    folder = save_checkpoint(tmp_path / "last", model, {"step": 1}, optimizer, model.carry_state())
+    listed = read_manifest(folder)
+    files = sorted(p.name for p in folder.iterdir() if p.name != MANIFEST_FILE)
+    assert (
+        sorted(listed)
+        == files
+        == ["model.safetensors", "optimizer.safetensors", "rng.safetensors", "state.json"]
+    )
+    assert all(listed[name] == [file_sha256(folder / name)] for name in files)
+
+
+def test_flipped_byte_in_checkpoint_weights_is_refused(tmp_path: Path) -> None:
+    model, optimizer = _trained()
+    save_checkpoint(tmp_path / "last", model, {"step": 1}, optimizer)
+    weights = tmp_path / "last" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0x40  # inside the last tensor: still a valid safetensors file
+    weights.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match=r"last/model.safetensors.*sha256"):
+        load_checkpoint(tmp_path / "last")
+    assert load_checkpoint(tmp_path / "last", verify=False).state["step"] == 1
+
+
+def test_missing_optimizer_file_is_refused_not_reset(tmp_path: Path) -> None:
+    model, optimizer = _trained()
+    save_checkpoint(tmp_path / "last", model, {"step": 1}, optimizer)
+    (tmp_path / "last" / "optimizer.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="optimizer.safetensors.*missing"):
+        load_checkpoint(tmp_path / "last")
+    with pytest.raises(CheckpointError, match="optimizer.safetensors.*missing"):
+        load_checkpoint(tmp_path / "last", verify=False)
+
+
+def test_wrong_shape_optimizer_tensor_is_named_with_both_shapes(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    model, optimizer = _trained()
+    save_checkpoint(tmp_path / "last", model, {"step": 1}, optimizer)
+    path = tmp_path / "last" / "optimizer.safetensors"
+    tensors = load_file(str(path))
+    name = next(k for k in sorted(tensors) if k.endswith(".exp_avg"))
+    tensors[name] = torch.zeros(3, 5)
+    save_file(tensors, str(path))
+    loaded = load_checkpoint(tmp_path / "last", verify=False)
+    with pytest.raises(CheckpointError) as info:
+        loaded.load_optimizer(_trained(seed=1)[1])
+    message = str(info.value)
+    assert "optimizer.safetensors" in message and name in message and "(3, 5)" in message
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.int64])
+def test_weights_of_another_dtype_are_refused_by_tensor_name(tmp_path: Path, dtype) -> None:
+    from safetensors.torch import save_file
+
+    model, _ = _trained()
+    tensors = {k: v.clone() for k, v in model.state_dict().items() if k != "out.weight"}  # tied
+    tensors["hidden.weight"] = tensors["hidden.weight"].to(dtype)
+    path = tmp_path / "model.safetensors"
+    save_file(tensors, str(path), metadata={"seqlab.aliases": json.dumps({"out.weight": "embed.weight"})})
+    with pytest.raises(CheckpointError, match=rf"hidden.weight.*{str(dtype).replace('torch.', '')}.*float32"):
+        load_model_weights(path, ToyModel())
+
+
+def test_save_model_weights_updates_the_run_manifest(tmp_path: Path) -> None:
+    from seqlab.manifest import file_sha256, read_manifest, verify_manifest, write_manifest
+
+    model, _ = _trained()
+    path = tmp_path / "model.safetensors"
+    save_model_weights(path, model)
+    write_manifest(tmp_path, ["model.safetensors"])
+    save_model_weights(path, _trained(seed=3)[0])
+    assert read_manifest(tmp_path)["model.safetensors"] == [file_sha256(path)]
+    assert verify_manifest(tmp_path)
