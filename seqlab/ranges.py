@@ -55,7 +55,7 @@ class NumberRange:
         return above and value <= self.high
 
     def check(self, name: str, value: object) -> float:
-        """``value`` as a float; ConfigError ``"{name} = {value!r}: must be a number in [...]"`` if outside."""
+        """``value`` as a float; outside the range, a ConfigError naming it, its value and the range."""
         if not self.contains(value):
             raise ConfigError(f"{name} = {value!r}: must be a number {self.text}")
         return float(value)  # type: ignore[arg-type]

@@ -43,7 +43,11 @@ def runs(tmp_path_factory) -> dict[str, Path]:
 def test_an_extreme_value_exits_2_with_one_line_naming_the_range(tmp_path, capsys, verb, flag, value, valid):
     # the run directory does not exist: the flag is refused before anything is loaded
     missing = str(tmp_path / "no_run")
-    args = [verb, missing, flag, value] + (["a b c", "--sampling"] if verb == "translate" else [])
+    args = (
+        [verb, missing, flag, value]
+        if verb == "generate"
+        else [verb, missing, "a b c", flag, value, "--sampling"]
+    )
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
@@ -65,3 +69,15 @@ def test_translate_with_every_token_banned_ends_the_output(runs, capsys, extra):
     assert main([*args, *extra]) == 0
     tokens = capsys.readouterr().out.split()
     assert len(tokens) == len(set(tokens)) and len(tokens) < 100
+
+
+def test_the_values_of_the_issue_on_real_runs_exit_2(runs, capsys):
+    # before the fix: a NaN distribution and a torch.multinomial traceback
+    for args in (
+        ["generate", str(runs["lm"]), "--temperature", "1e-320"],
+        ["generate", str(runs["lm"]), "--temperature", "1e308"],
+        ["translate", str(runs["seq2seq"]), "a b c", "--sampling", "--temperature", "1e308"],
+    ):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and TEMPERATURE.text in err[0], err
