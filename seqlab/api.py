@@ -153,7 +153,9 @@ class LanguageModelPredictor:
     ) -> list[str]:
         """Continue ``prompt`` by up to ``max_tokens`` tokens; returns ``num_samples`` continuations
         (the prompt included). Line ends the model produces come back as newlines. ``<pad>`` and
-        ``<bos>`` are never produced, nor ``<unk>`` unless ``allow_unk``."""
+        ``<bos>`` are never produced, nor ``<unk>`` unless ``allow_unk``. A continuation whose every
+        next token is banned (e.g. ``no_repeat_ngram=1`` once the vocabulary is used up) ends there,
+        on an end of line (``<eos>``)."""
         if max_tokens < 1:
             raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
         if num_samples < 1:
@@ -182,11 +184,13 @@ class LanguageModelPredictor:
             processors,
             do_sample=not greedy,
             generator=generator,
-            eos_id=self.vocab.eos_id if stop_at_eos else None,
+            eos_id=self.vocab.eos_id,
+            stop_at_eos=stop_at_eos,
+            pad_id=self.vocab.pad_id,  # after a row's end (never generated: banned)
         )
         texts = []
         for row in out.tolist():
-            new = row[len(context) :]
+            new = [token for token in row[len(context) :] if token != self.vocab.pad_id]
             if stop_at_eos and self.vocab.eos_id in new:
                 new = new[: new.index(self.vocab.eos_id)]
             texts.append(self._render(row[1 : len(context)] + new))

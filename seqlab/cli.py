@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from seqlab.errors import ConfigError, SeqlabError
+from seqlab.ranges import REPETITION_PENALTY, TEMPERATURE, TOP_P
 
 
 def add_no_verify_argument(p: argparse.ArgumentParser) -> None:
@@ -230,7 +231,9 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     import seqlab
+    from seqlab.cli_seq2seq import check_ranged_flags
 
+    check_ranged_flags(args)
     predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     texts = predictor.generate(
         args.prompt,
@@ -558,10 +561,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt", default="", help="text to continue (default: start of a line)")
     p.add_argument("--max-tokens", type=int, default=100, help="tokens to generate (default 100)")
     p.add_argument("--greedy", action="store_true", help="argmax decoding instead of sampling")
-    p.add_argument("--temperature", type=float, help="divide logits by T (>0); <1 sharper, >1 flatter")
+    p.add_argument("--temperature", type=float, help=f"divide logits by T, {TEMPERATURE.text}; <1 sharper")
     p.add_argument("--top-k", type=int, help="sample among the K most likely tokens")
-    p.add_argument("--top-p", type=float, help="nucleus sampling: smallest set with probability >= P")
-    p.add_argument("--repetition-penalty", type=float, help="penalise tokens already generated (>= 1)")
+    p.add_argument(
+        "--top-p", type=float, help=f"nucleus sampling: smallest set with probability >= P, {TOP_P.text}"
+    )
+    p.add_argument(
+        "--repetition-penalty",
+        type=float,
+        help=f"penalise tokens already generated, {REPETITION_PENALTY.text}",
+    )
     p.add_argument("--no-repeat-ngram", type=int, help="never repeat an n-gram of this size")
     p.add_argument("--min-length", type=int, help="no end-of-line before this many tokens")
     p.add_argument("--seed", type=int, help="random seed for reproducible sampling")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from seqlab.errors import ConfigError
+from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY, TEMPERATURE, TOP_P
 
 DECODING_FLAGS = (
     ("--beam-size", int, "beam width (1: greedy)"),
@@ -23,12 +24,16 @@ DECODING_FLAGS = (
     ("--min-length", int, "no end of output before this many tokens"),
     ("--min-length-ratio", float, "no end of output before this ratio x source length tokens"),
     ("--alpha", float, "GNMT length-penalty exponent"),
-    ("--coverage-penalty", float, "Wu et al.'s coverage penalty weight beta (0: off)"),
+    (
+        "--coverage-penalty",
+        float,
+        f"Wu et al.'s coverage penalty weight beta, {COVERAGE_PENALTY.text} (0: off)",
+    ),
     ("--no-repeat-ngram", int, "never repeat an n-gram of this size (0: off)"),
-    ("--repetition-penalty", float, "penalise tokens already produced (>= 1; 1: off)"),
-    ("--temperature", float, "with --sampling: divide logits by T (> 0)"),
+    ("--repetition-penalty", float, f"penalise tokens already produced, {REPETITION_PENALTY.text} (1: off)"),
+    ("--temperature", float, f"with --sampling: divide logits by T, {TEMPERATURE.text}"),
     ("--top-k", int, "with --sampling: draw among the K most likely tokens (0: off)"),
-    ("--top-p", float, "with --sampling: nucleus, the smallest set with probability >= P"),
+    ("--top-p", float, f"with --sampling: nucleus, the smallest set with probability >= P, {TOP_P.text}"),
     ("--seed", int, "with --sampling: random seed for reproducible draws"),
 )
 
@@ -48,7 +53,25 @@ def add_decoding_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+RANGED_FLAGS = {
+    "--temperature": TEMPERATURE,
+    "--top-p": TOP_P,
+    "--repetition-penalty": REPETITION_PENALTY,
+    "--coverage-penalty": COVERAGE_PENALTY,
+}
+
+
+def check_ranged_flags(args: argparse.Namespace) -> None:
+    """ConfigError naming the flag and its valid range for a value outside it (before any loading)."""
+    for flag, valid in RANGED_FLAGS.items():
+        value = getattr(args, flag[2:].replace("-", "_"), None)
+        if value is not None:
+            valid.check(flag, value)
+
+
 def decoding_kwargs(args: argparse.Namespace) -> dict:
+    """The decoding flags given, as keyword arguments of ``translate`` (ranges checked)."""
+    check_ranged_flags(args)
     names = [flag[2:].replace("-", "_") for flag, _, _ in DECODING_FLAGS] + ["length_penalty", "replace_unk"]
     kwargs = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if getattr(args, "sampling", False):
@@ -72,8 +95,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
         raise ConfigError("give a TEXT or --input FILE (one of them)")
     if args.attention_plot and args.text is None:
         raise ConfigError("--attention-plot draws one translation: give a TEXT, not --input")
-    predictor = _load_seq2seq(args.run_dir, verify=not args.no_verify)
     kwargs = decoding_kwargs(args)
+    predictor = _load_seq2seq(args.run_dir, verify=not args.no_verify)
     if args.text is not None:
         want_attention = bool(args.attention_plot)
         if want_attention and not predictor.has_attention:

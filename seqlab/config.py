@@ -20,6 +20,7 @@ import yaml
 
 from seqlab.errors import ConfigError
 from seqlab.files import atomic_write_bytes
+from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY
 
 # ---------------------------------------------------------------------------------------------
 # Sections
@@ -416,14 +417,17 @@ class DecodingConfig:
         for name in ("beam_size", "max_length", "n_best", "batch_size"):
             if getattr(self, name) < 1:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
-        for name in ("alpha", "coverage_penalty"):
-            if getattr(self, name) < 0:
-                errors.append(f"{name} = {getattr(self, name)}: must be >= 0")
+        if self.alpha < 0:
+            errors.append(f"alpha = {self.alpha}: must be >= 0")
         for name in ("no_repeat_ngram", "min_length"):
             if getattr(self, name) < 0:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 0 (0: off)")
-        if self.repetition_penalty < 1.0:
-            errors.append(f"repetition_penalty = {self.repetition_penalty}: must be >= 1 (1: off)")
+        for name, valid in (
+            ("repetition_penalty", REPETITION_PENALTY),
+            ("coverage_penalty", COVERAGE_PENALTY),
+        ):
+            if not valid.contains(getattr(self, name)):
+                errors.append(f"{name} = {getattr(self, name)}: must be a number {valid.text}")
         for name in ("max_length_ratio", "min_length_ratio"):
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 errors.append(f"{name} = {getattr(self, name)}: must be > 0 or null (no bound)")

@@ -5,6 +5,7 @@ import pytest
 
 from seqlab.config import ExperimentConfig, config_from_dict, load_config, save_config
 from seqlab.errors import ConfigError
+from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY
 
 BASE = {"task": "seq2seq", "data": {"format": "tsv", "train": "pairs.tsv", "valid_fraction": 0.1}}
 
@@ -80,3 +81,10 @@ def test_decoding_and_training_ranges():
         assert key in message
     assert "scheduled_sampling_start" in message
     assert "must be one of" in problems(training={"scheduled_sampling": "cosine"})
+
+
+def test_decoding_penalties_share_the_ranges_of_the_processors():
+    # 1e308 is inf in float32: the processors made NaN scores from it (issue 14)
+    message = problems(decoding={"repetition_penalty": 1e308, "coverage_penalty": 1e308})
+    assert f"repetition_penalty = 1e+308: must be a number {REPETITION_PENALTY.text}" in message
+    assert f"coverage_penalty = 1e+308: must be a number {COVERAGE_PENALTY.text}" in message

@@ -21,9 +21,21 @@ def greedy_generate(
     max_new_tokens: int,
     processors: LogitsProcessor | None = None,
     eos_id: int | None = None,
+    *,
+    stop_at_eos: bool = True,
+    pad_id: int | None = None,
 ) -> Tensor:
     """Greedy continuation of ``prompt`` LongTensor[B, t0] -> LongTensor[B, t0 + n], n <= max_new_tokens.
 
-    Deterministic. See :func:`seqlab.decoding.loop.decode_loop` for eos handling and model mode.
+    Deterministic. See :func:`seqlab.decoding.loop.decode_loop` for how rows end and model mode.
     """
-    return decode_loop(model, prompt, max_new_tokens, greedy_choice, processors, eos_id)
+    return decode_loop(
+        model,
+        prompt,
+        max_new_tokens,
+        greedy_choice,
+        processors,
+        eos_id,
+        stop_at_eos=stop_at_eos,
+        pad_id=pad_id,
+    )

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from seqlab.errors import ConfigError
+from seqlab.ranges import COVERAGE_PENALTY
 
 LENGTH_PENALTIES = ("none", "average", "gnmt")
 
@@ -61,10 +62,10 @@ class LengthPenalty:
 
 
 class CoveragePenalty:
-    """Wu et al.'s coverage penalty with weight ``beta`` (>= 0; 0 switches it off)."""
+    """Wu et al.'s coverage penalty with weight ``beta`` (in [0, 100]; 0 switches it off)."""
 
     def __init__(self, beta: float = 0.0) -> None:
-        self.beta = _check_weight("coverage_penalty", beta)
+        self.beta = COVERAGE_PENALTY.check("coverage_penalty", beta)
 
     def __call__(self, attention_sum: Tensor, source_mask: Tensor) -> Tensor:
         """Penalty FloatTensor[N] (<= 0) of summed attention FloatTensor[N, S] over steps.

@@ -3,32 +3,31 @@
 Each maps ``(logits [B, V] float, generated [B, t] long) -> logits [B, V]`` without changing its
 input; ``generated`` holds every token of each row so far, the prompt included. A banned token gets
 ``-inf``. Arguments are checked in ``__init__``; a bad one raises ConfigError naming it, its value
-and the valid range. Greedy, sampling (and later beam) search all share them.
+and the valid range (the real-valued ranges are :mod:`seqlab.ranges`). Greedy, sampling and beam
+search all share them.
+
+Given finite logits (any float32) and valid arguments, no processor outputs NaN or ``+inf``, and
+the ones that do not ban (temperature, repetition penalty) keep each row's best token allowed. A
+row may still have every token banned (e.g. unigram blocking once the vocabulary is used up): the
+searches end such a row with ``<eos>``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch import Tensor
 
 from seqlab.errors import ConfigError
+from seqlab.ranges import REPETITION_PENALTY, TEMPERATURE, TOP_P
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{name} = {value!r}: must be an integer >= {minimum}")
     return value
-
-
-def _check_number(name: str, value: object, valid: str, in_range: Callable[[float], bool]) -> float:
-    """``value`` as a float if it is a finite real number (not a bool) with ``in_range(value)``."""
-    is_number = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-    if not is_number or not in_range(float(value)):  # type: ignore[arg-type]
-        raise ConfigError(f"{name} = {value!r}: must be a number {valid}")
-    return float(value)  # type: ignore[arg-type]
 
 
 class LogitsProcessor:
@@ -43,13 +42,22 @@ class LogitsProcessor:
 
 
 class Temperature(LogitsProcessor):
-    """Divide the logits by ``temperature`` (> 0): below 1 sharpens the distribution, above 1 flattens it."""
+    """Divide the logits by ``temperature`` (in [0.01, 100]): below 1 sharpens the distribution,
+    above 1 flattens it.
+
+    Below 1 each row is first shifted by its largest finite logit (softmax, argmax, top-k and top-p
+    do not change), so the largest becomes 0 and no logit can overflow to ``+inf``.
+    """
 
     def __init__(self, temperature: float) -> None:
-        self.temperature = _check_number("temperature", temperature, "> 0", lambda v: v > 0)
+        self.temperature = TEMPERATURE.check("temperature", temperature)
 
     def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
-        return logits / self.temperature
+        if self.temperature >= 1.0:
+            return logits / self.temperature  # magnitudes only shrink
+        top = logits.amax(dim=-1, keepdim=True)
+        top = torch.where(top.isfinite(), top, torch.zeros_like(top))  # a row with every token banned
+        return (logits - top) / self.temperature
 
 
 class TopK(LogitsProcessor):
@@ -71,7 +79,7 @@ class TopP(LogitsProcessor):
     """
 
     def __init__(self, p: float) -> None:
-        self.p = _check_number("p", p, "in (0, 1]", lambda v: 0 < v <= 1)
+        self.p = TOP_P.check("p", p)
 
     def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
         if self.p >= 1.0:
@@ -86,21 +94,24 @@ class TopP(LogitsProcessor):
 
 
 class RepetitionPenalty(LogitsProcessor):
-    """CTRL-style penalty (``penalty`` >= 1) on every token already in ``generated``.
+    """CTRL-style penalty (``penalty`` in [1, 100]) on every token already in ``generated``.
 
     A positive logit is divided by the penalty and a negative one multiplied, so the token always
-    becomes less likely; ``penalty = 1`` changes nothing.
+    becomes less likely; ``penalty = 1`` changes nothing. A product past the float range stays the
+    lowest finite value: the penalty lowers a token, it never bans one.
     """
 
     def __init__(self, penalty: float) -> None:
-        self.penalty = _check_number("penalty", penalty, ">= 1.0", lambda v: v >= 1.0)
+        self.penalty = REPETITION_PENALTY.check("penalty", penalty)
 
     def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
         if generated.shape[1] == 0 or self.penalty == 1.0:
             return logits
         scores = logits.gather(-1, generated)
-        scores = torch.where(scores > 0, scores / self.penalty, scores * self.penalty)
-        return logits.scatter(-1, generated, scores)
+        penalised = torch.where(scores > 0, scores / self.penalty, scores * self.penalty)
+        lowest = torch.finfo(penalised.dtype).min
+        penalised = torch.where(scores == -math.inf, scores, penalised.clamp(min=lowest))
+        return logits.scatter(-1, generated, penalised)
 
 
 class NoRepeatNGram(LogitsProcessor):
@@ -174,6 +185,10 @@ class BanTokens(LogitsProcessor):
     def __call__(self, logits: Tensor, generated: Tensor) -> Tensor:
         if not self.token_ids:
             return logits
+        if max(self.token_ids) >= logits.shape[-1]:
+            raise ConfigError(
+                f"token_ids = {self.token_ids}: must be < the vocabulary size {logits.shape[-1]}"
+            )
         out = logits.clone()
         out[:, self.token_ids] = float("-inf")
         return out

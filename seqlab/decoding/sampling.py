@@ -33,13 +33,20 @@ def sample_generate(
     processors: LogitsProcessor | None = None,
     generator: torch.Generator | None = None,
     eos_id: int | None = None,
+    *,
+    stop_at_eos: bool = True,
+    pad_id: int | None = None,
 ) -> Tensor:
     """Sampled continuation of ``prompt`` LongTensor[B, t0] -> LongTensor[B, t0 + n], n <= max_new_tokens.
 
     The same ``generator`` seed (a generator on the prompt's device) gives the same output. Shape
-    the distribution with processors such as Temperature, TopK and TopP.
+    the distribution with processors such as Temperature, TopK and TopP. See
+    :func:`seqlab.decoding.loop.decode_loop` for how rows end.
     """
-    return decode_loop(model, prompt, max_new_tokens, sample_choice(generator), processors, eos_id)
+    choose = sample_choice(generator)
+    return decode_loop(
+        model, prompt, max_new_tokens, choose, processors, eos_id, stop_at_eos=stop_at_eos, pad_id=pad_id
+    )
 
 
 def generate(
@@ -50,18 +57,24 @@ def generate(
     do_sample: bool = False,
     generator: torch.Generator | None = None,
     eos_id: int | None = None,
+    *,
+    stop_at_eos: bool = True,
+    pad_id: int | None = None,
 ) -> Tensor:
     """Continue ``prompt`` LongTensor[B, t0] by up to ``max_new_tokens`` tokens -> LongTensor[B, t0 + n].
 
     ``do_sample=False`` is greedy search (argmax after ``processors``); ``do_sample=True`` draws
-    from the processed distribution with ``generator``. Generation stops early once every row has
-    produced ``eos_id``; finished rows keep emitting ``eos_id``. ``model`` only needs the decoding
-    protocol (``init_state``, ``decode_step``) plus ``train``/``eval``: it runs in eval mode under
-    ``torch.no_grad`` and gets its previous mode back afterwards.
+    from the processed distribution with ``generator``. A row ends when it produces ``eos_id``
+    (with ``stop_at_eos``) or when the processors ban every token (it then gets ``eos_id``); an
+    ended row emits ``pad_id`` (default ``eos_id``), and generation stops early once every row has
+    ended. ``model`` only needs the decoding protocol (``init_state``, ``decode_step``) plus
+    ``train``/``eval``: it runs in eval mode under ``torch.no_grad`` and gets its previous mode back
+    afterwards.
     """
+    ends = dict(stop_at_eos=stop_at_eos, pad_id=pad_id)
     if do_sample:
-        return sample_generate(model, prompt, max_new_tokens, processors, generator, eos_id)
-    return greedy_generate(model, prompt, max_new_tokens, processors, eos_id)
+        return sample_generate(model, prompt, max_new_tokens, processors, generator, eos_id, **ends)
+    return greedy_generate(model, prompt, max_new_tokens, processors, eos_id, **ends)
 
 
 def next_token_distribution(

@@ -73,12 +73,13 @@ def length_limits(
             raise ConfigError(f"{name} = {ratio!r}: must be a finite number >= 0 or null")
     lengths = source_lengths.long()
     max_lengths = torch.full_like(lengths, max_length)
+    # a ratio bound is clipped to max_length before the cast (a huge ratio would overflow int64)
     if max_length_ratio is not None:
-        by_ratio = torch.ceil(lengths.double() * max_length_ratio).long()
+        by_ratio = torch.ceil(lengths.double() * max_length_ratio).clamp(max=max_length).long()
         max_lengths = torch.minimum(max_lengths, by_ratio)
     min_lengths = torch.full_like(lengths, min_length)
     if min_length_ratio is not None:
-        by_ratio = torch.floor(lengths.double() * min_length_ratio).long()
+        by_ratio = torch.floor(lengths.double() * min_length_ratio).clamp(max=max_length).long()
         min_lengths = torch.maximum(min_lengths, by_ratio)
     return max_lengths, min_lengths
 

@@ -2,18 +2,42 @@
 checked against. Unknown fields are refused (422 naming them), so a typo never passes silently.
 
 Range rules that depend on the server's limits (tokens, beam size, batch size) are checked by the
-operations in :mod:`seqlab.serve.operations`, which name the field and the limit.
+operations in :mod:`seqlab.serve.operations`, which name the field and the limit. The real-valued
+decoding controls take their ranges from :mod:`seqlab.ranges` (the ones the processors check):
+OpenAPI advertises them and a value outside is a 422 naming the range.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY, TEMPERATURE, TOP_P, NumberRange
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _in(valid: NumberRange) -> Any:
+    """A float field in ``valid``: its bounds in the JSON schema, a 422 naming the range outside it."""
+
+    def check(value: float) -> float:
+        if not valid.contains(value):
+            raise PydanticCustomError(
+                "out_of_range", "must be a number {valid}, not {value}", {"valid": valid.text, "value": value}
+            )
+        return value
+
+    return Annotated[float, AfterValidator(check), Field(json_schema_extra=valid.json_schema())]
+
+
+TemperatureValue = _in(TEMPERATURE)
+TopPValue = _in(TOP_P)
+RepetitionPenaltyValue = _in(REPETITION_PENALTY)
+CoveragePenaltyValue = _in(COVERAGE_PENALTY)
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -44,10 +68,10 @@ class GenerateRequest(Strict):
     prompt: str = Field(..., description="the text to continue")
     max_tokens: int = Field(50, ge=1, description="tokens to generate (at most the output limit)")
     greedy: bool = Field(False, description="argmax decoding instead of sampling")
-    temperature: float | None = Field(None, gt=0)
+    temperature: TemperatureValue | None = None
     top_k: int | None = Field(None, ge=1)
-    top_p: float | None = Field(None, gt=0, le=1)
-    repetition_penalty: float | None = Field(None, ge=1)
+    top_p: TopPValue | None = None
+    repetition_penalty: RepetitionPenaltyValue | None = None
     no_repeat_ngram: int | None = Field(None, ge=1)
     min_length: int | None = Field(None, ge=0)
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="for reproducible sampling")
@@ -71,13 +95,13 @@ class TranslateRequest(TextsRequest):
     min_length_ratio: float | None = Field(None, ge=0)
     length_penalty: Literal["none", "average", "gnmt"] | None = None
     alpha: float | None = Field(None, ge=0)
-    coverage_penalty: float | None = Field(None, ge=0)
+    coverage_penalty: CoveragePenaltyValue | None = None
     no_repeat_ngram: int | None = Field(None, ge=0)
-    repetition_penalty: float | None = Field(None, ge=1)
+    repetition_penalty: RepetitionPenaltyValue | None = None
     sampling: bool = False
-    temperature: float = Field(1.0, gt=0)
+    temperature: TemperatureValue = 1.0
     top_k: int = Field(0, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
+    top_p: TopPValue = 1.0
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="for reproducible sampling")
     replace_unk: bool | None = None
     return_attention: bool = Field(False, description="the attention matrix [target][source]")

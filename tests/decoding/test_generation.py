@@ -3,10 +3,13 @@ import torch
 
 from seqlab.config import ModelConfig
 from seqlab.decoding import (
+    BanTokens,
     MinLength,
+    NoRepeatNGram,
     ProcessorList,
     Temperature,
     TopK,
+    TopP,
     generate,
     greedy_generate,
     next_token_distribution,
@@ -140,3 +143,54 @@ def test_next_token_distribution_matches_forward(model):
     with torch.no_grad():
         expected = model(prompt.unsqueeze(0))[0][0, -1].softmax(-1)
     torch.testing.assert_close(probs, expected, atol=1e-6, rtol=1e-5)
+
+
+EOS = 3
+
+
+@pytest.mark.parametrize(
+    ("do_sample", "shaping"),
+    [
+        (False, []),
+        (True, []),
+        (True, [Temperature(0.01)]),
+        (True, [Temperature(100.0), TopP(0.5)]),
+        (True, [Temperature(0.5), TopK(2)]),
+    ],
+)
+def test_a_row_whose_every_token_is_banned_ends_with_eos(model, do_sample, shaping):
+    # Unigram blocking over 9 ids with eos in the prompt (as the predictor's context starts with it):
+    # after the other 7 ids every token is banned. Sampling once crashed on the NaN distribution and
+    # greedy search emitted id 0 over and over (issue 14); now the row ends with <eos>.
+    prompt = torch.tensor([[EOS, 1], [EOS, 5]])
+    processors = ProcessorList([NoRepeatNGram(1), *shaping])
+    g = torch.Generator().manual_seed(0)
+    out = generate(model, prompt, 50, processors, do_sample=do_sample, generator=g, eos_id=EOS)
+    for row in out.tolist():
+        end = row.index(EOS, 2)
+        assert sorted(row[:end]) == list(range(VOCAB))  # every id used once: nothing was left
+        assert all(token == EOS for token in row[end:])
+    assert out.shape[1] == VOCAB + 1  # stopped once both rows had ended
+
+
+@pytest.mark.parametrize("do_sample", [False, True])
+def test_a_blocked_row_ends_even_when_eos_does_not_stop_rows(model, do_sample):
+    # stop_at_eos=False: a produced <eos> (a line end) does not end the row; running out of tokens
+    # does, with <eos>, and the ended row is filled with pad_id (never produced: banned).
+    pad = 0
+    processors = ProcessorList([BanTokens([pad]), NoRepeatNGram(1)])
+    g = torch.Generator().manual_seed(0)
+    out = generate(
+        model, torch.tensor([[1]]), 30, processors, do_sample=do_sample, generator=g,
+        eos_id=EOS, stop_at_eos=False, pad_id=pad,
+    )  # fmt: skip
+    row = out[0].tolist()
+    end = row.index(pad) - 1 if pad in row else len(row) - 1
+    assert row[end] == EOS and all(token == pad for token in row[end + 1 :])
+    assert sorted(set(row[:end])) == list(range(1, VOCAB))  # every allowed id once
+    assert len(row[:end]) == VOCAB - 1
+
+
+def test_every_token_banned_without_an_eos_id_is_a_config_error(model):
+    with pytest.raises(ConfigError, match="every token is banned"):
+        generate(model, torch.tensor([[1]]), 30, NoRepeatNGram(1))

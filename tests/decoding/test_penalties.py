@@ -17,6 +17,8 @@ from seqlab.errors import ConfigError
         (lambda: LengthPenalty("gnmt", True), "alpha = True: must be"),
         (lambda: CoveragePenalty(-0.2), "coverage_penalty = -0.2: must be"),
         (lambda: CoveragePenalty("0.2"), "coverage_penalty = '0.2': must be"),
+        # 1e308 is inf in float32: inf * 0 made a NaN score (issue 14)
+        (lambda: CoveragePenalty(1e308), "coverage_penalty = 1e+308: must be a number in [0, 100]"),
     ],
 )
 def test_penalties_reject_bad_arguments(make, message):

@@ -27,6 +27,11 @@ NONE = torch.zeros(1, 0, dtype=torch.long)
         (lambda v: Temperature(v), "temperature", float("inf")),
         (lambda v: Temperature(v), "temperature", True),
         (lambda v: Temperature(v), "temperature", "1.0"),
+        # values that once overflowed float32 into NaN and crashed sampling (issue 14)
+        (lambda v: Temperature(v), "temperature", 1e-320),
+        (lambda v: Temperature(v), "temperature", 1e308),
+        (lambda v: Temperature(v), "temperature", 0.009),
+        (lambda v: Temperature(v), "temperature", 100.5),
         (lambda v: TopK(v), "k", 0),
         (lambda v: TopK(v), "k", 2.5),
         (lambda v: TopK(v), "k", True),
@@ -36,6 +41,7 @@ NONE = torch.zeros(1, 0, dtype=torch.long)
         (lambda v: TopP(v), "p", None),
         (lambda v: RepetitionPenalty(v), "penalty", 0.9),
         (lambda v: RepetitionPenalty(v), "penalty", False),
+        (lambda v: RepetitionPenalty(v), "penalty", 1e308),
         (lambda v: NoRepeatNGram(v), "n", 0),
         (lambda v: NoRepeatNGram(v), "n", 2.0),
         (lambda v: MinLength(v, 3), "min_length", -1),
@@ -48,6 +54,19 @@ NONE = torch.zeros(1, 0, dtype=torch.long)
 def test_processors_reject_bad_arguments(make, name, value):
     with pytest.raises(ConfigError, match=rf"{name} = {re.escape(repr(value))}: must be"):
         make(value)
+
+
+@pytest.mark.parametrize(
+    ("make", "valid"),
+    [
+        (Temperature, "in [0.01, 100]"),
+        (TopP, "in (0, 1]"),
+        (RepetitionPenalty, "in [1, 100]"),
+    ],
+)
+def test_range_errors_name_the_valid_range(make, valid):
+    with pytest.raises(ConfigError, match=re.escape(valid)):
+        make(1e308)
 
 
 def test_temperature_sharpens_and_flattens():

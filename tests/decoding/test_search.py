@@ -113,16 +113,32 @@ def test_never_emits_bos_or_pad(search):
     assert all(BOS not in h.tokens and PAD not in h.tokens for h in hyps)
 
 
-def test_all_tokens_banned_forces_eos_with_its_log_prob():
+@pytest.mark.parametrize(
+    ("search", "kwargs"),
+    [
+        (greedy_search, {}),
+        (sample_search, dict(temperature=0.01, generator=torch.Generator().manual_seed(0))),
+        (sample_search, dict(temperature=100.0, top_p=0.5, generator=torch.Generator().manual_seed(1))),
+        (sample_search, dict(top_k=2, generator=torch.Generator().manual_seed(2))),
+    ],
+)
+def test_all_tokens_banned_forces_eos_with_its_log_prob(search, kwargs):
     # 6 ids: pad, unk, bos, eos, 4, 5. Unigram blocking with a minimum length of 10 bans every
     # token once unk, 4 and 5 have been used: the row must still end, with a finite score.
     model = ToySeq2Seq(vocab_size=6, seed=2)
     sources = random_sources(7, vocab_size=6, seed=3)
-    hyps = run(greedy_search, model, sources, min_length=10, processors=NoRepeatNGram(1))
+    hyps = run(search, model, sources, min_length=10, processors=NoRepeatNGram(1), **kwargs)
     for source, hyp in zip(sources, hyps, strict=True):
         assert sorted(hyp.tokens) == [1, 4, 5]
         assert hyp.log_prob == pytest.approx(sequence_log_prob(model, source, hyp.tokens), abs=1e-5)
         assert math.isfinite(hyp.score)
+
+
+@pytest.mark.parametrize("temperature", [1e-320, 1e308, 0.0099, 101.0])
+def test_sampling_refuses_a_temperature_out_of_range(temperature):
+    # 1e-320 and 1e308 once made NaN probabilities and crashed torch.multinomial (issue 14)
+    with pytest.raises(ConfigError, match=r"temperature = .*: must be a number in \[0.01, 100\]"):
+        run(sample_search, ToySeq2Seq(), SOURCES, temperature=temperature)
 
 
 def test_sampling_with_a_seed_is_reproducible():

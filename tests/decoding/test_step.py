@@ -20,6 +20,18 @@ def test_length_limits_the_tighter_bound_wins():
     assert maximum.tolist() == [7] * 4 and minimum.tolist() == [0] * 4
 
 
+def test_length_limits_with_huge_ratios_stay_in_range():
+    # 1e308 * n overflowed the cast to int64: the maximum became -2**63, the minimum 0 (issue 14)
+    source_lengths = torch.tensor([1, 4])
+    maximum, minimum = length_limits(
+        source_lengths, max_length=20, max_length_ratio=1e308, min_length=2, min_length_ratio=1e308
+    )
+    assert maximum.tolist() == [20, 20]
+    assert minimum.tolist() == [20, 20]  # the minimum exceeds the maximum: the maximum wins
+    maximum, minimum = length_limits(source_lengths, max_length=20, max_length_ratio=1e-320)
+    assert maximum.tolist() == [1, 1] and minimum.tolist() == [0, 0]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
