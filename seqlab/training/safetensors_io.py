@@ -161,8 +161,21 @@ def read_state_dict(path: Path, device: str | torch.device = "cpu") -> dict[str,
     return tensors
 
 
+def check_finite(state: Mapping[str, torch.Tensor], source: Path) -> None:
+    """CheckpointError naming ``source`` and the first tensor holding NaN or infinity."""
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(
+                f"{source}: tensor {name!r} holds NaN or infinite values, so the model cannot "
+                "predict; the weights come from a diverged or damaged run: use another checkpoint "
+                "of the run (e.g. best/) or retrain"
+            )
+
+
 def load_into_model(model: nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
-    """``model.load_state_dict(state)`` (in place, so tied parameters stay tied) with a clear error."""
+    """``model.load_state_dict(state)`` (in place, so tied parameters stay tied) with a clear error;
+    weights holding NaN or infinity are refused (:func:`check_finite`)."""
+    check_finite(state, source)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
