@@ -50,6 +50,31 @@ def _describe_result(result: dict) -> str:
     return line
 
 
+# What each model family's runs are used with, for the message when a command gets another family.
+_FAMILY_NAMES = {"language_model": "language model", "classifier": "classifier", "tagger": "tagger"}
+_FAMILY_COMMANDS = {
+    "language_model": "`seqlab generate`, `seqlab predict-next` or `seqlab score`",
+    "classifier": "`seqlab predict`",
+    "tagger": "`seqlab predict`",
+    "seq2seq": "`seqlab translate`",
+}
+
+
+def load_for(command: str, run_dir: str, *families: str, verify: bool = True):  # noqa: ANN201
+    """``seqlab.load(run_dir, verify=verify)`` for a command that serves ``families``; otherwise a
+    ConfigError naming the run's family and the command to use instead."""
+    import seqlab
+
+    predictor = seqlab.load(run_dir, verify=verify)
+    task = predictor.config.task
+    if task not in families:
+        raise ConfigError(
+            f"{run_dir} is a {_FAMILY_NAMES.get(task, task)} run; `seqlab {command}` needs a "
+            f"{' or '.join(_FAMILY_NAMES.get(f, f) for f in families)} run: use {_FAMILY_COMMANDS[task]}"
+        )
+    return predictor
+
+
 def _read_text_lines(path: str) -> list[str]:
     from seqlab.data.readers import read_lines
 
@@ -153,13 +178,8 @@ def _print_classification(prediction, top_k: int | None) -> None:  # noqa: ANN00
 def _cmd_predict(args: argparse.Namespace) -> int:
     import json
 
-    import seqlab
-    from seqlab.errors import ConfigError
-
-    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
+    predictor = load_for("predict", args.run_dir, "classifier", "tagger", verify=not args.no_verify)
     task = predictor.config.task
-    if task == "language_model":
-        raise ConfigError(f"{args.run_dir} is a language model: use seqlab generate or seqlab predict-next")
     if (args.text is None) == (args.input is None):
         raise ConfigError("give a TEXT or --input FILE (one of them)")
     if args.explain and task != "classifier":
@@ -230,11 +250,10 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    import seqlab
     from seqlab.cli_seq2seq import check_ranged_flags
 
     check_ranged_flags(args)
-    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
+    predictor = load_for("generate", args.run_dir, "language_model", verify=not args.no_verify)
     texts = predictor.generate(
         args.prompt,
         args.max_tokens,
@@ -258,18 +277,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict_next(args: argparse.Namespace) -> int:
-    import seqlab
-
-    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
+    predictor = load_for("predict-next", args.run_dir, "language_model", verify=not args.no_verify)
     for token, prob in predictor.predict_next(args.text, top_k=args.top_k):
         print(f"{prob:8.4f}  {token}")
     return 0
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    import seqlab
-
-    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
+    predictor = load_for("score", args.run_dir, "language_model", verify=not args.no_verify)
     lines = _read_text_lines(args.file)
     total_lp, total_tokens = 0.0, 0
     print("logprob\ttokens\tperplexity\tline")
@@ -385,7 +400,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from seqlab.export import export_run, summary
 
-    result = export_run(args.run_dir, args.format, args.output, verify=not args.no_verify)
+    result = export_run(
+        args.run_dir, args.format, args.output, overwrite=args.overwrite, verify=not args.no_verify
+    )
     print(f"exported {args.run_dir} as {args.format}:")
     for line in summary(result):
         print(f"  {line}")
@@ -649,7 +666,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("run_dir", help="a trained run directory")
     p.add_argument("--format", choices=("onnx", "torchscript"), required=True, help="the file format")
-    p.add_argument("-o", "--output", required=True, help="folder for the model files and seqlab_export.json")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="a new or empty folder for the model files and seqlab_export.json",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a folder that already holds files, replacing those of the same names",
+    )
     add_no_verify_argument(p)
     p.set_defaults(func=_cmd_export)
 
@@ -702,9 +729,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with logging_redirect_tqdm():  # log lines print above the progress bar, not through it
             return args.func(args)
-    except SeqlabError as exc:
+    except SeqlabError as exc:  # ConfigError, DataError, CheckpointError, TrainingError
         print(f"seqlab {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        if exc.filename is None:
+            raise  # not about a file: a bug, shown with its traceback
+        # a path the user gave that the system refuses (missing folder, no permission, disk full)
+        print(f"seqlab {args.command}: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -721,8 +754,10 @@ def help_markdown() -> str:
             "# seqlab command line\n",
             "Every command prints its own `--help`; this page collects them (`make docs` regenerates it).",
             "Errors a user can cause print one message naming the file, line or key, and exit with",
-            "status 2; training stopped by a guard (divergence, non-finite losses or weights) exits with",
-            "status 3 (see `seqlab train`).\n",
+            "status 2; so does a path the system refuses (a missing folder, no permission). A command",
+            "for another kind of model names the run's family and the command to use instead. Training",
+            "stopped by a guard (divergence, non-finite losses or weights) exits with status 3 (see",
+            "`seqlab train`).\n",
             f"```\n{parser.format_help()}```\n",
         ]
         for action in parser._actions:

@@ -80,12 +80,9 @@ def decoding_kwargs(args: argparse.Namespace) -> dict:
 
 
 def _load_seq2seq(run_dir: str, verify: bool):  # noqa: ANN202 - Seq2SeqPredictor
-    import seqlab
+    from seqlab.cli import load_for
 
-    predictor = seqlab.load(run_dir, verify=verify)
-    if predictor.config.task != "seq2seq":
-        raise ConfigError(f"{run_dir} is a {predictor.config.task} run; translate needs a seq2seq run")
-    return predictor
+    return load_for("translate", run_dir, "seq2seq", verify=verify)
 
 
 def cmd_translate(args: argparse.Namespace) -> int:

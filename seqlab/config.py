@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -144,7 +145,10 @@ class DataConfig:
         errors = []
         has_train = self.train is not None or self.train_source is not None
         if self.dataset is None and not has_train:
-            errors.append("dataset and train are both null: name a catalogue dataset or a train file")
+            errors.append(
+                "dataset and train are both null: name a catalogue dataset or a train file "
+                "(train_source for two aligned files)"
+            )
         if self.dataset is not None and has_train:
             train = self.train if self.train is not None else self.train_source
             errors.append(f"dataset = {self.dataset!r} and train = {train!r}: set one of them, not both")
@@ -474,6 +478,8 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
+    # every rule below depends on the task: none is judged when the task itself is wrong
+    CHECK_NEEDS: typing.ClassVar[tuple[str, ...]] = ("task",)
 
     def check(self) -> list[str]:
         """Rules that tie sections to the task."""
@@ -489,7 +495,7 @@ class ExperimentConfig:
             )
         elif metrics[self.training.metric] != self.training.metric_mode:
             errors.append(
-                f"training.metric_mode = {self.training.metric_mode!r}: {self.training.metric} "
+                f"training.metric_mode = {self.training.metric_mode!r}: metric {self.training.metric} "
                 f"improves when it goes {'down' if metrics[self.training.metric] == 'min' else 'up'} "
                 f"(set metric_mode: {metrics[self.training.metric]})"
             )
@@ -547,14 +553,14 @@ def seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
     if data.format == "parallel" and data.dataset is None:
         if data.train is not None:
             errors.append(
-                f"data.train = {data.train!r}: format parallel reads two aligned files; set "
+                f"data.train = {data.train!r}: data.format parallel reads two aligned files; set "
                 "data.train_source and data.train_target (or format: tsv / jsonl for one file)"
             )
         if (data.train_source is None) != (data.train_target is None):
             errors.append("data.train_source and data.train_target: set both (two aligned files)")
     if data.format != "parallel" and (data.train_source is not None or data.valid_source is not None):
         errors.append(
-            f"data.train_source / valid_source: only with format: parallel (format is {data.format!r}; "
+            f"data.train_source / valid_source: only with format: parallel (data.format is {data.format!r}; "
             "use data.train and data.valid)"
         )
     if (data.valid_source is None) != (data.valid_target is None):
@@ -615,62 +621,106 @@ def _is_optional(tp: Any) -> tuple[bool, Any]:
     return False, tp
 
 
-def _convert(value: Any, tp: Any, key: str, errors: list[str]) -> Any:
-    """Check ``value`` against the annotation ``tp``; return the converted value (or None on error)."""
+_INVALID = object()  # what _convert returns for a wrong value (its error is already recorded)
+# A float as YAML 1.2 writes it. PyYAML follows YAML 1.1, which needs a dot: ``1e-3`` arrives as a
+# string, and learning rates are written that way.
+_FLOAT_TEXT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+
+
+def _convert(value: Any, tp: Any, key: str, errors: list[str], failed: set[str]) -> Any:
+    """Check ``value`` against the annotation ``tp``: the converted value, or ``_INVALID`` with the
+    problem added to ``errors`` (a section comes back built, its wrong fields in ``failed``)."""
     optional, inner = _is_optional(tp)
     if value is None:
         if optional:
             return None
         errors.append(f"{key} = null: a value is required")
-        return None
+        return _INVALID
     tp = inner
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             errors.append(f"{key} = {value!r}: expected a section (mapping) with keys {_field_names(tp)}")
-            return None
-        return build_dataclass(tp, value, key + ".", errors)
+            return _INVALID
+        return _build(tp, value, key + ".", errors, failed)
     origin = get_origin(tp)
     if origin is Literal:
         choices = get_args(tp)
-        if value not in choices:
+        if not isinstance(value, str) or value not in choices:
             listed = ", ".join(str(c) for c in choices)
             errors.append(f"{key} = {value!r}: must be one of {listed}{did_you_mean(value, choices)}")
-            return None
+            return _INVALID
         return value
     if origin is tuple:
         args = get_args(tp)
         if not isinstance(value, list | tuple) or len(value) != len(args):
             errors.append(f"{key} = {value!r}: expected a list of {len(args)} values")
-            return None
-        return tuple(_convert(v, a, f"{key}[{i}]", errors) for i, (v, a) in enumerate(zip(value, args)))
+            return _INVALID
+        items = tuple(
+            _convert(v, a, f"{key}[{i}]", errors, failed) for i, (v, a) in enumerate(zip(value, args))
+        )
+        return _INVALID if any(item is _INVALID for item in items) else items
     if tp is bool:
         if not isinstance(value, bool):
             errors.append(f"{key} = {value!r}: expected true or false")
-            return None
+            return _INVALID
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             errors.append(f"{key} = {value!r}: expected an integer")
-            return None
+            return _INVALID
         return value
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            errors.append(f"{key} = {value!r}: expected a number")
-            return None
-        return float(value)
+        return _convert_float(value, key, errors)
     if tp is str:
         if not isinstance(value, str):
             errors.append(f"{key} = {value!r}: expected a string")
-            return None
+            return _INVALID
         return value
     raise TypeError(f"unsupported config annotation {tp!r} for {key}")  # a bug in this module
+
+
+def _convert_float(value: Any, key: str, errors: list[str]) -> Any:
+    """A finite float from a number, or from a YAML 1.2 float PyYAML left as text (``1e-3``)."""
+    if isinstance(value, str) and _FLOAT_TEXT.fullmatch(value.strip()):
+        value = float(value)
+    number = math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past the float range
+            number = math.inf
+    if not math.isfinite(number):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        errors.append(f"{key} = {shown}: expected a finite number")
+        return _INVALID
+    return number
 
 
 def _field_names(cls: type) -> str:
     return ", ".join(f.name for f in dataclasses.fields(cls))
 
 
+def _mentions(message: str, name: str) -> bool:
+    """Whether ``message`` names the field ``name`` (dotted, relative) or its last part."""
+    return any(
+        re.search(rf"(?<![\w.]){re.escape(part)}(?!\w)", message) for part in {name, name.rsplit(".", 1)[-1]}
+    )
+
+
 def build_dataclass(cls: type, raw: dict[str, Any], prefix: str, errors: list[str]) -> Any:
+    """``cls`` built from ``raw`` with every problem added to ``errors`` (see :func:`_build`);
+    None when a value was wrong."""
+    failed: set[str] = set()
+    obj = _build(cls, raw, prefix, errors, failed)
+    return None if failed else obj
+
+
+def _build(cls: type, raw: dict[str, Any], prefix: str, errors: list[str], failed: set[str]) -> Any:
+    """``cls`` built from ``raw``, every problem added to ``errors``: unknown keys, wrong values
+    (their dotted keys go into ``failed`` and their defaults stand in) and the range and
+    cross-field rules of ``cls.check()``, except those that name a failed field: judged on a
+    default instead of the value given, such a rule would invent a problem. A class whose every
+    rule reads some fields lists them in ``CHECK_NEEDS``; when one failed, no rule runs."""
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     for key in raw:
@@ -680,27 +730,28 @@ def build_dataclass(cls: type, raw: dict[str, Any], prefix: str, errors: list[st
                 f"{prefix.rstrip('.') or 'the top level'}: {', '.join(names)}"
             )
     kwargs: dict[str, Any] = {}
-    failed: set[str] = set()
-    for f in dataclasses.fields(cls):
-        before = len(errors)
-        if f.name in raw:
-            value = _convert(raw[f.name], hints[f.name], prefix + f.name, errors)
-        elif dataclasses.is_dataclass(hints[f.name]):
-            # an absent section still gets its range rules checked (on its defaults)
-            value = build_dataclass(hints[f.name], {}, prefix + f.name + ".", errors)
-        else:
-            continue
-        if len(errors) > before:
-            failed.add(f.name)
-        elif value is not None or f.name in raw:
-            kwargs[f.name] = value
-    # Range rules run too (on defaults for the fields that failed), so one message lists everything;
-    # a rule about a field that already failed is left out rather than reported twice.
-    obj = cls(**{k: v for k, v in kwargs.items() if k not in failed})
+    for name in names:
+        if name in raw:
+            value = _convert(raw[name], hints[name], prefix + name, errors, failed)
+            if value is _INVALID:
+                failed.add(prefix + name)
+            else:
+                kwargs[name] = value
+        elif dataclasses.is_dataclass(hints[name]):  # an absent section: its defaults, checked too
+            kwargs[name] = _build(hints[name], {}, prefix + name + ".", errors, failed)
+    obj = cls(**kwargs)
+    wrong = [key[len(prefix) :] for key in failed if key.startswith(prefix)]
+    if any(name in wrong for name in getattr(cls, "CHECK_NEEDS", ())):
+        return obj
     for message in obj.check():
-        if not any(message.startswith(name + " ") for name in failed):
+        if not any(_mentions(message, name) for name in wrong):
             errors.append(prefix + message)
-    return None if failed else obj
+    return obj
+
+
+def _problems(source: str, errors: list[str]) -> ConfigError:
+    lines = "\n".join(f"  - {e}" for e in errors)
+    return ConfigError(f"{source}: {len(errors)} problem(s) in the configuration:\n{lines}")
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> ExperimentConfig:
@@ -708,10 +759,9 @@ def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> Experimen
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a YAML mapping at the top level, got {type(raw).__name__}")
     errors: list[str] = []
-    cfg = build_dataclass(ExperimentConfig, raw, "", errors)
+    cfg = _build(ExperimentConfig, raw, "", errors, set())
     if errors:
-        lines = "\n".join(f"  - {e}" for e in errors)
-        raise ConfigError(f"{source}: {len(errors)} problem(s) in the configuration:\n{lines}")
+        raise _problems(source, errors)
     return cfg
 
 
@@ -773,9 +823,10 @@ def load_config(path: str | Path | None, overrides: typing.Sequence[str] = ()) -
     errors: list[str] = []
     for override in overrides:
         apply_override(raw, override, errors)
+    cfg = _build(ExperimentConfig, raw, "", errors, set())  # the file's problems beside the overrides'
     if errors:
-        raise ConfigError(f"{source}: {len(errors)} problem(s) in the overrides:\n" + "\n".join(errors))
-    return config_from_dict(raw, source)
+        raise _problems(source, errors)
+    return cfg
 
 
 def save_config(cfg: ExperimentConfig, path: str | Path) -> None:

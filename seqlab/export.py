@@ -18,6 +18,7 @@ dynamic lengths); TorchScript files are traced and load with ``torch.jit.load``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from collections.abc import Sequence
@@ -221,19 +222,47 @@ def describe_text(pred: Any, out_dir: Path) -> dict[str, Any]:
     return entry
 
 
+def prepare_output(out: Path, overwrite: bool = False) -> None:
+    """Create the folder ``out``. Refuses (ConfigError) a path that is a file, a folder that already
+    holds files unless ``overwrite``, and a folder that cannot be created or written to."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(
+            f"-o {out}: an existing file, not a folder; export writes several files into a folder: "
+            "give a new folder"
+        )
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ConfigError(
+            f"-o {out}: the folder is not empty; give a new or empty folder, or --overwrite to "
+            "replace the files of an earlier export there"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"-o {out}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ConfigError(f"-o {out}: the folder is not writable; give another folder")
+
+
 def export_run(
-    run_dir: str | Path, fmt: str, out_dir: str | Path, *, predictor: Any = None, verify: bool = True
+    run_dir: str | Path,
+    fmt: str,
+    out_dir: str | Path,
+    *,
+    predictor: Any = None,
+    overwrite: bool = False,
+    verify: bool = True,
 ) -> ExportResult:
-    """Export the model of ``run_dir`` in ``fmt`` ('onnx' or 'torchscript') into ``out_dir`` (the run
-    checked against its manifests first unless ``verify`` is False, see :func:`seqlab.api.load`)."""
+    """Export the model of ``run_dir`` in ``fmt`` ('onnx' or 'torchscript') into ``out_dir``, a new
+    or empty folder (one with files only when ``overwrite``: see :func:`prepare_output`); the run is
+    checked against its manifests first unless ``verify`` is False (see :func:`seqlab.api.load`)."""
     if fmt not in FORMATS:
         raise ConfigError(f"format = {fmt!r}: must be one of {', '.join(FORMATS)}")
+    out = Path(out_dir)
+    prepare_output(out, overwrite)
     if predictor is None:
         from seqlab.api import load
 
         predictor = load(run_dir, verify=verify)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     predictor.model.eval()
     graphs, usage = graphs_for(predictor)
     result = ExportResult(out)

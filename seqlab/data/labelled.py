@@ -180,7 +180,9 @@ def read_labelled(
             continue
         report.examples.append(LabelledExample(text, label, source, number))
     if not report.examples:
-        why = f" ({report.describe_skipped()})" if report.skipped_count else ""
+        why = ""
+        if report.skipped_count:  # one line: the count and the first reason
+            why = f": {report.skipped_count} lines skipped, the first {report.skipped[0]}"
         raise DataError(f"{source}: no examples{why}")
     return report
 

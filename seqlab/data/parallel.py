@@ -32,10 +32,12 @@ class Pair:
 
 @dataclass
 class PairReport:
-    """The pairs read, and the pairs dropped because a side was empty (``file:line`` of each)."""
+    """The pairs read, the pairs dropped because a side was empty (``file:line`` of each), and the
+    malformed lines skipped under ``on_error="skip"`` (``file:line: problem`` of each)."""
 
     pairs: list[Pair] = field(default_factory=list)
     dropped_empty: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def add(self, source: str, target: str, origin: str) -> None:
         """Keep the pair, or drop (and count) it when either side is empty after stripping."""
@@ -46,6 +48,10 @@ class PairReport:
             self.dropped_empty.append(origin)
 
     def log(self, what: str) -> None:
+        if self.skipped:
+            logger.warning(
+                "skipped %d malformed line(s) of %s (first: %s)", len(self.skipped), what, self.skipped[0]
+            )
         if self.dropped_empty:
             logger.warning(
                 "dropped %d pair(s) with an empty side from %s (first: %s)",
@@ -109,13 +115,17 @@ def read_tsv_pairs(
     target_column: str | None = None,
     encoding: str = "utf-8",
     separator: str = "\t",
+    on_error: str = "fail",
 ) -> PairReport:
     """Pairs from the columns of a tab-separated file (default: column 0 is the source, 1 the target).
 
-    A line with too few columns raises DataError naming file, line and the column count.
+    Without column numbers every line has exactly two columns; with them, at least the columns
+    named. Another line raises DataError naming file, line and the column count expected, or with
+    ``on_error="skip"`` is skipped and recorded in the report.
     """
     src_col = _column(source_column, 0, "source_field")
     tgt_col = _column(target_column, 1, "target_field")
+    exactly_two = source_column is None and target_column is None
     report = PairReport()
     for number, line in enumerate(read_text_lines(path, encoding), start=1):
         if number == 1:
@@ -125,14 +135,23 @@ def read_tsv_pairs(
             report.dropped_empty.append(f"{path}:{number}")
             continue
         cells = line.split(separator)
-        try:
-            src, tgt = cells[src_col], cells[tgt_col]
-        except IndexError:
-            raise DataError(
+        problem = None
+        if exactly_two and len(cells) > 2:
+            problem = (
+                f"{path}:{number}: {len(cells)} columns, expected 2 (source<TAB>target); a tab inside "
+                "a text? set data.source_field / data.target_field to read two columns of a wider file"
+            )
+        elif max(src_col, tgt_col) >= len(cells) or min(src_col, tgt_col) < -len(cells):
+            problem = (
                 f"{path}:{number}: {len(cells)} column(s), need columns {src_col} (source) and "
                 f"{tgt_col} (target); set data.source_field / data.target_field"
-            ) from None
-        report.add(src, tgt, f"{path}:{number}")
+            )
+        if problem is not None:
+            if on_error == "fail":
+                raise DataError(f"{problem} (data.on_error: skip skips such lines)")
+            report.skipped.append(problem)
+            continue
+        report.add(cells[src_col], cells[tgt_col], f"{path}:{number}")
     return report
 
 
@@ -177,4 +196,5 @@ def merge_reports(reports: Iterable[PairReport]) -> PairReport:
     for report in reports:
         merged.pairs.extend(report.pairs)
         merged.dropped_empty.extend(report.dropped_empty)
+        merged.skipped.extend(report.skipped)
     return merged

@@ -100,7 +100,7 @@ def read_pair_file(cfg: ExperimentConfig, path: str | Path, target: str | Path |
     if target is not None:
         return read_parallel_files(path, target)
     if data.format == "tsv":
-        return read_tsv_pairs(path, data.source_field, data.target_field)
+        return read_tsv_pairs(path, data.source_field, data.target_field, on_error=data.on_error)
     if data.format == "jsonl":
         return read_jsonl_pairs(path, data.source_field, data.target_field)
     raise ConfigError(
@@ -144,7 +144,7 @@ def _holdout(cfg: ExperimentConfig, train: PairReport, what: str | None) -> tupl
             "or data.valid_fraction (e.g. 0.05) to hold out a seeded random part of the training pairs"
         )
     kept, held = holdout(train.pairs, cfg.data.valid_fraction, cfg.training.seed)
-    return PairReport(kept, train.dropped_empty), PairReport(held)
+    return PairReport(kept, train.dropped_empty, train.skipped), PairReport(held)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -187,8 +187,12 @@ class SentencePieceTokenizer(Tokenizer):
     def _set_model(self, model_bytes: bytes) -> None:
         import sentencepiece as spm
 
+        processor = spm.SentencePieceProcessor()
+        # Loaded explicitly: the constructor skips empty bytes and leaves a processor that fails
+        # at its first use; this raises RuntimeError for empty or malformed bytes at once.
+        processor.LoadFromSerializedProto(model_bytes)
         self._model_bytes = model_bytes
-        self._processor = spm.SentencePieceProcessor(model_proto=model_bytes)
+        self._processor = processor
 
     def _require_model(self) -> Any:
         if self._processor is None:
@@ -264,7 +268,11 @@ def load_tokenizer(directory: str | Path) -> Tokenizer:
         try:
             tok._set_model(model_path.read_bytes())
         except RuntimeError as exc:
-            raise DataError(f"{model_path}: not a sentencepiece model: {exc}") from None
+            why = " ".join(str(exc).split()) or "unreadable"
+            raise DataError(
+                f"{model_path}: not a sentencepiece model ({why}); the file is damaged: copy it back "
+                "from a good copy of the run, or retrain"
+            ) from None
         return tok
     raise DataError(f"{path}: unknown tokenizer kind {kind!r} (char, word, sentencepiece, jieba)")
 

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from seqlab.data.readers import decode_utf8
 from seqlab.errors import TrainingError
 from seqlab.files import atomic_write_bytes
 
@@ -40,7 +41,7 @@ class MetricsLog:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
-            with open(self.path, encoding="utf-8") as handle:
+            with open(self.path, "rb") as handle:  # counted as bytes: any damage is judged in truncate
                 self.lines = sum(1 for _ in handle)
         if tensorboard:
             self._writer = _tensorboard_writer(Path(run_dir) / "tensorboard")
@@ -63,12 +64,19 @@ class MetricsLog:
             self._writer.flush()
 
     def truncate(self, lines: int) -> None:
-        """Keep only the first ``lines`` records (atomically); used when resuming a checkpoint."""
-        if not self.enabled or not self.path.exists() or self.lines <= lines:
+        """Keep only the first ``lines`` records (atomically); used when resuming a checkpoint.
+
+        Records after them go whatever their bytes; the kept ones must be UTF-8 (DataError naming
+        the file and line otherwise, before anything is written).
+        """
+        if not self.enabled or not self.path.exists():
             return
-        with open(self.path, encoding="utf-8") as handle:
+        with open(self.path, "rb") as handle:
             kept = [line for _, line in zip(range(lines), handle)]
-        atomic_write_bytes(self.path, "".join(kept).encode("utf-8"))
+        decode_utf8(b"".join(kept), self.path)
+        if self.lines <= lines:
+            return
+        atomic_write_bytes(self.path, b"".join(kept))
         self.lines = len(kept)
 
     def close(self) -> None:

@@ -152,11 +152,23 @@ def read_state_dict(path: Path, device: str | torch.device = "cpu") -> dict[str,
     return tensors
 
 
+def check_finite(state: Mapping[str, torch.Tensor], source: Path) -> None:
+    """CheckpointError naming ``source`` and the first tensor holding NaN or infinity."""
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(
+                f"{source}: tensor {name!r} holds NaN or infinite values, so the model cannot "
+                "predict; the weights come from a diverged or damaged run: use another checkpoint "
+                "of the run (e.g. best/) or retrain"
+            )
+
+
 def load_into_model(model: nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
     """``model.load_state_dict(state)`` (in place, so tied parameters stay tied) with a clear error.
 
     A tensor of another dtype than the model's own (int or float64 where float32 is expected) is
-    refused by name: ``load_state_dict`` would cast it silently.
+    refused by name: ``load_state_dict`` would cast it silently. Weights holding NaN or infinity are
+    refused (:func:`check_finite`).
     """
     own = model.state_dict()
     for name, tensor in state.items():
@@ -166,6 +178,7 @@ def load_into_model(model: nn.Module, state: dict[str, torch.Tensor], source: Pa
                 f"{source}: tensor {name!r} is {str(tensor.dtype).removeprefix('torch.')}, this model "
                 f"expects {expected}; seqlab does not cast weights silently"
             )
+    check_finite(state, source)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

@@ -197,3 +197,13 @@ def test_invalid_utf8_line_fails_or_is_skipped_and_counted(tmp_path):
     report = read_labelled(path, "label_text", on_error="skip")
     assert [e.line for e in report.examples] == [1, 3]
     assert report.skipped_count == 1 and "bad.txt:2:" in report.skipped[0]
+
+
+def test_nothing_left_is_a_one_line_error_naming_the_first_skipped_line(tmp_path):
+    # found by tests/data/test_readers_properties.py: the message listed the skipped lines one a line
+    path = write(tmp_path, "bad", "no tab here\nnor here\n")
+    with pytest.raises(DataError) as info:
+        read_labelled(path, "tsv", on_error="skip")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: no examples: 2 lines skipped, the first {path}:1: no tab")

@@ -76,3 +76,33 @@ def test_jsonl_fields_and_errors(tmp_path):
         read_jsonl_pairs(other)
     with pytest.raises(DataError, match=r"r.jsonl:1: not valid JSON"):
         read_jsonl_pairs(write(tmp_path / "r.jsonl", "{oops\n"))
+
+
+def test_a_tsv_line_with_an_extra_column_names_file_line_and_the_columns_expected(tmp_path):
+    # issue 14 item 10: "a\tb\tc" was read as the pair (a, b), the c silently lost
+    path = write(tmp_path / "pairs.tsv", "a\tb\nx\ty\tz\n")
+    with pytest.raises(DataError, match=r"pairs.tsv:2: 3 columns, expected 2 \(source<TAB>target\)"):
+        read_tsv_pairs(path)
+    report = read_tsv_pairs(path, on_error="skip")
+    assert [(p.source, p.target) for p in report.pairs] == [("a", "b")]
+    assert len(report.skipped) == 1 and report.skipped[0].startswith(f"{path}:2: 3 columns")
+    # columns picked by number: a wider file is what the user asked for
+    assert [p.source for p in read_tsv_pairs(path, "0", "1", on_error="fail").pairs] == ["a", "x"]
+
+
+def test_a_short_tsv_line_is_skipped_under_on_error_skip(tmp_path):
+    path = write(tmp_path / "pairs.tsv", "a\tb\nonly\n")
+    report = read_tsv_pairs(path, on_error="skip")
+    assert [p.source for p in report.pairs] == ["a"] and report.skipped[0].startswith(f"{path}:2: 1 column")
+
+
+def test_the_seq2seq_corpus_reads_tsv_with_the_configs_on_error(tmp_path):
+    from seqlab.config import config_from_dict
+    from seqlab.data.s2s_corpus import read_pair_file
+
+    path = write(tmp_path / "pairs.tsv", "a\tb\nx\ty\tz\n")
+    raw = {"task": "seq2seq", "data": {"format": "tsv", "train": str(path), "valid_fraction": 0.5}}
+    with pytest.raises(DataError, match="pairs.tsv:2: 3 columns"):
+        read_pair_file(config_from_dict(raw), path)
+    raw["data"]["on_error"] = "skip"
+    assert len(read_pair_file(config_from_dict(raw), path).pairs) == 1
