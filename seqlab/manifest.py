@@ -17,7 +17,9 @@ Writes keep the manifest true at every instant: a manifest is written atomically
 lists; :func:`replace_file` first records the new file's digest next to the old one (a value may be a
 list of accepted digests), then switches the file with ``os.replace``, then drops the old digest, so a
 kill anywhere leaves a run that verifies. Run directories written before manifests existed (no
-``manifest.json``) load with a one-line warning and are not verified.
+``manifest.json``) load with a one-line warning and are not verified; a manifest deleted from a run
+written with them is refused (a checkpoint's ``state.json`` records its manifest, and a run directory
+whose checkpoints have manifests had its own written first).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from seqlab.files import atomic_write_bytes, fsync_path
 logger = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
+# a checkpoint's state.json records {"manifest": "manifest.json"}, so a deleted manifest is noticed
+CHECKPOINT_STATE_FILE = "state.json"
+CHECKPOINT_MARKER = "manifest"
 FORMAT_VERSION = 1
 _REPAIR = "(--no-verify / verify=False loads it anyway, for repairing a run by hand)"
 
@@ -102,12 +107,29 @@ def read_manifest(directory: Path) -> dict[str, list[str]] | None:
     return {name: [value] if isinstance(value, str) else list(value) for name, value in files.items()}
 
 
+def _written_with_manifests(directory: Path) -> str | None:
+    """Why ``directory`` must have a manifest although it has none, or None (a folder from before
+    manifests): a run directory one of whose checkpoints has a manifest (the run's own is written
+    before any checkpoint), or a checkpoint whose ``state.json`` records its manifest."""
+    for manifest in sorted(directory.glob(f"ckpt-*/{MANIFEST_FILE}")):
+        return f"its checkpoint {manifest.parent.name} has one: the run was written with manifests"
+    try:
+        state = json.loads((directory / CHECKPOINT_STATE_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if isinstance(state, dict) and state.get(CHECKPOINT_MARKER) == MANIFEST_FILE:
+        return f"its {CHECKPOINT_STATE_FILE} records one: the checkpoint was written with a manifest"
+    return None
+
+
 def verify_manifest(directory: Path, only: Iterable[str] | None = None) -> bool:
     """Check the files ``directory``'s manifest lists (or the listed ones among ``only``) against their
     digests; IntegrityError naming the first that differs. Returns False, with a warning, when the
     folder has no manifest (written before manifests existed)."""
     directory = Path(directory)
     listed = read_manifest(directory)
+    if listed is None and (evidence := _written_with_manifests(directory)):
+        raise IntegrityError(f"{directory / MANIFEST_FILE}: missing, but {evidence} {_REPAIR}")
     if listed is None:
         logger.warning(
             "%s: no %s (written by a seqlab from before manifests): its files are not verified",

@@ -80,6 +80,26 @@ def test_no_manifest_warns_once_and_loads(tmp_path, caplog):
     assert "no manifest.json" in caplog.text and "not verified" in caplog.text
 
 
+def test_a_manifest_deleted_from_a_run_written_with_manifests_is_refused(tmp_path):
+    # a run directory whose checkpoint has a manifest wrote its own first
+    run = _run(tmp_path)
+    checkpoint = run / "ckpt-last-5-abcd"
+    checkpoint.mkdir()
+    (checkpoint / "state.json").write_text(json.dumps({"format_version": 1, "manifest": MANIFEST_FILE}))
+    write_manifest(checkpoint, ["state.json"])
+    with pytest.raises(
+        IntegrityError, match=r"run/manifest.json: missing, but its checkpoint ckpt-last-5-abcd"
+    ):
+        verify_manifest(run)
+    # a checkpoint's state.json records that it had a manifest
+    (checkpoint / MANIFEST_FILE).unlink()
+    with pytest.raises(IntegrityError, match=r"manifest.json: missing, but its state.json records one"):
+        verify_manifest(checkpoint)
+    # from before manifests: no record, a warning
+    (checkpoint / "state.json").write_text(json.dumps({"format_version": 1}))
+    assert verify_manifest(checkpoint) is False
+
+
 @pytest.mark.parametrize(
     "text", ["not json", "[]", '{"format_version": 9, "files": {}}', '{"format_version": 1}']
 )

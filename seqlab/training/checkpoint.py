@@ -7,7 +7,8 @@ holding::
     optimizer.safetensors  every tensor of optimizer.state_dict()["state"], keys "state.{index}.{name}"
     rng.safetensors        torch CPU (and CUDA) RNG states, "torch.cpu", "torch.cuda.{i}";
                            the model's carried state, "carry.{name}"
-    state.json             {"format_version": 1, <caller's state: step, epoch, sampler, ...>,
+    state.json             {"format_version": 1, "manifest": "manifest.json",
+                            <caller's state: step, epoch, sampler, ...>,
                             "optimizer": {"param_groups", "scalars"}, "rng": {"python", "numpy"}}
     manifest.json          the sha256 of each file above (:mod:`seqlab.manifest`), written last
 
@@ -36,7 +37,13 @@ import torch
 from torch import nn
 
 from seqlab.errors import CheckpointError
-from seqlab.manifest import verify_manifest, write_manifest
+from seqlab.manifest import (
+    CHECKPOINT_MARKER,
+    CHECKPOINT_STATE_FILE,
+    MANIFEST_FILE,
+    verify_manifest,
+    write_manifest,
+)
 from seqlab.training.rng import capture_rng
 from seqlab.training.safetensors_io import (
     fsync_path,
@@ -50,7 +57,7 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.safetensors"
 RNG_FILE = "rng.safetensors"
-STATE_FILE = "state.json"
+STATE_FILE = CHECKPOINT_STATE_FILE  # "state.json": named once, in seqlab.manifest
 
 
 @dataclass
@@ -191,7 +198,7 @@ def _write_files(
     rng: bool,
 ) -> None:
     write_tensors(folder / MODEL_FILE, model.state_dict())
-    data = {"format_version": FORMAT_VERSION, **state}
+    data = {"format_version": FORMAT_VERSION, CHECKPOINT_MARKER: MANIFEST_FILE, **state}
     if optimizer is not None:
         tensors, data["optimizer"] = split_optimizer_state(optimizer.state_dict())
         write_tensors(folder / OPTIMIZER_FILE, tensors)
