@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -55,8 +56,17 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/-])/(?:[^\s/'\"]+/)+")
+
+
+def hide_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last part (``/srv/runs/x/model.safetensors`` ->
+    ``model.safetensors``): answers never show the server's disk layout."""
+    return ABSOLUTE_PATH.sub("", text)
+
+
 def error_body(message: str, kind: str, field: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": message, "type": kind}
+    body: dict[str, Any] = {"error": hide_paths(message), "type": kind}
     if field is not None:
         body["field"] = field
     return body
