@@ -232,7 +232,7 @@ def _add_routes(app: FastAPI, state: ServerState) -> None:
         """Requests, batches and mean batch size so far; requests in flight and queued."""
         batcher = state.batcher
         assert batcher is not None
-        return s.Stats(**batcher.stats.as_dict(batcher.queue.qsize()))
+        return s.Stats(**batcher.stats.as_dict(batcher.queued))
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi() -> JSONResponse:
