@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from seqlab.serve.errors import error_bytes
-from seqlab.serve.settings import ServeSettings
+from seqlab.serve.settings import ServeSettings, is_loopback
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -44,15 +43,6 @@ SECURITY_HEADERS = [
 def is_public(path: str) -> bool:
     """Paths that need no token: health checks and the static web page (no data, no state)."""
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def host_name(header: str) -> str:
