@@ -3,8 +3,9 @@
 Bad input never becomes a 5xx: malformed JSON 400, invalid UTF-8 400, wrong or missing fields 422
 naming the field, empty input or too many tokens 422, too large a body 413, unknown model 404,
 queue full 429 (with ``Retry-After``), decoding past its time limit 504, a model still loading or
-failed to load 503, a request cut by the shutdown 503. No answer shows an absolute path. A user error a predictor
-raises (:class:`~seqlab.errors.SeqlabError`) is a 422. Only a bug in the server is a 500.
+failed to load 503, a request cut by the shutdown 503. A user error a predictor raises
+(:class:`~seqlab.errors.SeqlabError`) is a 422. Only a bug in the server is a 500. No answer shows an
+absolute path.
 """
 
 from __future__ import annotations

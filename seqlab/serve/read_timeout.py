@@ -67,7 +67,8 @@ class ReadTimeoutProtocol(H11Protocol):
         log.info("closed a connection whose request took over %g s to arrive", self.read_timeout_s)
         if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):  # no answer began: say why, then close
             body = error_bytes(
-                f"the request did not arrive within {self.read_timeout_s:g} s (--read-timeout)", "read_timeout"
+                f"the request did not arrive within {self.read_timeout_s:g} s (--read-timeout)",
+                "read_timeout",
             )
             head = (
                 "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"

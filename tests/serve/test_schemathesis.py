@@ -37,7 +37,12 @@ MODEL_FOR = {"generate": "lm", "next": "lm", "classify": "classifier", "tag": "t
 # the request defaults (max_tokens 50; beam 3 in the seq2seq recipe) within the limits, so valid
 # requests reach the models
 LIMITS = ServeSettings(
-    max_input_tokens=64, max_output_tokens=50, max_beam_size=4, max_batch_size=4, batch_wait_ms=0, queue_size=64
+    max_input_tokens=64,
+    max_output_tokens=50,
+    max_beam_size=4,
+    max_batch_size=4,
+    batch_wait_ms=0,
+    queue_size=64,
 )
 cases: dict[str, tuple[int, float, dict[int, int]]] = {}
 
@@ -93,7 +98,13 @@ def test_every_generated_request_gets_a_documented_answer(method, path, api_sche
     count, statuses = 0, Counter()
 
     @given(case=strategy(operation))
-    @settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+    @settings(
+        max_examples=CASES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
     def check(case) -> None:
         nonlocal count
         count += 1
