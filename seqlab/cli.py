@@ -417,7 +417,8 @@ def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
         "serve",
         help="serve trained run directories over HTTP (JSON API, OpenAPI schema, web page at /)",
         description="Serve run directories by name (NAME=DIR to rename one). Binds 127.0.0.1 unless "
-        "--host says otherwise; SIGTERM drains requests in flight and exits 0.",
+        "--host says otherwise (another host needs a token, or --insecure); SIGTERM drains requests "
+        "in flight and exits 0.",
     )
     p.add_argument("run_dirs", nargs="+", metavar="DIR", help="a trained run directory, or NAME=DIR")
     p.add_argument("--host", help=f"address to listen on (default {d.host}: this machine only)")
@@ -437,11 +438,17 @@ def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
         ("--queue-size", int, d.queue_size, "requests waiting at once; more get 429"),
         ("--batch-wait-ms", float, d.batch_wait_ms, "how long a batch waits for more requests"),
         ("--drain-timeout", float, d.drain_timeout_s, "on SIGTERM, seconds in-flight requests may take"),
+        ("--read-timeout", float, d.read_timeout_s, "seconds a client may take to send a whole request"),
     )
     for flag, kind, default, text in limits:
-        dest = flag[2:].replace("-", "_") + ("_s" if flag in ("--decode-timeout", "--drain-timeout") else "")
+        dest = flag[2:].replace("-", "_") + ("_s" if flag.endswith("-timeout") else "")
         shown = f"{default:g}" if kind is float else str(default)
         p.add_argument(flag, type=kind, dest=dest, metavar="N", help=f"{text} (default {shown})")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a --host other than loopback without a token (anyone who reaches it may call it)",
+    )
     p.add_argument("--threads", type=int, help="torch threads for the model (default: torch's choice)")
     p.add_argument(
         "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="(default info)"

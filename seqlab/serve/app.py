@@ -32,7 +32,7 @@ from fastapi.staticfiles import StaticFiles
 from seqlab.serve import operations
 from seqlab.serve import schemas as s
 from seqlab.serve.batching import Batcher, QueueFull
-from seqlab.serve.errors import ApiError, install_error_handlers
+from seqlab.serve.errors import ApiError, hide_paths, install_error_handlers
 from seqlab.serve.guard import RequestGuard
 from seqlab.serve.registry import Loader, ModelEntry, ModelSpec, Registry
 from seqlab.serve.settings import ServeSettings, validated
@@ -53,7 +53,8 @@ class ServerState:
 
 
 async def load_models(state: ServerState) -> None:
-    """Load each model, then warm it up with one real request through the batcher."""
+    """Load each model, then warm it up with one real request through the batcher. Each model loads
+    on its own: a failure marks that model failed (its endpoints answer 503) and the next one loads."""
     batcher = state.batcher
     assert batcher is not None
     for entry in state.registry.entries.values():
@@ -65,10 +66,9 @@ async def load_models(state: ServerState) -> None:
             entry.ready = True
             log.info("model %r (%s) loaded and warmed up", entry.spec.name, entry.family)
         except Exception as exc:  # reported by /health/ready and /models; the server stays up
-            entry.error = f"{type(exc).__name__}: {exc}"
-            state.registry.failed = f"model {entry.spec.name!r} failed to load: {entry.error}"
-            log.error("%s", state.registry.failed)
-            return
+            log.error("model %r failed to load: %s: %s", entry.spec.name, type(exc).__name__, exc)
+            reason = str(exc).replace(str(entry.spec.path), entry.spec.path.name)
+            entry.error = hide_paths(f"{type(exc).__name__}: {reason}")
 
 
 def create_app(
@@ -124,9 +124,10 @@ def _entry(state: ServerState, name: str) -> ModelEntry:
     if entry is None:
         known = ", ".join(state.registry.entries) or "none"
         raise ApiError(404, "not_found", f"no model named {name!r} (loaded: {known})")
+    if entry.error:
+        raise ApiError(503, "load_failed", f"model {name!r} failed to load: {entry.error}")
     if not entry.ready:
-        what = entry.error or "still loading"
-        raise ApiError(503, "not_ready", f"model {name!r} is not ready: {what}", headers={"Retry-After": "1"})
+        raise ApiError(503, "not_ready", f"model {name!r} is still loading", headers={"Retry-After": "1"})
     return entry
 
 
@@ -164,15 +165,25 @@ def _add_routes(app: FastAPI, state: ServerState) -> None:
 
     @app.get("/health/ready", response_model=s.Health, tags=["health"], responses={503: {"model": s.Health}})
     async def ready() -> Any:
-        """200 once every model is loaded and answered a warm-up request; 503 before, after a
-        failed load, and while draining on shutdown."""
-        if state.draining:
-            return _not_ready("draining", "the server is shutting down")
-        if state.registry.failed:
-            return _not_ready("failed", state.registry.failed)
-        if not state.registry.ready:
-            return _not_ready("loading", "models are loading")
-        return s.Health(status="ready")
+        """200 once every model is loaded and answered a warm-up request (``ready``), or once the
+        loading ended with some models failed and others ready (``degraded``); 503 while loading,
+        when no model loaded (``failed``), and while draining on shutdown. ``models`` gives each
+        model's own status."""
+        models = {
+            name: s.ModelHealth(status=e.status, error=e.error)  # type: ignore[arg-type]
+            for name, e in state.registry.entries.items()
+        }
+        status = "draining" if state.draining else state.registry.status()
+        if status in ("ready", "degraded"):
+            return s.Health(status=status, models=models)  # type: ignore[arg-type]
+        failures = "; ".join(f"{name!r}: {h.error}" for name, h in models.items() if h.error)
+        message = {
+            "draining": "the server is shutting down",
+            "loading": "models are loading",
+            "failed": f"no model loaded ({failures})",
+        }[status]
+        body = s.Health(status=status, error=message, type="not_ready", models=models)  # type: ignore[arg-type]
+        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "1"})
 
     @app.get("/models", response_model=s.ModelsResponse, tags=["models"])
     async def models() -> s.ModelsResponse:
@@ -221,7 +232,7 @@ def _add_routes(app: FastAPI, state: ServerState) -> None:
         """Requests, batches and mean batch size so far; requests in flight and queued."""
         batcher = state.batcher
         assert batcher is not None
-        return s.Stats(**batcher.stats.as_dict(batcher.queue.qsize()))
+        return s.Stats(**batcher.stats.as_dict(batcher.queued))
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi() -> JSONResponse:
@@ -239,8 +250,3 @@ def _add_routes(app: FastAPI, state: ServerState) -> None:
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
-
-
-def _not_ready(status: str, message: str) -> JSONResponse:
-    body = s.Health(status=status, error=message, type="not_ready").model_dump()  # type: ignore[arg-type]
-    return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})

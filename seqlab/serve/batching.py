@@ -7,7 +7,8 @@ parameters), and runs each group as one call in a single model thread, so the ev
 answering (health checks, new requests) while the model works. Under load the queue fills while the
 model is busy, so batches grow by themselves; alone, a request waits at most ``wait_s``.
 
-A request whose caller stopped waiting (time limit) is dropped before it runs. When a batched call
+A request whose caller stopped waiting (time limit) frees its queue slot at once and is dropped
+before it runs. When a batched call
 fails on a user error, each request of the group is retried alone, so one bad request cannot fail
 its neighbours.
 """
@@ -43,6 +44,7 @@ class Job:
     run: BatchFn
     future: asyncio.Future = field(repr=False)
     enqueued: float = field(default_factory=time.monotonic)
+    waiting: bool = True  # in the queue, holding one of its slots
 
 
 @dataclass
@@ -76,7 +78,11 @@ class Batcher:
     def __init__(self, *, max_batch_size: int, wait_s: float, queue_size: int) -> None:
         self.max_batch_size = max_batch_size
         self.wait_s = wait_s
-        self.queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=queue_size)
+        self.queue_size = queue_size
+        # holds waiting jobs and abandoned ones the worker has not reached yet; only the waiting
+        # ones count against ``queue_size`` (a caller that stopped waiting frees its slot at once)
+        self.queue: asyncio.Queue[Job] = asyncio.Queue()
+        self.queued = 0
         self.stats = BatchStats()
         self._arrived = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seqlab-model")
@@ -100,24 +106,50 @@ class Batcher:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     def submit(self, key: Hashable, inputs: list[Any], run: BatchFn) -> asyncio.Future:
-        """Queue a request; its future gets the list of outputs. Raises QueueFull."""
+        """Queue a request; its future gets the list of outputs. Raises QueueFull when
+        ``queue_size`` requests are waiting (requests whose caller stopped waiting do not count)."""
+        if self.queued >= self.queue_size:
+            raise QueueFull
+        if self.queue.qsize() >= 2 * self.queue_size:
+            self._drop_abandoned()
         future = asyncio.get_running_loop().create_future()
-        try:
-            self.queue.put_nowait(Job(key, list(inputs), run, future))
-        except asyncio.QueueFull:
-            raise QueueFull from None
+        job = Job(key, list(inputs), run, future)
+        self.queue.put_nowait(job)
+        self.queued += 1
         self.stats.requests += 1
         self.stats.in_flight += 1
-        future.add_done_callback(self._finished)
+        future.add_done_callback(lambda _, job=job: self._finished(job))
         self._arrived.set()
         return future
 
-    def _finished(self, _: asyncio.Future) -> None:
+    def _finished(self, job: Job) -> None:
         self.stats.in_flight -= 1
+        self._leave_queue(job)
+
+    def _leave_queue(self, job: Job) -> None:
+        """``job`` no longer holds a queue slot: the worker took it, or its caller stopped waiting."""
+        if job.waiting:
+            job.waiting = False
+            self.queued -= 1
+
+    def _drop_abandoned(self) -> None:
+        """Take the jobs whose caller stopped waiting out of the queue (while the model is stuck on a
+        long call they would pile up)."""
+        jobs = [self.queue.get_nowait() for _ in range(self.queue.qsize())]
+        for job in jobs:
+            if job.future.done():
+                self.stats.dropped += 1
+            else:
+                self.queue.put_nowait(job)
+
+    async def _get(self) -> Job:
+        job = await self.queue.get()
+        self._leave_queue(job)
+        return job
 
     async def _collect(self) -> list[Job]:
         """The first waiting job and those that join it within ``wait_s`` (up to a full batch)."""
-        jobs = [await self.queue.get()]
+        jobs = [await self._get()]
         size = len(jobs[0].inputs)
         deadline = time.monotonic() + self.wait_s
         while size < self.max_batch_size:
@@ -131,7 +163,7 @@ class Batcher:
                 except asyncio.TimeoutError:
                     break
                 continue
-            job = self.queue.get_nowait()
+            job = await self._get()
             jobs.append(job)
             size += len(job.inputs)
         return jobs

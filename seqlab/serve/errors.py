@@ -2,14 +2,17 @@
 
 Bad input never becomes a 5xx: malformed JSON 400, invalid UTF-8 400, wrong or missing fields 422
 naming the field, empty input or too many tokens 422, too large a body 413, unknown model 404,
-queue full 429 (with ``Retry-After``), decoding past its time limit 504. A user error a predictor
-raises (:class:`~seqlab.errors.SeqlabError`) is a 422. Only a bug in the server is a 500.
+queue full 429 (with ``Retry-After``), decoding past its time limit 504, a model still loading or
+failed to load 503, a request cut by the shutdown 503. A user error a predictor raises
+(:class:`~seqlab.errors.SeqlabError`) is a 422. Only a bug in the server is a 500. No answer shows an
+absolute path.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -55,8 +58,17 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/-])/(?:[^\s/'\"]+/)+")
+
+
+def hide_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last part (``/srv/runs/x/model.safetensors`` ->
+    ``model.safetensors``): answers never show the server's disk layout."""
+    return ABSOLUTE_PATH.sub("", text)
+
+
 def error_body(message: str, kind: str, field: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": message, "type": kind}
+    body: dict[str, Any] = {"error": hide_paths(message), "type": kind}
     if field is not None:
         body["field"] = field
     return body

@@ -5,18 +5,19 @@ elsewhere cannot reach it through DNS rebinding); the bearer token (every path b
 static page); the body size (a ``Content-Length`` over the limit is refused at once, a chunked body
 as soon as it passes the limit, and the rest is never read); strict UTF-8. The body, read once, is
 handed to the app as it came. Every answer gets security headers (``nosniff``, a same-origin content
-security policy, no caching of API answers).
+security policy, no caching of API answers). A request that the shutdown cuts (the drain's time
+limit ran out) gets a JSON 503 rather than the server's plain-text 500.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from seqlab.serve.errors import error_bytes
-from seqlab.serve.settings import ServeSettings
+from seqlab.serve.settings import ServeSettings, is_loopback
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -44,15 +45,6 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def host_name(header: str) -> str:
     """``"127.0.0.1:8000"`` -> ``"127.0.0.1"``; ``"[::1]:8000"`` -> ``"[::1]"``."""
     if header.startswith("["):
@@ -73,7 +65,16 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = _with_security_headers(send, api=not is_public(scope["path"]))
+        tracked = _Tracked(_with_security_headers(send, api=not is_public(scope["path"])))
+        try:
+            await self._guarded(scope, receive, tracked)
+        except asyncio.CancelledError:  # the drain's time limit (--drain-timeout) ran out
+            if tracked.started:
+                raise
+            message = "the server shut down before this request finished (--drain-timeout): retry"
+            await _answer(tracked, 503, message, "shutting_down")
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         refusal = self._refuse(scope, headers)
         if refusal is not None:
@@ -127,6 +128,18 @@ class RequestGuard:
 
     def _too_large(self) -> tuple[str, str]:
         return f"request body larger than {self.settings.max_body_bytes} bytes", "body_too_large"
+
+
+class _Tracked:
+    """A ``send`` that remembers whether the response began."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

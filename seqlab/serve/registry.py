@@ -99,6 +99,11 @@ class ModelEntry:
     error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def status(self) -> str:
+        """``loading``, ``ready`` or ``failed`` (a failed model stays failed: nothing reloads it)."""
+        return "failed" if self.error else "ready" if self.ready else "loading"
+
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.spec.name, "family": self.family, "ready": self.ready}
         if self.error:
@@ -115,16 +120,21 @@ class ModelEntry:
 
 
 class Registry:
-    """The models by name, and whether all of them are ready."""
+    """The models by name; each loads on its own, so one failure leaves the others serving."""
 
     def __init__(self, specs: Sequence[ModelSpec], loader: Loader | None = None) -> None:
         self.entries = {spec.name: ModelEntry(spec) for spec in specs}
         self.loader = loader or _default_loader
-        self.failed: str | None = None
 
-    @property
-    def ready(self) -> bool:
-        return self.failed is None and all(entry.ready for entry in self.entries.values())
+    def status(self) -> str:
+        """``loading`` while any model loads; then ``ready`` (all ready), ``degraded`` (some failed,
+        some ready) or ``failed`` (none ready)."""
+        statuses = {entry.status for entry in self.entries.values()}
+        if "loading" in statuses:
+            return "loading"
+        if statuses == {"ready"}:
+            return "ready"
+        return "degraded" if "ready" in statuses else "failed"
 
     def load(self, entry: ModelEntry) -> None:
         """Load ``entry``'s run directory (in the model thread)."""

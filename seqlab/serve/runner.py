@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from seqlab.serve.app import create_app
+from seqlab.serve.read_timeout import read_timeout_protocol
 from seqlab.serve.registry import Loader, ModelSpec
 from seqlab.serve.settings import ServeSettings, validated
 
@@ -63,6 +64,7 @@ def build_server(app: FastAPI, settings: ServeSettings, *, log_level: str = "inf
         port=settings.port,
         log_level=log_level,
         timeout_graceful_shutdown=int(max(1, settings.drain_timeout_s)),
+        http=read_timeout_protocol(settings.read_timeout_s),
         server_header=False,
         proxy_headers=False,
         lifespan="on",

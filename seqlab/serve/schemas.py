@@ -116,10 +116,16 @@ class ErrorResponse(BaseModel):
     field: str | None = Field(None, description="the request field at fault (422 only)")
 
 
+class ModelHealth(BaseModel):
+    status: Literal["loading", "ready", "failed"]
+    error: str | None = Field(None, description="why the model failed to load")
+
+
 class Health(BaseModel):
-    status: Literal["live", "ready", "loading", "failed", "draining"]
+    status: Literal["live", "ready", "degraded", "loading", "failed", "draining"]
     error: str | None = None
     type: str | None = None
+    models: dict[str, ModelHealth] | None = Field(None, description="each model's status (/health/ready)")
 
 
 class ModelInfo(BaseModel):
@@ -236,7 +242,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "body over the size limit",
         422: "a field is missing, wrong, empty or over a limit",
         429: "queue full: retry after Retry-After seconds",
-        503: "models still loading",
+        503: "model still loading or failed to load, or the server is shutting down",
         504: "decoding took longer than the time limit",
     }.items()
 }

@@ -7,6 +7,7 @@ Every default is defined once, here. ``ServeSettings.check()`` lists every inval
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from dataclasses import dataclass
 
@@ -31,6 +32,9 @@ class ServeSettings:
     queue_size: requests waiting for the model at once; one more is refused with 429.
     batch_wait_ms: how long the batcher waits for more requests to join a batch.
     drain_timeout_s: on SIGTERM, how long in-flight requests may take to finish.
+    read_timeout_s: seconds a client may take to send a whole request (headers and body) once it
+        connects or its previous answer ended; a slower one is closed (slowloris).
+    insecure: allow a non-loopback ``host`` without a token (anyone who can reach it may call it).
     """
 
     host: str = "127.0.0.1"
@@ -45,6 +49,8 @@ class ServeSettings:
     queue_size: int = 256
     batch_wait_ms: float = 5.0
     drain_timeout_s: float = 60.0
+    read_timeout_s: float = 20.0
+    insecure: bool = False
 
     def check(self) -> list[str]:
         errors = []
@@ -64,16 +70,35 @@ class ServeSettings:
         for name in ("decode_timeout_s", "drain_timeout_s"):
             if not getattr(self, name) > 0:
                 errors.append(f"{name} = {getattr(self, name)!r}: must be > 0 seconds")
+        if not 0 < self.read_timeout_s <= 3600:
+            errors.append(f"read_timeout_s = {self.read_timeout_s!r}: must be in (0, 3600] seconds")
         if not 0 <= self.batch_wait_ms <= 1000:
             errors.append(f"batch_wait_ms = {self.batch_wait_ms!r}: must be in [0, 1000]")
         if self.token is not None and len(self.token) < 8:
             errors.append("token: must have at least 8 characters (or give none)")
+        if not is_loopback(self.host) and self.token is None and not self.insecure:
+            errors.append(
+                f"host = {self.host}: other machines could call this server; give a token "
+                f"(--token or ${TOKEN_ENV}), or --insecure to serve without one"
+            )
         return errors
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or address, IPv6 possibly in brackets) is this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def validated(settings: ServeSettings) -> ServeSettings:
     """``settings`` unchanged, or a ConfigError listing every invalid value."""
     errors = settings.check()
+    if len(errors) == 1:
+        raise ConfigError(f"invalid server setting: {errors[0]}")
     if errors:
         raise ConfigError("invalid server settings:\n  " + "\n  ".join(errors))
     return settings

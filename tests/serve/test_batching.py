@@ -97,7 +97,7 @@ def test_a_full_queue_answers_429_with_retry_after(runs):
         )
         waiting.start()
         batcher = srv.app.state.seqlab.batcher
-        wait_for(lambda: batcher.queue.qsize() == 1)  # the second waits in the queue, which is now full
+        wait_for(lambda: batcher.queued == 1)  # the second waits in the queue, which is now full
         response = httpx.post(url, json={"text": "one too many"})
         assert response.status_code == 429
         assert response.json()["type"] == "queue_full"
@@ -152,3 +152,53 @@ def test_one_bad_request_does_not_fail_its_batch_neighbours(runs):
     assert results[0] == ["A"] and results[2] == ["C"]
     assert isinstance(results[1], DataError)
     assert stats.largest_batch == 3
+
+
+def test_a_timed_out_request_frees_its_queue_slot(runs):
+    """Requests that timed out while queued must not hold the queue: a fresh one gets in (not 429)."""
+    gate = Gate()
+    settings = ServeSettings(queue_size=1, decode_timeout_s=1.0)
+    with running(specs_for({"classifier": runs["classifier"]}), settings, loader=gated_loader(gate)) as srv:
+        gate.close()
+        url = srv.url + "/models/classifier/classify"
+        assert httpx.post(url, json={"text": "runs"}, timeout=30).status_code == 504  # the model holds it
+        assert gate.entered.is_set()
+        assert httpx.post(url, json={"text": "waits"}, timeout=30).status_code == 504  # queued, timed out
+        stats = httpx.get(srv.url + "/stats").json()
+        assert (stats["in_flight"], stats["queued"]) == (0, 0), stats
+        result: dict = {}
+        fresh = threading.Thread(target=lambda: result.update(r=httpx.post(url, json={"text": "fresh"})))
+        fresh.start()
+        wait_for(lambda: "r" in result or httpx.get(srv.url + "/stats").json()["in_flight"] == 1)
+        gate.open()
+        fresh.join(30)
+        assert result["r"].status_code == 200, result["r"].text
+
+
+def test_abandoned_requests_do_not_pile_up_behind_a_stuck_model():
+    from seqlab.serve.batching import Batcher
+
+    release = threading.Event()
+
+    def run(texts):
+        assert release.wait(30)
+        return texts
+
+    async def scenario():
+        batcher = Batcher(max_batch_size=1, wait_s=0, queue_size=2)
+        batcher.start()
+        stuck = batcher.submit("k", ["stuck"], run)
+        await asyncio.sleep(0.05)  # the worker takes it and waits in the model thread
+        longest = 0
+        for i in range(50):  # each caller gives up at once
+            batcher.submit("k", [str(i)], run).cancel()
+            await asyncio.sleep(0)
+            longest = max(longest, batcher.queue.qsize())
+        queued = batcher.queued
+        release.set()
+        assert await stuck == ["stuck"]
+        await batcher.stop()
+        return longest, queued, batcher.stats.in_flight
+
+    longest, queued, in_flight = run_async(scenario)
+    assert longest <= 2 * 2 + 1 and queued == 0 and in_flight == 0

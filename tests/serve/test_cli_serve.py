@@ -28,12 +28,13 @@ def test_every_limit_is_configurable(monkeypatch):
         "--host", "0.0.0.0", "--port", "9000", "--max-input-tokens", "7", "--max-output-tokens", "8",
         "--max-beam-size", "2", "--max-batch-size", "3", "--max-body-bytes", "4096",
         "--decode-timeout", "2.5", "--queue-size", "5", "--batch-wait-ms", "1", "--drain-timeout", "9",
+        "--read-timeout", "4",
     )  # fmt: skip
     assert (settings.host, settings.port) == ("0.0.0.0", 9000)
     assert (settings.max_input_tokens, settings.max_output_tokens) == (7, 8)
     assert (settings.max_beam_size, settings.max_batch_size, settings.max_body_bytes) == (2, 3, 4096)
     assert (settings.decode_timeout_s, settings.queue_size, settings.batch_wait_ms) == (2.5, 5, 1.0)
-    assert settings.drain_timeout_s == 9.0
+    assert (settings.drain_timeout_s, settings.read_timeout_s) == (9.0, 4.0)
     assert settings.token == "from-the-environment"
     assert settings_of("--token", "given-on-the-line").token == "given-on-the-line"
 
@@ -63,3 +64,19 @@ def test_a_request_cannot_name_a_path(server):
     for name in ("..%2F..%2Fetc", "%2Ftmp%2Frun", "lm%2F..%2Fclassifier"):
         response = httpx.post(f"{server.url}/models/{name}/classify", json={"text": "a"})
         assert response.status_code == 404, (name, response.text)
+
+
+def test_a_public_host_without_a_token_is_refused_unless_insecure(monkeypatch, runs, capsys):
+    monkeypatch.delenv("SEQLAB_TOKEN", raising=False)
+    for host in ("0.0.0.0", "192.168.1.5", "::", "example.org"):
+        assert main(["serve", str(runs["lm"]), "--host", host]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1, err
+        assert host in err and "--token" in err and "--insecure" in err
+    assert settings_of("--host", "0.0.0.0", "--insecure").insecure is True
+    assert settings_of("--host", "0.0.0.0", "--token", "a-long-token").host == "0.0.0.0"
+    monkeypatch.setenv("SEQLAB_TOKEN", "from-the-environment")
+    assert settings_of("--host", "0.0.0.0").token == "from-the-environment"
+    monkeypatch.delenv("SEQLAB_TOKEN")
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert settings_of("--host", host).host == host

@@ -3,8 +3,11 @@ request; never ready after a failed load; model endpoints answer 503 until ready
 
 from __future__ import annotations
 
+import re
+import shutil
 import threading
 import time
+from pathlib import Path
 
 import httpx
 from serve_helpers import Gate, running, specs_for
@@ -88,3 +91,51 @@ def test_ready_turns_503_when_draining(server):
     finally:
         state.draining = False
     assert httpx.get(server.url + "/health/ready").status_code == 200
+
+
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/-])/[\w.~-]+/")
+
+
+def broken_copy(run: Path, where: Path) -> Path:
+    """A copy of ``run`` whose weights are not a safetensors file (seqlab.load refuses it: they differ
+    from the run's manifest)."""
+    bad = where / "bad"
+    shutil.copytree(run, bad)
+    (bad / "model.safetensors").write_bytes(b"not a safetensors file")
+    return bad
+
+
+def test_one_failed_model_leaves_the_others_serving(runs, tmp_path):
+    """The bad model is listed first: its failure must not stop the good one from loading."""
+    bad = broken_copy(runs["classifier"], tmp_path)
+    specs = specs_for({"bad": bad, "good": runs["classifier"]})
+    with running(specs, ready=False) as srv:
+        wait_for(lambda: httpx.get(srv.url + "/health/ready").json()["status"] not in ("loading",))
+        response = httpx.post(srv.url + "/models/good/classify", json={"text": "the soup"})
+        assert response.status_code == 200, response.text
+        response = httpx.post(srv.url + "/models/bad/classify", json={"text": "the soup"})
+        assert response.status_code == 503
+        body = response.json()
+        assert body["type"] == "load_failed" and "failed to load" in body["error"]
+        assert "model.safetensors" in body["error"] and "differs from its manifest" in body["error"]
+        health = httpx.get(srv.url + "/health/ready").json()
+        assert health["status"] == "degraded"
+        assert health["models"]["good"] == {"status": "ready", "error": None}
+        assert health["models"]["bad"]["status"] == "failed"
+        assert "differs from its manifest" in health["models"]["bad"]["error"]
+
+
+def test_no_absolute_paths_in_any_response_after_a_failed_load(runs, tmp_path):
+    bad = broken_copy(runs["classifier"], tmp_path)
+    with running(specs_for({"bad": bad}), ready=False) as srv:
+        wait_for(lambda: httpx.get(srv.url + "/health/ready").json()["status"] == "failed")
+        answers = [
+            httpx.get(srv.url + "/health/ready"),
+            httpx.get(srv.url + "/models"),
+            httpx.get(srv.url + "/models/bad"),
+            httpx.post(srv.url + "/models/bad/classify", json={"text": "the soup"}),
+        ]
+        for response in answers:
+            assert "safetensors" in response.text, response.text  # the reason is there...
+            assert str(tmp_path) not in response.text  # ...without the server's disk layout
+            assert not ABSOLUTE_PATH.search(response.text), response.text

@@ -98,3 +98,33 @@ def test_sigterm_drains_requests_in_flight_and_exits_0(runs):
     assert [status for status, _ in results] == [200] * 3
     assert all(body["texts"][0].startswith("the") for _, body in results)
     assert any("draining" in line for line in lines)
+
+
+def test_requests_cut_by_the_drain_timeout_get_a_json_503(runs):
+    """A request still running when ``drain_timeout_s`` ends is cut: JSON 503, not a plain-text 500."""
+    from serve_helpers import Gate, gated_loader, running, specs_for
+
+    from seqlab.serve import ServeSettings
+
+    gate = Gate()
+    settings = ServeSettings(drain_timeout_s=1)
+    result: dict = {}
+    with running(specs_for({"classifier": runs["classifier"]}), settings, loader=gated_loader(gate)) as srv:
+        gate.close()
+
+        def classify() -> None:
+            result["r"] = httpx.post(srv.url + "/models/classifier/classify", json={"text": "a"}, timeout=30)
+
+        client = threading.Thread(target=classify)
+        client.start()
+        assert gate.entered.wait(30)
+        started = time.monotonic()
+        srv.server.drain()
+        client.join(30)
+        waited = time.monotonic() - started
+        gate.open()
+    response = result["r"]
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["type"] == "shutting_down"
+    assert waited < 10
