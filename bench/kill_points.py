@@ -1,12 +1,13 @@
 """Kill-point campaign: SIGKILL a tiny training run at many moments, resume it, compare bitwise.
 
-Each trial starts ``seqlab train configs/tiny_lm.yaml`` in a fresh run directory, kills it with
-SIGKILL after a delay drawn from a seeded uniform distribution over the uninterrupted run's wall time
-(so kills land in steps, validations and saves alike), then runs ``--resume`` (killing it once more
-in half of the trials) and finally ``--resume`` to the end (``--overwrite`` when the kill came before
-the first checkpoint). The final ``last/model.safetensors`` must
-be bitwise equal to the uninterrupted run's. Each row also says what the kill left behind (the last
-logged step, whether ``last/`` existed), and whether every resume started without an error.
+Each trial starts ``seqlab train configs/tiny_lm.yaml`` in a fresh run directory and kills it with
+SIGKILL at a step drawn from a seeded uniform distribution, plus 0-50 ms so that some kills land
+inside validations and saves (the log is written every 5 steps, a checkpoint every 20). In half of
+the trials ``--resume`` is killed once more the same way. Then ``--resume`` runs to the end
+(``--overwrite`` when the kill came before the first checkpoint). The final
+``last/model.safetensors`` must be bitwise equal to the uninterrupted run's. Each row says what each
+kill left: the last logged step, whether ``last/`` existed, whether a save was cut (``.tmp-*``
+leftovers) and whether the run directory still verified against its manifests.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/kill_points.py --trials 18
     (JSON to bench/results/kill_points.json)
@@ -36,7 +37,7 @@ CONFIG = REPO / "configs" / "tiny_lm.yaml"
 def train_cmd(run_dir: Path, steps: int, resume: bool) -> list[str]:
     """``--resume`` when asked; else ``--overwrite`` when a kill left a run with no checkpoint yet."""
     cmd = [sys.executable, "-m", "seqlab", "train", str(CONFIG), "--run-dir", str(run_dir)]
-    cmd += ["--set", f"training.max_steps={steps}"]
+    cmd += ["--set", f"training.max_steps={steps}", "--set", "training.log_every=5"]
     if resume:
         return [*cmd, "--resume"]
     return [*cmd, "--overwrite"] if run_dir.exists() else cmd
@@ -65,8 +66,24 @@ def run_to_end(run_dir: Path, steps: int, resume: bool) -> subprocess.CompletedP
     )
 
 
-def kill_after(run_dir: Path, steps: int, resume: bool, delay_s: float) -> dict:
-    """Start training, SIGKILL it after ``delay_s`` (or let it end first); say what was left."""
+def verifies(run_dir: Path) -> bool:
+    """The run directory and its ``last/`` checkpoint pass their manifests (when they exist)."""
+    from seqlab.errors import IntegrityError
+    from seqlab.manifest import verify_manifest
+
+    try:
+        for folder in (run_dir, run_dir / "last"):
+            if folder.is_dir():
+                verify_manifest(folder)
+    except IntegrityError:
+        return False
+    return True
+
+
+def kill_after(run_dir: Path, steps: int, resume: bool, target_step: int, jitter_s: float) -> dict:
+    """Start training and SIGKILL it ``jitter_s`` after its log first shows ``target_step`` (or let it
+    end first); say what the kill left: the last logged step, whether ``last/`` exists, whether a save
+    was cut (its ``.tmp-*`` leftovers are there) and whether the run directory still verifies."""
     proc = subprocess.Popen(
         train_cmd(run_dir, steps, resume),
         cwd=REPO,
@@ -75,21 +92,24 @@ def kill_after(run_dir: Path, steps: int, resume: bool, delay_s: float) -> dict:
         stderr=subprocess.PIPE,
         text=True,
     )
-    try:
-        proc.wait(timeout=delay_s)
-        killed = False
-    except subprocess.TimeoutExpired:
+    while proc.poll() is None and last_logged_step(run_dir) < target_step:
+        time.sleep(0.002)
+    time.sleep(jitter_s)
+    killed = proc.poll() is None
+    if killed:
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        killed = True
+    proc.wait()
     stderr = proc.stderr.read() if proc.stderr else ""
     return {
-        "delay_s": round(delay_s, 2),
+        "target_step": target_step,
+        "jitter_s": round(jitter_s, 3),
         "killed": killed,
         "exit": proc.returncode,
         "error": "" if killed or proc.returncode == 0 else stderr.strip().splitlines()[-1:],
         "step_logged": last_logged_step(run_dir),
         "last_exists": (run_dir / "last").exists(),
+        "in_save": any(run_dir.rglob(".tmp-*")),
+        "verifies": verifies(run_dir),
     }
 
 
@@ -104,7 +124,7 @@ def equal_weights(a: Path, b: Path) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=18)
-    parser.add_argument("--steps", type=int, default=160)
+    parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "kill_points.json")
     args = parser.parse_args()
@@ -114,35 +134,47 @@ def main() -> None:
         whole = Path(tmp) / "whole"
         start = time.perf_counter()
         done = run_to_end(whole, args.steps, resume=False)
-        duration = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"the uninterrupted run failed: {done.stderr.strip()[-500:]}")
-        print(f"uninterrupted: {args.steps} steps in {duration:.1f} s")
-        print("| trial | kills (delay s -> step logged, last/ exists) | resumes ok | bitwise equal |")
+        print(f"uninterrupted: {args.steps} steps in {time.perf_counter() - start:.1f} s")
+        print(
+            "| trial | kills (at step + s -> step logged, last/, cut a save, verifies) "
+            "| resumes ok | bitwise equal |"
+        )
         print("|---:|---|---|---|")
         rows = []
         for trial in range(args.trials):
             run_dir = Path(tmp) / f"trial{trial}"
-            kills = [kill_after(run_dir, args.steps, False, rng.uniform(0.5, duration))]
-            if trial % 2 == 1 and kills[0]["last_exists"]:
-                kills.append(kill_after(run_dir, args.steps, True, rng.uniform(0.5, duration / 2)))
+            target = rng.randrange(1, args.steps)
+            kills = [kill_after(run_dir, args.steps, False, target, rng.uniform(0.0, 0.05))]
+            logged = kills[0]["step_logged"]
+            if trial % 2 == 1 and kills[0]["last_exists"] and logged + 5 < args.steps:
+                target = rng.randrange(logged + 5, args.steps)
+                kills.append(kill_after(run_dir, args.steps, True, target, rng.uniform(0.0, 0.05)))
             resumable = (run_dir / "last").exists()
             final = run_to_end(run_dir, args.steps, resume=resumable)
-            ok = final.returncode == 0 and all(k["exit"] in (0, -signal.SIGKILL) for k in kills)
+            ok = final.returncode == 0 and all(
+                k["exit"] in (0, -signal.SIGKILL) and k["verifies"] for k in kills
+            )
             equal = ok and equal_weights(whole, run_dir)
             row = {"trial": trial, "kills": kills, "final_resumed": resumable, "ok": ok, "equal": equal}
             if final.returncode != 0:
                 row["final_error"] = final.stderr.strip().splitlines()[-1:]
             rows.append(row)
-            shown = "; ".join(f"{k['delay_s']} -> {k['step_logged']}, {k['last_exists']}" for k in kills)
+            shown = "; ".join(
+                f"{k['target_step']} + {k['jitter_s']} -> {k['step_logged']}, {k['last_exists']}, "
+                f"{k['in_save']}, {k['verifies']}"
+                for k in kills
+            )
             print(f"| {trial} | {shown} | {ok} | {equal} |", flush=True)
 
     summary = {
         "trials": args.trials,
         "kills": sum(len(r["kills"]) for r in rows),
         "bitwise_equal": sum(r["equal"] for r in rows),
-        "uninterrupted_s": round(duration, 1),
-        "median_kill_delay_s": statistics.median(k["delay_s"] for r in rows for k in r["kills"]),
+        "kills_inside_a_save": sum(k["in_save"] for r in rows for k in r["kills"]),
+        "kills_before_first_checkpoint": sum(not r["kills"][0]["last_exists"] for r in rows),
+        "median_kill_step": statistics.median(k["step_logged"] for r in rows for k in r["kills"]),
     }
     print(
         f"{summary['bitwise_equal']}/{summary['trials']} trials bitwise equal after {summary['kills']} kills"

@@ -163,13 +163,23 @@ def test_float64_weights_are_refused_naming_the_tensor(small_run, tmp_path):
 
 
 def test_a_run_from_before_manifests_loads_with_a_warning(small_run, tmp_path, caplog):
+    import json
     import logging
 
     run = _copy(small_run, tmp_path)
-    (run / "manifest.json").unlink()
+    for manifest in run.rglob("manifest.json"):  # as an older seqlab wrote it: no manifest anywhere
+        manifest.unlink()
+    for state in run.glob("ckpt-*/state.json"):
+        state.write_text(
+            json.dumps({k: v for k, v in json.loads(state.read_text()).items() if k != "manifest"})
+        )
     with caplog.at_level(logging.WARNING):
         seqlab.load(run)
     assert "no manifest.json" in caplog.text
+    (run / "ckpt-best-x").mkdir()  # a checkpoint written with a manifest: the run's own was deleted
+    (run / "ckpt-best-x" / "manifest.json").write_text("{}")
+    with pytest.raises(seqlab.IntegrityError, match="manifest.json: missing, but its checkpoint ckpt-best-x"):
+        seqlab.load(run)
 
 
 def test_every_predictor_verifies(small_run, tmp_path):
