@@ -280,7 +280,7 @@ Predictor = LanguageModelPredictor | ClassifierPredictor | TaggerPredictor
 def load(run_dir: str | Path, device: str = "cpu", verify: bool = True) -> Predictor:
     """Load a trained run directory; returns a predictor for its model family.
 
-    The run's files are checked against its manifests first (:mod:`seqlab.manifest`), each hashed
+    The run's files are checked against its manifests first (:mod:`seqlab.rundir.manifest`), each hashed
     once: :class:`~seqlab.errors.IntegrityError` names a file that changed, is missing or is not a
     regular file. ``verify=False`` skips the check (for someone repairing a run by hand). A run
     written before manifests existed loads with a one-line warning.

@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from seqlab.errors import CheckpointError, ConfigError
-from seqlab.manifest import MANIFEST_FILE, verify_run, write_manifest
-from seqlab.training.safetensors_io import read_metadata, read_tensors, write_tensors
+from seqlab.rundir.manifest import MANIFEST_FILE, verify_run, write_manifest
+from seqlab.rundir.safetensors_io import read_metadata, read_tensors, write_tensors
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.yaml"

@@ -20,8 +20,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 
 from seqlab.errors import ConfigError
-from seqlab.files import atomic_write_bytes
 from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY
+from seqlab.rundir.files import atomic_write_bytes
 
 # ---------------------------------------------------------------------------------------------
 # Sections

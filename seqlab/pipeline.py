@@ -33,13 +33,13 @@ from seqlab.data.lm_corpus import LMCorpus, load_lm_corpus, reload_lm_corpus
 from seqlab.data.lm_lines import LineLoader, encode_line_examples, line_loader
 from seqlab.data.lm_mixed import MixedBatcher
 from seqlab.errors import ConfigError
-from seqlab.manifest import write_manifest
 from seqlab.models.factory import build_model
 from seqlab.models.vectors import load_pretrained_vectors
 from seqlab.models.warm_start import warm_start
-from seqlab.run_dir import RUN_FILES, start_run_dir
+from seqlab.rundir.manifest import write_manifest
 from seqlab.training.distributed import DistInfo, cleanup, init_distributed
 from seqlab.training.rng import seed_everything
+from seqlab.training.run_dir import RUN_FILES, start_run_dir
 from seqlab.training.trainer import Trainer
 
 logger = logging.getLogger(__name__)
@@ -306,7 +306,7 @@ def train(
 
     A fresh run refuses a directory that already holds a run (a config.yaml or weights) unless
     ``overwrite``, which removes the earlier run's files first. A resume checks the run's files
-    against their manifests (:mod:`seqlab.manifest`) before anything is read, unless ``verify`` is
+    against their manifests (:mod:`seqlab.rundir.manifest`) before anything is read, unless ``verify`` is
     False. Returns the Trainer's final metrics (best validation metric and friends).
     """
     run_dir = Path(run_dir)

@@ -141,7 +141,7 @@ def test_config_yaml_is_written_atomically(tmp_path, monkeypatch):
 
 def test_run_directory_has_a_manifest_that_resume_checks(tmp_path, monkeypatch):
     from seqlab.errors import IntegrityError
-    from seqlab.manifest import read_manifest
+    from seqlab.rundir.manifest import read_manifest
 
     monkeypatch.chdir(REPO)
     run = tmp_path / "run"

@@ -15,7 +15,7 @@ from seqlab.compare.figures import quality_by_length_png, read_metrics_log, trai
 from seqlab.compare.results import seed_values
 from seqlab.compare.spec import METRIC_LABELS
 from seqlab.compare.verdict import VerdictRow, interval_note, length_note, verdict
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
 
 FIGURES_DIR = "figures"
 

@@ -42,7 +42,7 @@ from seqlab.compare.worker import (
     seed_spec,
 )
 from seqlab.errors import ConfigError, TrainingError
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 

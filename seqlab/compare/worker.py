@@ -22,7 +22,7 @@ import torch
 from seqlab.compare.results import CONTENDER_RESULT
 from seqlab.compare.spec import CompareSpec, ContenderSpec, contender_config, data_config
 from seqlab.compare.spec_file import load_spec
-from seqlab.files import atomic_write_json
+from seqlab.rundir.files import atomic_write_json
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from seqlab.data.catalogue_entries import DATASETS, DatasetEntry
 from seqlab.errors import DataError
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
 
 __all__ = [
     "DATASETS",

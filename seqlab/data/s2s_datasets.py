@@ -26,7 +26,7 @@ from seqlab.data.catalogue import cache_dir, get_dataset, resolve_split
 from seqlab.data.parallel import Pair, PairReport, read_parallel_files, read_tsv_pairs
 from seqlab.data.readers import read_lines
 from seqlab.errors import DataError
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
 
 G2P_VALID_FRACTION = 0.05
 G2P_SEED = "seqlab-cmudict-g2p"

@@ -13,8 +13,8 @@ from torch import nn
 
 from seqlab import metrics
 from seqlab.errors import CheckpointError, ConfigError
-from seqlab.manifest import verify_run
-from seqlab.training.safetensors_io import load_model_weights
+from seqlab.rundir.manifest import verify_run
+from seqlab.rundir.safetensors_io import load_model_weights
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def run_weights(run_dir: Path) -> Path:
 
 
 def check_run(run_dir: Path, verify: bool) -> None:
-    """With ``verify``, check the run's files against its manifests (:func:`seqlab.manifest.verify_run`)
+    """With ``verify``, check the run's files against its manifests (:func:`.rundir.manifest.verify_run`)
     before any of them is read; IntegrityError naming the first that differs."""
     if verify:
         verify_run(run_dir, run_weights(run_dir))

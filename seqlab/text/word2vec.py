@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seqlab.errors import ConfigError
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from seqlab.data.readers import decode_utf8
 from seqlab.errors import TrainingError
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
 
 METRICS_FILE = "metrics.jsonl"
 

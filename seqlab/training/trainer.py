@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from seqlab.config import TrainingConfig
 from seqlab.errors import CheckpointError, TrainingError, TrainingStopped
+from seqlab.rundir.safetensors_io import save_model_weights
 from seqlab.training.checkpoint import STATE_FILE, checkpoint_exists, load_checkpoint, save_checkpoint
 from seqlab.training.device import amp_dtype, autocast_context, resolve_device
 from seqlab.training.distributed import (
@@ -47,7 +48,6 @@ from seqlab.training.guard import DivergenceGuard, kept_checkpoints, weight_prob
 from seqlab.training.metrics_log import MetricsLog
 from seqlab.training.optim import build_optimizer, build_scheduler
 from seqlab.training.rng import preserved_rng, restore_rng, seed_everything
-from seqlab.training.safetensors_io import save_model_weights
 from seqlab.training.state import EarlyStopping, LogWindow, TrainState, finite_or_none, is_better
 
 logger = logging.getLogger(__name__)

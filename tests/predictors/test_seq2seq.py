@@ -12,7 +12,7 @@ from seqlab.config import load_config
 from seqlab.data.parallel import Pair
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.pipeline import train
-from seqlab.training.safetensors_io import read_tensors
+from seqlab.rundir.safetensors_io import read_tensors
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@
 ``config.yaml`` or weights, e.g. what ``seqlab average`` writes) unless ``--resume`` continues it or
 ``--overwrite`` replaces it; ``--overwrite`` removes only what training writes (:data:`RUN_FILES`,
 checkpoints, the metrics log, the manifest). A resume checks the run's manifest
-(:mod:`seqlab.manifest`) before any file is read, then that the config equals the run's except in
+(:mod:`seqlab.rundir.manifest`) before any file is read, then that the config equals the run's except in
 :data:`BUDGET_KEYS`. A fresh run's config is written atomically; its manifest follows once the
 tokenizers and vocabularies are written (:func:`seqlab.pipeline.train`).
 """
@@ -28,8 +28,8 @@ from seqlab.data.s2s_corpus import (
     TARGET_VOCAB_FILE,
 )
 from seqlab.errors import CheckpointError, ConfigError
-from seqlab.manifest import MANIFEST_FILE, replace_file, verify_manifest, write_manifest
 from seqlab.models.line_start import LINE_START_FILE
+from seqlab.rundir.manifest import MANIFEST_FILE, replace_file, verify_manifest, write_manifest
 from seqlab.training.checkpoint import MODEL_FILE, checkpoint_exists, remove_path
 from seqlab.training.distributed import DistInfo
 from seqlab.training.metrics_log import METRICS_FILE

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from seqlab.errors import CheckpointError, IntegrityError
-from seqlab.manifest import (
+from seqlab.rundir.manifest import (
     MANIFEST_FILE,
     file_sha256,
     read_manifest,

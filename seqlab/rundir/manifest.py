@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from seqlab.errors import IntegrityError
-from seqlab.files import atomic_write_bytes, fsync_path
+from seqlab.rundir.files import atomic_write_bytes, fsync_path
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from seqlab.errors import CheckpointError
-from seqlab.files import fsync_path
-from seqlab.manifest import replace_file
+from seqlab.rundir.files import fsync_path
+from seqlab.rundir.manifest import replace_file
 
 ALIASES_KEY = "seqlab.aliases"
 _MAX_HEADER = 100 * 1024 * 1024
@@ -187,7 +187,7 @@ def load_into_model(model: nn.Module, state: dict[str, torch.Tensor], source: Pa
 
 def save_model_weights(path: Path, model: nn.Module) -> None:
     """Write ``model.state_dict()`` to ``path`` atomically (temporary sibling + ``os.replace``), keeping
-    the folder's manifest true (:func:`seqlab.manifest.replace_file`)."""
+    the folder's manifest true (:func:`seqlab.rundir.manifest.replace_file`)."""
     state = model.state_dict()
     replace_file(Path(path), lambda tmp: write_tensors(tmp, state))
 
