@@ -41,6 +41,7 @@ from seqlab.models.line_start import load_line_start
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors import ClassifierPredictor, TaggerPredictor
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
+from seqlab.rundir.names import CONFIG_FILE
 from seqlab.text.tokenizers import Tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
 from seqlab.training.evaluate import evaluate
@@ -286,10 +287,10 @@ def load(run_dir: str | Path, device: str = "cpu", verify: bool = True) -> Predi
     written before manifests existed loads with a one-line warning.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise CheckpointError(f"{run_dir}: not a seqlab run directory (no config.yaml)")
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise CheckpointError(f"{run_dir}: not a seqlab run directory (no {CONFIG_FILE})")
     check_run(run_dir, verify)
-    cfg = load_config(run_dir / "config.yaml")
+    cfg = load_config(run_dir / CONFIG_FILE)
     if cfg.task == "language_model":
         return LanguageModelPredictor(run_dir, device, verify=False)  # verified just now
     if cfg.task == "classifier":

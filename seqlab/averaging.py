@@ -17,13 +17,23 @@ from pathlib import Path
 import yaml
 
 from seqlab.errors import CheckpointError, ConfigError
-from seqlab.rundir.manifest import MANIFEST_FILE, verify_run, write_manifest
+from seqlab.rundir.manifest import verify_run, write_manifest
+from seqlab.rundir.names import (
+    BEST,
+    CONFIG_FILE,
+    LAST,
+    MANIFEST_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    TENSORBOARD_DIR,
+    TRAIN_LOG,
+)
 from seqlab.rundir.safetensors_io import read_metadata, read_tensors, write_tensors
 
-WEIGHTS = "model.safetensors"
-CONFIG = "config.yaml"
+WEIGHTS = MODEL_FILE
+CONFIG = CONFIG_FILE
 # what a run directory holds besides its pipeline files: never copied into the averaged run
-_RUN_STATE = {"last", "best", "metrics.jsonl", "tensorboard", WEIGHTS, "train.log", MANIFEST_FILE}
+_RUN_STATE = {LAST, BEST, METRICS_FILE, TENSORBOARD_DIR, WEIGHTS, TRAIN_LOG, MANIFEST_FILE}
 
 
 def locate(path: str | Path) -> tuple[Path, Path]:
@@ -32,7 +42,7 @@ def locate(path: str | Path) -> tuple[Path, Path]:
     if (path / CONFIG).is_file():
         weights = path / WEIGHTS
         if not weights.is_file():
-            weights = path / "last" / WEIGHTS
+            weights = path / LAST / WEIGHTS
         if not weights.is_file():
             raise CheckpointError(f"{path}: a run directory without {WEIGHTS} (has it trained yet?)")
         return weights, path

@@ -41,8 +41,8 @@ from torch import Tensor, nn
 from seqlab.errors import CheckpointError, ConfigError, DataError
 from seqlab.models.state import RecurrentState
 from seqlab.rundir.files import atomic_write_bytes
+from seqlab.rundir.names import LINE_START_FILE
 
-LINE_START_FILE = "line_start.safetensors"
 METHODS = ("mean", "primer", "fitted")
 
 

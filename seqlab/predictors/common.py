@@ -14,6 +14,7 @@ from torch import nn
 from seqlab import metrics
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.rundir.manifest import verify_run
+from seqlab.rundir.names import LAST, MODEL_FILE
 from seqlab.rundir.safetensors_io import load_model_weights
 
 T = TypeVar("T")
@@ -25,7 +26,7 @@ def run_weights(run_dir: Path) -> Path:
     """``run_dir/model.safetensors`` (the best weights), else ``run_dir/last/model.safetensors`` when
     the run has not validated yet. Something else than a regular file in either place is refused,
     never passed over."""
-    for weights in (run_dir / "model.safetensors", run_dir / "last" / "model.safetensors"):
+    for weights in (run_dir / MODEL_FILE, run_dir / LAST / MODEL_FILE):
         if weights.is_file():
             return weights
         if os.path.lexists(weights):
@@ -43,7 +44,7 @@ def check_run(run_dir: Path, verify: bool) -> None:
 def load_weights(run_dir: Path, model: nn.Module) -> None:
     """Load the run's weights (:func:`run_weights`) into ``model``; falling back to ``last/`` says so."""
     weights = run_weights(run_dir)
-    if weights != run_dir / "model.safetensors":
+    if weights != run_dir / MODEL_FILE:
         logger.warning(
             "%s: no model.safetensors (no validation improved, or training stopped before one did); "
             "using the latest checkpoint %s",

@@ -35,12 +35,11 @@ from pathlib import Path
 
 from seqlab.errors import IntegrityError
 from seqlab.rundir.files import atomic_write_bytes, fsync_path
+from seqlab.rundir.names import MANIFEST_FILE, STATE_FILE
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_FILE = "manifest.json"
 # a checkpoint's state.json records {"manifest": "manifest.json"}, so a deleted manifest is noticed
-CHECKPOINT_STATE_FILE = "state.json"
 CHECKPOINT_MARKER = "manifest"
 FORMAT_VERSION = 1
 _REPAIR = "(--no-verify / verify=False loads it anyway, for repairing a run by hand)"
@@ -114,11 +113,11 @@ def _written_with_manifests(directory: Path) -> str | None:
     for manifest in sorted(directory.glob(f"ckpt-*/{MANIFEST_FILE}")):
         return f"its checkpoint {manifest.parent.name} has one: the run was written with manifests"
     try:
-        state = json.loads((directory / CHECKPOINT_STATE_FILE).read_bytes())
+        state = json.loads((directory / STATE_FILE).read_bytes())
     except (OSError, ValueError):
         return None
     if isinstance(state, dict) and state.get(CHECKPOINT_MARKER) == MANIFEST_FILE:
-        return f"its {CHECKPOINT_STATE_FILE} records one: the checkpoint was written with a manifest"
+        return f"its {STATE_FILE} records one: the checkpoint was written with a manifest"
     return None
 
 

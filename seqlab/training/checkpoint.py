@@ -37,13 +37,8 @@ import torch
 from torch import nn
 
 from seqlab.errors import CheckpointError
-from seqlab.rundir.manifest import (
-    CHECKPOINT_MARKER,
-    CHECKPOINT_STATE_FILE,
-    MANIFEST_FILE,
-    verify_manifest,
-    write_manifest,
-)
+from seqlab.rundir.manifest import CHECKPOINT_MARKER, verify_manifest, write_manifest
+from seqlab.rundir.names import MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, RNG_FILE, STATE_FILE
 from seqlab.rundir.safetensors_io import (
     fsync_path,
     load_into_model,
@@ -54,10 +49,6 @@ from seqlab.rundir.safetensors_io import (
 from seqlab.training.rng import capture_rng
 
 FORMAT_VERSION = 1
-MODEL_FILE = "model.safetensors"
-OPTIMIZER_FILE = "optimizer.safetensors"
-RNG_FILE = "rng.safetensors"
-STATE_FILE = CHECKPOINT_STATE_FILE  # "state.json": named once, in seqlab.rundir.manifest
 
 
 @dataclass

@@ -19,40 +19,21 @@ from typing import Any
 import torch
 
 from seqlab.config import ExperimentConfig, config_to_dict, load_config, save_config
-from seqlab.data.cls_corpus import CHARS_FILE, LABELS_FILE
-from seqlab.data.lm_corpus import TOKENIZER_DIR, VOCAB_FILE
-from seqlab.data.s2s_corpus import (
-    SOURCE_TOKENIZER_DIR,
-    SOURCE_VOCAB_FILE,
-    TARGET_TOKENIZER_DIR,
-    TARGET_VOCAB_FILE,
-)
 from seqlab.errors import CheckpointError, ConfigError
-from seqlab.models.line_start import LINE_START_FILE
-from seqlab.rundir.manifest import MANIFEST_FILE, replace_file, verify_manifest, write_manifest
-from seqlab.training.checkpoint import MODEL_FILE, checkpoint_exists, remove_path
+from seqlab.rundir.manifest import replace_file, verify_manifest, write_manifest
+from seqlab.rundir.names import (
+    BEST,
+    CHECKPOINT_PREFIX,
+    CONFIG_FILE,
+    LAST,
+    RUN_FILES,
+    TMP_PREFIX,
+    TRAINING_STATE,
+)
+from seqlab.training.checkpoint import checkpoint_exists, remove_path
 from seqlab.training.distributed import DistInfo
-from seqlab.training.metrics_log import METRICS_FILE
 
 logger = logging.getLogger(__name__)
-
-CONFIG_FILE = "config.yaml"
-# the files and folders that describe a run: listed in its manifest.json, replaced by --overwrite
-RUN_FILES = (
-    CONFIG_FILE,
-    TOKENIZER_DIR,
-    VOCAB_FILE,
-    LABELS_FILE,
-    CHARS_FILE,
-    SOURCE_TOKENIZER_DIR,
-    TARGET_TOKENIZER_DIR,
-    SOURCE_VOCAB_FILE,
-    TARGET_VOCAB_FILE,
-    LINE_START_FILE,
-    MODEL_FILE,
-)
-# what training adds besides (--overwrite removes these too, and ckpt-* / .tmp-* leftovers)
-_TRAINING_STATE = ("last", "best", METRICS_FILE, MANIFEST_FILE)
 
 
 # Limits that only decide when training stops: --resume may raise or lower them ("train longer").
@@ -113,16 +94,16 @@ def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> list[str]:
     if resume:
         if not (run_dir / CONFIG_FILE).is_file():
             raise CheckpointError(f"{run_dir}: no {CONFIG_FILE} here, nothing to resume; drop --resume")
-        if not checkpoint_exists(run_dir / "last"):
+        if not checkpoint_exists(run_dir / LAST):
             raise CheckpointError(
-                f"{run_dir / 'last'}: no checkpoint to resume from; start the run again with --overwrite "
+                f"{run_dir / LAST}: no checkpoint to resume from; start the run again with --overwrite "
                 "instead of --resume"
             )
         return []
     if not run_dir.is_dir():
         return []
     weights = sorted(p.name for p in run_dir.glob("*.safetensors"))
-    held = [name for name in (CONFIG_FILE, "last", "best") if os.path.lexists(run_dir / name)] + weights
+    held = [name for name in (CONFIG_FILE, LAST, BEST) if os.path.lexists(run_dir / name)] + weights
     if held and not overwrite:
         raise CheckpointError(
             f"{run_dir} already holds a run ({', '.join(held)}); pass --resume to continue it or "
@@ -135,7 +116,7 @@ def clear_run(run_dir: Path) -> None:
     """Remove what a training run wrote into ``run_dir`` (:data:`RUN_FILES`, checkpoints, metrics
     log, manifest); other files are left alone."""
     for entry in run_dir.iterdir():
-        if entry.name in RUN_FILES + _TRAINING_STATE or entry.name.startswith(("ckpt-", ".tmp-")):
+        if entry.name in RUN_FILES + TRAINING_STATE or entry.name.startswith((CHECKPOINT_PREFIX, TMP_PREFIX)):
             remove_path(entry)
     logger.info("--overwrite: removed the earlier run in %s", run_dir)
 
