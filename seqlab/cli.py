@@ -31,7 +31,7 @@ def add_no_verify_argument(p: argparse.ArgumentParser) -> None:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from seqlab.config import load_config
-    from seqlab.pipeline import train
+    from seqlab.training.pipeline import train
 
     cfg = load_config(args.config, args.set or [])
     result = train(cfg, args.run_dir, resume=args.resume, overwrite=args.overwrite, verify=not args.no_verify)
@@ -471,7 +471,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from seqlab.demo import run_demo
+    from seqlab.compare.demo import run_demo
 
     run_demo(run_dir=args.run_dir, minutes=args.minutes)
     return 0

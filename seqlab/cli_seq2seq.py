@@ -126,7 +126,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def cmd_average(args: argparse.Namespace) -> int:
-    from seqlab.averaging import average_checkpoints
+    from seqlab.training.averaging import average_checkpoints
 
     output = average_checkpoints(args.runs, args.output, verify=not args.no_verify)
     print(f"averaged {len(args.runs)} checkpoints into {output}")

@@ -17,7 +17,7 @@ import torch
 import seqlab
 from seqlab.config import load_config
 from seqlab.data.readers import read_lines
-from seqlab.pipeline import train
+from seqlab.training.pipeline import train
 
 ROOT = Path(__file__).resolve().parents[1]
 VALID = ROOT / "tests" / "fixtures" / "tiny_valid.txt"

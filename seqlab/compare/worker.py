@@ -151,8 +151,8 @@ def run_contender(
     """Train (resuming a half-finished run), measure and write ``result.json``; returns the result.
     ``seed``: which run of a spec with ``seeds`` (None: the single run, with the spec's ``seed``)."""
     from seqlab.compare.measure import measure
-    from seqlab.pipeline import train
     from seqlab.training.checkpoint import checkpoint_exists
+    from seqlab.training.pipeline import train
 
     report_dir = Path(report_dir)
     baseline = peak_rss_mb()

@@ -6,7 +6,7 @@
 checkpoints, the metrics log, the manifest). A resume checks the run's manifest
 (:mod:`seqlab.rundir.manifest`) before any file is read, then that the config equals the run's except in
 :data:`BUDGET_KEYS`. A fresh run's config is written atomically; its manifest follows once the
-tokenizers and vocabularies are written (:func:`seqlab.pipeline.train`).
+tokenizers and vocabularies are written (:func:`seqlab.training.pipeline.train`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from seqlab.cli import main
 from seqlab.config import load_config
 from seqlab.errors import CheckpointError
 from seqlab.models.factory import build_model
-from seqlab.models.warm_start import warm_start
+from seqlab.training.warm_start import warm_start
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "configs" / "tiny_classifier.yaml"

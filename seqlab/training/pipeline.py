@@ -35,12 +35,12 @@ from seqlab.data.lm_mixed import MixedBatcher
 from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
 from seqlab.models.vectors import load_pretrained_vectors
-from seqlab.models.warm_start import warm_start
 from seqlab.rundir.manifest import write_manifest
 from seqlab.training.distributed import DistInfo, cleanup, init_distributed
 from seqlab.training.rng import seed_everything
 from seqlab.training.run_dir import RUN_FILES, start_run_dir
 from seqlab.training.trainer import Trainer
+from seqlab.training.warm_start import warm_start
 
 logger = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ import torch
 
 from seqlab.config import load_config
 from seqlab.errors import CheckpointError, ConfigError
-from seqlab.pipeline import train, with_absolute_paths
+from seqlab.training.pipeline import train, with_absolute_paths
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "configs" / "tiny_lm.yaml"
 
 
