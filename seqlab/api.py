@@ -35,13 +35,14 @@ from seqlab.decoding.processors import (
     TopP,
 )
 from seqlab.decoding.sampling import generate as run_generation
-from seqlab.errors import CheckpointError, ConfigError
+from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
 from seqlab.models.line_start import load_line_start
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors import ClassifierPredictor, TaggerPredictor
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
 from seqlab.rundir.names import CONFIG_FILE
+from seqlab.rundir.read import require_run_dir
 from seqlab.text.tokenizers import Tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
 from seqlab.training.evaluate import evaluate
@@ -287,8 +288,7 @@ def load(run_dir: str | Path, device: str = "cpu", verify: bool = True) -> Predi
     written before manifests existed loads with a one-line warning.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / CONFIG_FILE).is_file():
-        raise CheckpointError(f"{run_dir}: not a seqlab run directory (no {CONFIG_FILE})")
+    require_run_dir(run_dir)
     check_run(run_dir, verify)
     cfg = load_config(run_dir / CONFIG_FILE)
     if cfg.task == "language_model":

@@ -26,7 +26,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from seqlab.config import load_config
+from seqlab.data.cls_corpus import TextPipeline
 from seqlab.errors import CheckpointError
+from seqlab.models.factory import build_model
+from seqlab.rundir.names import CONFIG_FILE, VOCAB_FILE
+from seqlab.rundir.read import check_run, load_weights, require_run_dir
+from seqlab.text.vocab import Vocabulary
 
 TOKEN_INDEXED = ("embedding.weight",)
 LABEL_INDEXED = ("output.weight", "output.bias")
@@ -55,20 +61,29 @@ class WarmStartReport:
 
 
 def _source_parts(run_dir: Path) -> tuple[nn.Module, list[str], list[str] | None, list[str] | None]:
-    """The other run's model, vocabulary tokens, labels (None for a language model) and characters."""
-    from seqlab.api import load  # the predictors import the models: import here, not at the top
+    """The other run's model, vocabulary tokens, labels (None for a language model) and characters.
 
-    predictor = load(run_dir)
-    pipeline = getattr(predictor, "pipeline", None)
-    if pipeline is None:  # language model: its predictor holds the vocabulary itself
-        return predictor.model, list(predictor.vocab.itos), None, None
-    if not hasattr(pipeline, "labels"):
+    Read straight from the run directory (verified against its manifests), not through
+    :func:`seqlab.load`: training sits below the predictors and never imports them."""
+    require_run_dir(run_dir)
+    check_run(run_dir, verify=True)
+    cfg = load_config(run_dir / CONFIG_FILE)
+    if cfg.task == "language_model":
+        vocab = Vocabulary.load(run_dir / VOCAB_FILE)
+        model = build_model(cfg, len(vocab))
+        tokens, labels, chars = list(vocab.itos), None, None
+    elif cfg.task in ("classifier", "tagger"):
+        pipeline = TextPipeline.load(run_dir)
+        chars = list(pipeline.chars.itos) if getattr(pipeline, "chars", None) is not None else None
+        model = build_model(cfg, len(pipeline.vocab), len(pipeline.labels), len(chars) if chars else None)
+        tokens, labels = list(pipeline.vocab.itos), list(pipeline.labels)
+    else:
         raise CheckpointError(
-            f"model.init_from = {run_dir}: a {predictor.config.task} run; init_from takes a "
+            f"model.init_from = {run_dir}: a {cfg.task} run; init_from takes a "
             "language_model, classifier or tagger run"
         )
-    chars = list(pipeline.chars.itos) if getattr(pipeline, "chars", None) is not None else None
-    return predictor.model, list(pipeline.vocab.itos), list(pipeline.labels), chars
+    load_weights(run_dir, model)
+    return model.eval(), tokens, labels, chars
 
 
 @torch.no_grad()
