@@ -11,13 +11,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from seqlab import seq_metrics
 from seqlab.config import ExperimentConfig, load_config
 from seqlab.data.bucketing import pad_batch
 from seqlab.data.parallel import Pair
 from seqlab.data.s2s_corpus import Seq2SeqPipeline
 from seqlab.decoding import Hypothesis, replace_unk
 from seqlab.errors import ConfigError, DataError
+from seqlab.metrics import sequences as seq_metrics
 from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights

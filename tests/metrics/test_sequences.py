@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seqlab.errors import ConfigError, DataError
-from seqlab.seq_metrics import (
+from seqlab.metrics.sequences import (
     bleu,
     chrf,
     default_edges,
