@@ -14,11 +14,26 @@ the model it came from.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor, nn
 
 from seqlab.models.lstm import WeightDropLSTM
 from seqlab.models.pooling import padding_mask, pool
+
+
+@dataclass(frozen=True)
+class Graph:
+    """One exported file: a module, example inputs for tracing, and its named inputs and outputs
+    (``name -> shape``, the dimensions named for the dynamic ones)."""
+
+    name: str
+    module: nn.Module
+    example: tuple[torch.Tensor, ...]
+    inputs: dict[str, list[str | int]]
+    outputs: dict[str, list[str | int]]
+
 
 _CELL_CLASSES = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn_tanh"}
 

@@ -13,12 +13,12 @@ and its own ``decode_step``: the numbers are the model's.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from seqlab.export.graphs import Graph
 from seqlab.models.encoder import EncoderMemory
 from seqlab.models.state import RecurrentState
 
@@ -90,8 +90,6 @@ class Seq2SeqDecoderStep(nn.Module):
 
 def seq2seq_graphs(pred: Any) -> tuple[list, dict[str, Any]]:
     """The encoder and decoder-step graphs of a Seq2Seq predictor, and the manifest's usage notes."""
-    from seqlab.export import Graph
-
     model = pred.model
     parts = _parts(model)
     he = model.encoder.output_size
@@ -138,17 +136,3 @@ def seq2seq_graphs(pred: Any) -> tuple[list, dict[str, Any]]:
         "max_source_length": pred.config.data.max_source_length,
     }
     return [encoder_graph, step_graph], usage
-
-
-def seq2seq_text(pred: Any, out_dir: Path) -> dict[str, Any]:
-    """Both sides' tokenizers (copied to ``source_tokenizer/`` and ``target_tokenizer/``) and
-    vocabularies, for the manifest."""
-    from seqlab.export import _tokenizer_entry, _vocab_entry
-
-    run_dir = Path(pred.run_dir)
-    return {
-        "source_tokenizer": _tokenizer_entry(run_dir / "source_tokenizer", out_dir, "source_tokenizer"),
-        "target_tokenizer": _tokenizer_entry(run_dir / "target_tokenizer", out_dir, "target_tokenizer"),
-        "source_vocab": _vocab_entry(pred.pipeline.source_vocab),
-        "target_vocab": _vocab_entry(pred.pipeline.target_vocab),
-    }

@@ -18,7 +18,7 @@ from seqlab.cli import main
 from seqlab.export import MANIFEST, export_run
 
 _spec = importlib.util.spec_from_file_location(
-    "export_tiny_runs", Path(__file__).parent / "serve" / "tiny_runs.py"
+    "export_tiny_runs", Path(__file__).parents[1] / "serve" / "tiny_runs.py"
 )
 tiny_runs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tiny_runs)

@@ -1,6 +1,7 @@
 """``seqlab export RUN --format onnx|torchscript -o OUT``: a trained model other programs can run.
 
-What is written, by family (the graphs are in :mod:`seqlab.exportable`):
+What is written, by family (the graphs are in :mod:`seqlab.export.graphs` and
+:mod:`seqlab.export.seq2seq`, the text side in :mod:`seqlab.export.text`):
 
 - language model: ``lm_step.onnx`` / ``lm_step.pt`` — one decoding step;
 - classifier: ``classifier.*`` — logits, probabilities and attention weights;
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,28 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from seqlab.errors import ConfigError
-from seqlab.exportable import ClassifierGraph, LMStep, TaggerGraph
+from seqlab.export.graphs import ClassifierGraph, Graph, LMStep, TaggerGraph
+from seqlab.export.seq2seq import seq2seq_graphs
+from seqlab.export.text import describe_text
 
 FORMATS = ("onnx", "torchscript")
 MANIFEST = "seqlab_export.json"
 FORMAT_VERSION = 1
 OPSET = 17
 SUFFIX = {"onnx": ".onnx", "torchscript": ".pt"}
-
-
-@dataclass(frozen=True)
-class Graph:
-    """One exported file: a module, example inputs for tracing, and its named inputs and outputs
-    (``name -> shape``, the dimensions named for the dynamic ones)."""
-
-    name: str
-    module: nn.Module
-    example: tuple[torch.Tensor, ...]
-    inputs: dict[str, list[str | int]]
-    outputs: dict[str, list[str | int]]
 
 
 @dataclass
@@ -140,8 +129,6 @@ def graphs_for(pred: Any) -> tuple[list[Graph], dict[str, Any]]:
     if family == "tagger":
         return _tagger_graphs(pred)
     if family == "seq2seq":
-        from seqlab.exportable_seq2seq import seq2seq_graphs
-
         return seq2seq_graphs(pred)
     raise ConfigError(
         f"task {family!r} cannot be exported (exported: language_model, classifier, tagger, seq2seq)"
@@ -181,45 +168,6 @@ def write_graph(graph: Graph, fmt: str, out_dir: Path) -> Path:
             traced = torch.jit.trace(graph.module, graph.example, check_trace=False)
             traced.save(str(path))
     return path
-
-
-def _vocab_entry(vocab: Any) -> dict[str, Any]:
-    return {
-        "tokens": list(vocab.itos),
-        "pad_id": vocab.pad_id,
-        "unk_id": vocab.unk_id,
-        "bos_id": vocab.bos_id,
-        "eos_id": vocab.eos_id,
-    }
-
-
-def _tokenizer_entry(directory: Path, out_dir: Path, name: str) -> dict[str, Any]:
-    """Copy a run's tokenizer folder to ``out_dir/name`` and describe it."""
-    target = out_dir / name
-    shutil.copytree(directory, target, dirs_exist_ok=True)
-    settings = json.loads((directory / "tokenizer.json").read_text(encoding="utf-8"))
-    settings.pop("format_version", None)
-    files = sorted(p.name for p in target.iterdir())
-    return {**settings, "folder": name, "files": files}
-
-
-def describe_text(pred: Any, out_dir: Path) -> dict[str, Any]:
-    """Tokenizers, vocabularies and labels of ``pred``, for the manifest."""
-    run_dir = Path(pred.run_dir)
-    family = getattr(pred, "family", None) or pred.config.task
-    if family == "seq2seq":
-        from seqlab.exportable_seq2seq import seq2seq_text
-
-        return seq2seq_text(pred, out_dir)
-    entry: dict[str, Any] = {"tokenizer": _tokenizer_entry(run_dir / "tokenizer", out_dir, "tokenizer")}
-    if family == "language_model":
-        entry["vocab"] = _vocab_entry(pred.vocab)
-        return entry
-    entry["vocab"] = _vocab_entry(pred.pipeline.vocab)
-    entry["labels"] = list(pred.labels)
-    if pred.pipeline.chars is not None:
-        entry["chars"] = _vocab_entry(pred.pipeline.chars)
-    return entry
 
 
 def prepare_output(out: Path, overwrite: bool = False) -> None:
