@@ -13,7 +13,7 @@ from seqlab.config import (
 )
 from seqlab.errors import ConfigError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str) -> Path:
