@@ -34,8 +34,8 @@ from seqlab.data.lm_lines import LineLoader, encode_line_examples, line_loader
 from seqlab.data.lm_mixed import MixedBatcher
 from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
-from seqlab.models.vectors import load_pretrained_vectors
 from seqlab.rundir.manifest import write_manifest
+from seqlab.text.vectors import load_pretrained_vectors
 from seqlab.training.distributed import DistInfo, cleanup, init_distributed
 from seqlab.training.rng import seed_everything
 from seqlab.training.run_dir import RUN_FILES, start_run_dir

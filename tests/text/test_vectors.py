@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from seqlab.errors import ConfigError, DataError
-from seqlab.models.vectors import load_pretrained_vectors
+from seqlab.text.vectors import load_pretrained_vectors
 
 VOCAB = ["<pad>", "<unk>", "the", "Cat", "sat", "Paris", "zebra"]
 
