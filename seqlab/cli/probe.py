@@ -1,4 +1,5 @@
-"""``seqlab probe``: the argument parser and command, registered by ``seqlab.cli.build_parser``."""
+"""``seqlab probe``: the argument parser and command, registered by :mod:`seqlab.cli.compare`
+(between ``compare`` and ``demo``)."""
 
 from __future__ import annotations
 

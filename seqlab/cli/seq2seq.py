@@ -1,5 +1,6 @@
 """The Seq2Seq verbs of the command line: ``translate``, ``average`` and ``evaluate`` of a Seq2Seq
-run (``seqlab.cli`` registers them; everything here goes through ``seqlab.load`` and the library)."""
+run (:func:`seqlab.cli.build_parser` registers them; everything here goes through ``seqlab.load``
+and the library)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from seqlab.cli.common import add_no_verify_argument, load_for
 from seqlab.errors import ConfigError
 from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY, TEMPERATURE, TOP_P
 
@@ -80,8 +82,6 @@ def decoding_kwargs(args: argparse.Namespace) -> dict:
 
 
 def _load_seq2seq(run_dir: str, verify: bool):  # noqa: ANN202 - Seq2SeqPredictor
-    from seqlab.cli import load_for
-
     return load_for("translate", run_dir, "seq2seq", verify=verify)
 
 
@@ -189,8 +189,6 @@ def evaluate_seq2seq(predictor, args: argparse.Namespace) -> int:  # noqa: ANN00
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register ``translate`` and ``average``."""
-    from seqlab.cli import add_no_verify_argument  # cli imports this module: import at call time
-
     p = sub.add_parser("translate", help="translate with a Seq2Seq run: one text, or a file in batches")
     p.add_argument("run_dir", help="a trained seq2seq run directory")
     p.add_argument("text", nargs="?", help="one text to translate")
