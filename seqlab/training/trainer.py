@@ -38,30 +38,26 @@ from seqlab.rundir.names import BEST, LAST, MODEL_FILE, STATE_FILE
 from seqlab.rundir.safetensors_io import save_model_weights
 from seqlab.training.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
 from seqlab.training.device import amp_dtype, autocast_context, resolve_device
-from seqlab.training.distributed import (
-    any_rank,
-    broadcast_int,
-    current_dist_info,
-    wrap_for_training,
-)
+from seqlab.training.distributed import any_rank, broadcast_int, current_dist_info, wrap_for_training
 from seqlab.training.evaluate import evaluate
 from seqlab.training.guard import DivergenceGuard, kept_checkpoints, weight_problem
 from seqlab.training.metrics_log import MetricsLog
 from seqlab.training.optim import build_optimizer, build_scheduler
 from seqlab.training.rng import preserved_rng, restore_rng, seed_everything
-from seqlab.training.state import EarlyStopping, LogWindow, TrainState, finite_or_none, is_better
+from seqlab.training.state import (
+    EarlyStopping,
+    LogWindow,
+    TrainState,
+    batch_target_tokens,
+    finite_or_none,
+    is_better,
+)
 
 logger = logging.getLogger(__name__)
 
 # what state.json must hold to resume (the rest of TrainState has defaults)
 RESUME_KEYS = ("step", "epoch", "schedule", "early_stopping")
 STOP_REASONS = (None, "early_stopping", "max_steps", "max_minutes", "max_target_tokens")
-
-
-def batch_target_tokens(batch: Any) -> int:
-    """Target tokens a training batch teaches (``batch.target_tokens`` where the batch tells them,
-    else ``num_tokens``): what ``training.max_target_tokens`` counts, the same unit for every family."""
-    return int(getattr(batch, "target_tokens", batch.num_tokens))
 
 
 class Trainer:
