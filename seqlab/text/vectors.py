@@ -74,6 +74,21 @@ def _is_float(text: str) -> bool:
     return True
 
 
+def _rows_by_word(
+    vocab_tokens: Sequence[str], padding_idx: int | None
+) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """The embedding rows of each word, as written and (for tokens that are not lowercase) as the
+    lowercased form a file's word may match; the padding row is never listed."""
+    exact: dict[str, list[int]] = {}
+    lowered: dict[str, list[int]] = {}
+    for index, token in enumerate(vocab_tokens):
+        if index != padding_idx:
+            exact.setdefault(token, []).append(index)
+            if token.lower() != token:
+                lowered.setdefault(token.lower(), []).append(index)
+    return exact, lowered
+
+
 def load_pretrained_vectors(
     embedding: nn.Embedding, path: str | Path, vocab_tokens: Sequence[str], freeze: bool = False
 ) -> dict[str, Any]:
@@ -97,13 +112,7 @@ def load_pretrained_vectors(
     rows, size = embedding.weight.shape
     if len(vocab_tokens) != rows:
         raise ConfigError(f"the vocabulary has {len(vocab_tokens)} tokens but the embedding has {rows} rows")
-    exact: dict[str, list[int]] = {}
-    lowered: dict[str, list[int]] = {}
-    for index, token in enumerate(vocab_tokens):
-        if index != embedding.padding_idx:
-            exact.setdefault(token, []).append(index)
-            if token.lower() != token:
-                lowered.setdefault(token.lower(), []).append(index)
+    exact, lowered = _rows_by_word(vocab_tokens, embedding.padding_idx)
     source: dict[int, str] = {}  # row -> 'exact' or 'lower', the match that filled it
     found_vectors: dict[int, list[float]] = {}
     dim: int | None = None
