@@ -50,7 +50,7 @@ class Translation:
 class Seq2SeqEvaluation:
     """Scores of a model on pairs: ``summary`` (bleu, chrf, rouge1/2/L, per, wer, exact_match, plus
     length_ratio), sacreBLEU ``signatures``, ``buckets`` (quality by source length: rows of
-    :func:`seqlab.seq_metrics.length_buckets` for ``bucket_metric``), ``count`` sources and the
+    :func:`seqlab.metrics.sequences.length_buckets` for ``bucket_metric``), ``count`` sources and the
     outputs themselves."""
 
     summary: dict[str, float]
