@@ -31,6 +31,7 @@ test: $(STAMP) $(CHROMIUM)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check seqlab tests bench
 	$(VENV)/bin/ruff format --check seqlab tests bench
+	$(VENV)/bin/lint-imports  # the layers in .importlinter (tests/test_layout.py runs it in make test too)
 
 bench: $(STAMP)
 	$(PY) bench/lm_throughput.py

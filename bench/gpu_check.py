@@ -2,7 +2,7 @@
 peak GPU memory of the PTB medium LM and the Multi30k recipe, bf16 autocast on and off.
 
 Each case runs in a fresh subprocess (``--case NAME``) so that ``torch.cuda.max_memory_allocated``
-is that case's own peak. A training case is the real ``seqlab.pipeline.train`` on the recipe with
+is that case's own peak. A training case is the real ``seqlab.training.pipeline.train`` on the recipe with
 only these overrides: ``max_steps`` = ``--steps``, ``device`` cuda, ``amp`` bf16 or none,
 ``log_every`` = ``--log-every``, no validation or checkpoint inside the run (``validate_every`` and
 ``save_every`` past the end; the final validation and checkpoint after the last step are outside the
@@ -37,7 +37,7 @@ CASES = {
 
 def train_case(name: str, args: argparse.Namespace) -> dict:
     from seqlab.config import load_config
-    from seqlab.pipeline import train
+    from seqlab.training.pipeline import train
 
     config, amp = CASES[name]
     never = args.steps * 10

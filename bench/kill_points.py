@@ -69,7 +69,7 @@ def run_to_end(run_dir: Path, steps: int, resume: bool) -> subprocess.CompletedP
 def verifies(run_dir: Path) -> bool:
     """The run directory and its ``last/`` checkpoint pass their manifests (when they exist)."""
     from seqlab.errors import IntegrityError
-    from seqlab.manifest import verify_manifest
+    from seqlab.rundir.manifest import verify_manifest
 
     try:
         for folder in (run_dir, run_dir / "last"):

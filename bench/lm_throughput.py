@@ -1,7 +1,7 @@
 """Trainer overhead: training and evaluation tokens/s through seqlab against a bare PyTorch loop.
 
 For every config (default: the PTB word small and medium recipes) this builds the corpus with
-seqlab's own data code (``load_lm_corpus``, the BPTT batchers as ``seqlab.pipeline`` builds them)
+seqlab's own data code (``load_lm_corpus``, the BPTT batchers as ``seqlab.training.pipeline`` builds them)
 and the model with ``seqlab.models.factory.build_model``, then measures, in the same process and
 alternating which side goes first from one repeat to the next:
 
@@ -166,7 +166,7 @@ def load_corpus(cfg: ExperimentConfig, cache: dict[str, Corpus]) -> Corpus:
 
 
 def build_batchers(cfg: ExperimentConfig, corpus: Corpus) -> tuple[BPTTBatcher, BPTTBatcher]:
-    """Training and validation streams exactly as ``seqlab.pipeline.build_batchers`` (one process)."""
+    """Training and validation streams exactly as ``training.pipeline.build_batchers`` (one process)."""
     d = cfg.data
     train = BPTTBatcher(corpus.train, d.batch_size, d.bptt, variable=d.variable_bptt, seed=cfg.training.seed)
     valid = BPTTBatcher(corpus.valid, d.eval_batch_size, d.bptt)

@@ -50,7 +50,7 @@ def load_config(path, overrides=()):  # noqa: ANN001, ANN201
 
 
 def train(cfg, run_dir, resume: bool = False, overwrite: bool = False, verify: bool = True):  # noqa: ANN001, ANN201
-    """Train a config into a run directory (see :func:`seqlab.pipeline.train`)."""
-    from seqlab.pipeline import train as _train
+    """Train a config into a run directory (see :func:`seqlab.training.pipeline.train`)."""
+    from seqlab.training.pipeline import train as _train
 
     return _train(cfg, run_dir, resume, overwrite, verify)

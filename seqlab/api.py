@@ -35,12 +35,14 @@ from seqlab.decoding.processors import (
     TopP,
 )
 from seqlab.decoding.sampling import generate as run_generation
-from seqlab.errors import CheckpointError, ConfigError
+from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
 from seqlab.models.line_start import load_line_start
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors import ClassifierPredictor, TaggerPredictor
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
+from seqlab.rundir.names import CONFIG_FILE
+from seqlab.rundir.read import require_run_dir
 from seqlab.text.tokenizers import Tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
 from seqlab.training.evaluate import evaluate
@@ -280,16 +282,15 @@ Predictor = LanguageModelPredictor | ClassifierPredictor | TaggerPredictor
 def load(run_dir: str | Path, device: str = "cpu", verify: bool = True) -> Predictor:
     """Load a trained run directory; returns a predictor for its model family.
 
-    The run's files are checked against its manifests first (:mod:`seqlab.manifest`), each hashed
+    The run's files are checked against its manifests first (:mod:`seqlab.rundir.manifest`), each hashed
     once: :class:`~seqlab.errors.IntegrityError` names a file that changed, is missing or is not a
     regular file. ``verify=False`` skips the check (for someone repairing a run by hand). A run
     written before manifests existed loads with a one-line warning.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise CheckpointError(f"{run_dir}: not a seqlab run directory (no config.yaml)")
+    require_run_dir(run_dir)
     check_run(run_dir, verify)
-    cfg = load_config(run_dir / "config.yaml")
+    cfg = load_config(run_dir / CONFIG_FILE)
     if cfg.task == "language_model":
         return LanguageModelPredictor(run_dir, device, verify=False)  # verified just now
     if cfg.task == "classifier":

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 MAX_CONFUSION_LABELS = 40
 
@@ -23,6 +25,29 @@ def pyplot():  # noqa: ANN201 - matplotlib.pyplot
     import matplotlib.pyplot as plt
 
     return plt
+
+
+@contextmanager
+def figure(path: str | Path, *rows_cols: int, **subplots: Any) -> Iterator[tuple[Any, Any]]:
+    """``(fig, axes)`` from ``plt.subplots(*rows_cols, **subplots)``; when the block ends without an
+    error the figure is laid out and written to ``path`` (PNG, 100 dpi, its folder created); it is
+    closed either way. The one save-figure helper of seqlab's pictures (here, ``compare/`` and
+    ``probe/``)."""
+    plt = pyplot()
+    fig, axes = plt.subplots(*rows_cols, **subplots)
+    try:
+        yield fig, axes
+        fig.tight_layout()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+
+
+def finite(value: object) -> bool:
+    """True for an int or float that is neither NaN nor infinite (a point worth plotting)."""
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 def confusion_png(
@@ -44,10 +69,8 @@ def confusion_png(
     counts = [[confusion[i][j] for j in order] for i in order]
     names = [str(labels[i]) for i in order]
     rates = [[c / max(sum(row), 1) for c in row] for row in counts]
-    plt = pyplot()
     size = max(4.0, 0.45 * len(names) + 2)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
-    try:
+    with figure(path, figsize=(size + 1, size)) as (fig, ax):
         image = ax.imshow(rates, cmap="Blues", vmin=0.0, vmax=1.0)
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of the gold label")
         ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
@@ -60,11 +83,6 @@ def confusion_png(
                 for j, count in enumerate(row):
                     colour = "white" if rates[i][j] > 0.5 else "black"
                     ax.text(j, i, str(count), ha="center", va="center", color=colour, fontsize=8)
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
     return path
 
 
@@ -73,12 +91,10 @@ def training_curves_png(metrics_jsonl: str | Path, path: str | Path) -> Path:
     records = [
         json.loads(line) for line in Path(metrics_jsonl).read_text(encoding="utf-8").splitlines() if line
     ]
-    plt = pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    try:
+    with figure(path, 1, 2, figsize=(10, 4)) as (fig, (left, right)):
         for split, style in (("train", "-"), ("valid", "o-")):
             points = [
-                (r["step"], r["loss"]) for r in records if r.get("split") == split and _finite(r.get("loss"))
+                (r["step"], r["loss"]) for r in records if r.get("split") == split and finite(r.get("loss"))
             ]
             if points:
                 left.plot(*zip(*points), style, label=f"{split} loss", markersize=3)
@@ -88,19 +104,11 @@ def training_curves_png(metrics_jsonl: str | Path, path: str | Path) -> Path:
         valid = [r for r in records if r.get("split") == "valid"]
         names = sorted({k for r in valid for k in r if k in ("accuracy", "ppl")})
         for name in names:
-            points = [(r["step"], r[name]) for r in valid if _finite(r.get(name))]
+            points = [(r["step"], r[name]) for r in valid if finite(r.get(name))]
             right.plot(*zip(*points), "o-", label=name, markersize=3)
         right.set_xlabel("step")
         right.legend() if names else right.set_axis_off()
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
     return Path(path)
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)
 
 
 def attention_png(
@@ -118,11 +126,9 @@ def attention_png(
     """
     path = Path(path)
     rows = [list(row[: len(source_tokens)]) for row in attention[: len(target_tokens)]]
-    plt = pyplot()
     width = max(4.0, 0.4 * len(source_tokens) + 2)
     height = max(3.0, 0.4 * len(target_tokens) + 1.5)
-    fig, ax = plt.subplots(figsize=(width, height))
-    try:
+    with figure(path, figsize=(width, height)) as (fig, ax):
         image = ax.imshow(rows or [[0.0]], cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="attention weight")
         ax.set_xticks(range(len(source_tokens)), [str(t) for t in source_tokens], rotation=60, ha="right")
@@ -130,9 +136,4 @@ def attention_png(
         ax.set_xlabel("source")
         ax.set_ylabel("output")
         ax.set_title(title)
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
     return path

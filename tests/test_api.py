@@ -17,7 +17,7 @@ import torch
 import seqlab
 from seqlab.config import load_config
 from seqlab.data.readers import read_lines
-from seqlab.pipeline import train
+from seqlab.training.pipeline import train
 
 ROOT = Path(__file__).resolve().parents[1]
 VALID = ROOT / "tests" / "fixtures" / "tiny_valid.txt"
@@ -194,7 +194,7 @@ def test_every_predictor_verifies(small_run, tmp_path):
 def test_a_load_hashes_each_file_once(small_run, monkeypatch):
     from collections import Counter
 
-    from seqlab import manifest
+    from seqlab.rundir import manifest
 
     hashed: Counter = Counter()
     real = manifest.file_sha256

@@ -153,7 +153,7 @@ def test_encode_from_a_language_model(tmp_path, texts, capsys):
 def test_stop_then_resume_equals_uninterrupted(tmp_path, monkeypatch):
     """Stopped mid-epoch at step 6 and resumed to 13: bitwise the weights of a run straight to 13."""
     from seqlab.config import load_config
-    from seqlab.pipeline import train
+    from seqlab.training.pipeline import train
 
     monkeypatch.chdir(REPO)
     whole, broken = tmp_path / "whole", tmp_path / "broken"

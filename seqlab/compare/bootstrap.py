@@ -8,7 +8,7 @@ recomputes each contender's score the way the corpus metric is computed:
   totals, lengths), summed over the resample and scored by sacreBLEU
   (``_compute_score_from_stats``, what ``corpus_score`` and sacreBLEU's own paired bootstrap use);
 - ``per``, ``wer``: edit distance and reference length of each pair, summed; 100 x edits / length;
-- ``exact_match``, ``rouge_l``: the per-pair values of :mod:`seqlab.seq_metrics`, averaged.
+- ``exact_match``, ``rouge_l``: the per-pair values of :mod:`seqlab.metrics.sequences`, averaged.
 
 The statistics are computed when a contender is measured (:func:`example_stats`) and kept in its
 ``result.json`` (``per_example``), so the interval is recomputed by ``--report-only`` too.
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from seqlab import seq_metrics
+from seqlab.metrics import sequences as seq_metrics
 
 RESAMPLES = 1000
 LEVEL = 0.95

@@ -4,18 +4,13 @@ heatmaps (drawn by :mod:`seqlab.plots`). matplotlib runs headless (Agg), importe
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from seqlab.compare.spec import METRIC_LABELS
-from seqlab.plots import pyplot
+from seqlab.plots import figure, finite
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def quality_by_length_png(results: dict[str, Any], path: str | Path) -> Path:
@@ -24,15 +19,13 @@ def quality_by_length_png(results: dict[str, Any], path: str | Path) -> Path:
     an error rate, rises) with length."""
     path = Path(path)
     metric = results["metric"]
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    try:
+    with figure(path, figsize=(7.5, 4.2)) as (fig, ax):
         labels: list[str] = []
         for index, contender in enumerate(results["contenders"]):
             rows = contender.get("by_length") or []
             if not labels and rows:
                 labels = [f"{row['label']}\n(n={row['count']})" for row in rows]
-            points = [(i, row["score"]) for i, row in enumerate(rows) if _finite(row.get("score"))]
+            points = [(i, row["score"]) for i, row in enumerate(rows) if finite(row.get("score"))]
             if points:
                 xs, ys = zip(*points)
                 marker = MARKERS[index % len(MARKERS)]
@@ -44,11 +37,6 @@ def quality_by_length_png(results: dict[str, Any], path: str | Path) -> Path:
         ax.set_title("Quality by source length")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
     return path
 
 
@@ -67,16 +55,14 @@ def training_curves_png(curves: dict[str, list[dict[str, Any]]], path: str | Pat
     The language model's loss covers source, ``<sep>`` and target tokens; a Seq2Seq loss covers
     target tokens only, so the levels are not comparable across families, the shapes are."""
     path = Path(path)
-    plt = pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    try:
+    with figure(path, 1, 2, figsize=(11, 4.2)) as (fig, (left, right)):
         for index, (name, records) in enumerate(curves.items()):
             marker = MARKERS[index % len(MARKERS)]
             for axis, split in ((left, "train"), (right, "valid")):
                 points = [
                     (r.get("elapsed_s", r["step"]), r["loss"])
                     for r in records
-                    if r.get("split") == split and _finite(r.get("loss"))
+                    if r.get("split") == split and finite(r.get("loss"))
                 ]
                 if points:
                     style = {"marker": marker, "markersize": 4} if split == "valid" else {}
@@ -88,9 +74,4 @@ def training_curves_png(curves: dict[str, list[dict[str, Any]]], path: str | Pat
             axis.grid(alpha=0.3)
             if axis.get_legend_handles_labels()[0]:
                 axis.legend(fontsize=8)
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
     return path

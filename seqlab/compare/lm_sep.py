@@ -39,8 +39,8 @@ from seqlab.decoding.penalties import LengthPenalty
 from seqlab.decoding.processors import BanTokens, LogitsProcessor, NoRepeatNGram, ProcessorList
 from seqlab.decoding.step import length_limits
 from seqlab.errors import CheckpointError, DataError
-from seqlab.files import atomic_write_bytes
 from seqlab.models.state import RecurrentState
+from seqlab.rundir.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 

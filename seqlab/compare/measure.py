@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from seqlab import seq_metrics
 from seqlab.compare import bootstrap
 from seqlab.compare.spec import CompareSpec
+from seqlab.metrics import sequences as seq_metrics
 
 TEXT_METRICS = ("bleu", "chrf", "rouge_l")  # scored on detokenized strings; the others on tokens
 
@@ -44,7 +44,7 @@ def attention_picks(source_lengths: Sequence[int], count: int) -> list[int]:
 def score(
     metric: str, hyp_texts: list[str], ref_texts: list[str], hyp_tokens: list, ref_tokens: list
 ) -> float:
-    """One metric by name (0-100 scale, see :mod:`seqlab.seq_metrics`)."""
+    """One metric by name (0-100 scale, see :mod:`seqlab.metrics.sequences`)."""
     if metric == "bleu":
         return seq_metrics.bleu(hyp_texts, ref_texts)[0]
     if metric == "chrf":

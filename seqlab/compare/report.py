@@ -15,7 +15,8 @@ from seqlab.compare.figures import quality_by_length_png, read_metrics_log, trai
 from seqlab.compare.results import seed_values
 from seqlab.compare.spec import METRIC_LABELS
 from seqlab.compare.verdict import VerdictRow, interval_note, length_note, verdict
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
+from seqlab.rundir.names import METRICS_FILE
 
 FIGURES_DIR = "figures"
 
@@ -295,7 +296,7 @@ def draw_figures(results: dict[str, Any], report_dir: Path) -> dict[str, list[Fi
         path = quality_by_length_png(results, figures_dir / "quality_by_length.png")
         groups["length"].append(Figure(path, "Quality by source length (held-out pairs)"))
     curves = {
-        c["name"]: read_metrics_log(report_dir / c.get("run_dir", "") / "metrics.jsonl") for c in contenders
+        c["name"]: read_metrics_log(report_dir / c.get("run_dir", "") / METRICS_FILE) for c in contenders
     }
     if any(curves.values()):
         path = training_curves_png(curves, figures_dir / "training_curves.png")

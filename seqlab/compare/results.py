@@ -46,7 +46,7 @@ from typing import Any
 from seqlab.compare.spec import METRIC_LABELS, CompareSpec
 from seqlab.compare.spec_file import spec_to_dict
 from seqlab.errors import DataError
-from seqlab.files import atomic_write_json, read_versioned_json
+from seqlab.rundir.files import atomic_write_json, read_versioned_json
 
 FORMAT_VERSION = 1
 RESULTS_FILE = "results.json"

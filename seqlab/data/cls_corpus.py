@@ -23,15 +23,12 @@ from seqlab.data.cls_batches import EncodedTags, EncodedText
 from seqlab.data.labelled import LabelledExample, LabelSet, holdout, read_labelled
 from seqlab.data.tagged import TaggedSentence, read_brown_zip, read_conll, read_word_tag
 from seqlab.errors import ConfigError, DataError
+from seqlab.rundir.names import CHARS_FILE, LABELS_FILE, TOKENIZER_DIR, VOCAB_FILE
 from seqlab.text.tokenizers import Tokenizer, build_tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
 
-TOKENIZER_DIR = "tokenizer"
-VOCAB_FILE = "vocab.json"
-LABELS_FILE = "labels.json"
-CHARS_FILE = "chars.json"
 TAGGER_TOKENIZERS = ("word", "jieba")
 
 

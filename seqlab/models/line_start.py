@@ -39,10 +39,10 @@ from safetensors.torch import save as save_safetensors
 from torch import Tensor, nn
 
 from seqlab.errors import CheckpointError, ConfigError, DataError
-from seqlab.files import atomic_write_bytes
 from seqlab.models.state import RecurrentState
+from seqlab.rundir.files import atomic_write_bytes
+from seqlab.rundir.names import LINE_START_FILE
 
-LINE_START_FILE = "line_start.safetensors"
 METHODS = ("mean", "primer", "fitted")
 
 

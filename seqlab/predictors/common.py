@@ -3,54 +3,17 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
-from torch import nn
-
 from seqlab import metrics
-from seqlab.errors import CheckpointError, ConfigError
-from seqlab.manifest import verify_run
-from seqlab.training.safetensors_io import load_model_weights
+from seqlab.errors import ConfigError
+from seqlab.rundir.read import check_run, load_weights, run_weights  # noqa: F401 - the predictors' names
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 ENCODE_POOLING = ("mean", "max", "last")
-
-
-def run_weights(run_dir: Path) -> Path:
-    """``run_dir/model.safetensors`` (the best weights), else ``run_dir/last/model.safetensors`` when
-    the run has not validated yet. Something else than a regular file in either place is refused,
-    never passed over."""
-    for weights in (run_dir / "model.safetensors", run_dir / "last" / "model.safetensors"):
-        if weights.is_file():
-            return weights
-        if os.path.lexists(weights):
-            raise CheckpointError(f"{weights}: not a regular file; expected a safetensors weights file")
-    raise CheckpointError(f"{run_dir}: no model.safetensors (has training saved anything yet?)")
-
-
-def check_run(run_dir: Path, verify: bool) -> None:
-    """With ``verify``, check the run's files against its manifests (:func:`seqlab.manifest.verify_run`)
-    before any of them is read; IntegrityError naming the first that differs."""
-    if verify:
-        verify_run(run_dir, run_weights(run_dir))
-
-
-def load_weights(run_dir: Path, model: nn.Module) -> None:
-    """Load the run's weights (:func:`run_weights`) into ``model``; falling back to ``last/`` says so."""
-    weights = run_weights(run_dir)
-    if weights != run_dir / "model.safetensors":
-        logger.warning(
-            "%s: no model.safetensors (no validation improved, or training stopped before one did); "
-            "using the latest checkpoint %s",
-            run_dir,
-            weights,
-        )
-    load_model_weights(weights, model)
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -11,13 +11,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from seqlab import seq_metrics
 from seqlab.config import ExperimentConfig, load_config
 from seqlab.data.bucketing import pad_batch
 from seqlab.data.parallel import Pair
 from seqlab.data.s2s_corpus import Seq2SeqPipeline
 from seqlab.decoding import Hypothesis, replace_unk
 from seqlab.errors import ConfigError, DataError
+from seqlab.metrics import sequences as seq_metrics
 from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
@@ -50,7 +50,7 @@ class Translation:
 class Seq2SeqEvaluation:
     """Scores of a model on pairs: ``summary`` (bleu, chrf, rouge1/2/L, per, wer, exact_match, plus
     length_ratio), sacreBLEU ``signatures``, ``buckets`` (quality by source length: rows of
-    :func:`seqlab.seq_metrics.length_buckets` for ``bucket_metric``), ``count`` sources and the
+    :func:`seqlab.metrics.sequences.length_buckets` for ``bucket_metric``), ``count`` sources and the
     outputs themselves."""
 
     summary: dict[str, float]

@@ -23,7 +23,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from seqlab import seq_metrics
 from seqlab.config import DecodingConfig, ExperimentConfig
 from seqlab.data.bucketing import pad_batch
 from seqlab.data.parallel import Pair
@@ -40,6 +39,7 @@ from seqlab.decoding import (
     sample_search,
 )
 from seqlab.decoding.loop import inference_mode
+from seqlab.metrics import sequences as seq_metrics
 
 SCORE_NAMES = ("bleu", "chrf", "rouge1", "rouge2", "rouge_l", "per", "wer", "exact_match")
 

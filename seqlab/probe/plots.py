@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seqlab.plots import pyplot
+from seqlab.plots import figure
 
 CELL_STYLES = {"rnn": ("tab:red", "o"), "gru": ("tab:green", "s"), "lstm": ("tab:blue", "^")}
 
@@ -18,16 +18,9 @@ def probe_png(results: dict, path: str | Path) -> Path:
     where it differs) and each cell's failure lag marked."""
     path = Path(path)
     tasks = [t for t in results["settings"]["tasks"] if any(r["task"] == t for r in results["results"])]
-    plt = pyplot()
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4.2), squeeze=False)
-    try:
+    with figure(path, 1, len(tasks), figsize=(5.5 * len(tasks), 4.2), squeeze=False) as (fig, axes):
         for ax, task in zip(axes[0], tasks):
             _draw_task(ax, task, results)
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)
     return path
 
 

@@ -157,6 +157,14 @@ async def _dispatch(state: ServerState, op: str, entry: ModelEntry, request: Any
 
 
 def _add_routes(app: FastAPI, state: ServerState) -> None:
+    """Register every route, in the order the OpenAPI schema lists them."""
+    _add_health_routes(app, state)
+    _add_model_routes(app, state)
+    _add_server_routes(app, state)
+
+
+def _add_health_routes(app: FastAPI, state: ServerState) -> None:
+    """``/health/live`` and ``/health/ready`` (no token needed)."""
 
     @app.get("/health/live", response_model=s.Health, tags=["health"])
     async def live() -> s.Health:
@@ -184,6 +192,10 @@ def _add_routes(app: FastAPI, state: ServerState) -> None:
         }[status]
         body = s.Health(status=status, error=message, type="not_ready", models=models)  # type: ignore[arg-type]
         return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "1"})
+
+
+def _add_model_routes(app: FastAPI, state: ServerState) -> None:
+    """``/models``, ``/models/{name}`` and each family's operations, batched by ``_dispatch``."""
 
     @app.get("/models", response_model=s.ModelsResponse, tags=["models"])
     async def models() -> s.ModelsResponse:
@@ -226,6 +238,10 @@ def _add_routes(app: FastAPI, state: ServerState) -> None:
     async def encode(body: s.EncodeRequest, entry: Model) -> Any:
         """Sentence vectors from any model."""
         return await _dispatch(state, "encode", entry, body)
+
+
+def _add_server_routes(app: FastAPI, state: ServerState) -> None:
+    """``/stats``, the OpenAPI schema (with the bearer scheme when a token is set) and the web page."""
 
     @app.get("/stats", response_model=s.Stats, tags=["server"])
     async def stats() -> s.Stats:

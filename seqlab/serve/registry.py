@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.errors import ConfigError
+from seqlab.rundir.names import CONFIG_FILE
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENDPOINTS = {
@@ -52,8 +53,8 @@ def parse_model_specs(args: Sequence[str]) -> list[ModelSpec]:
             )
             continue
         run_dir = Path(path)
-        if not (run_dir / "config.yaml").is_file():
-            errors.append(f"{arg}: {run_dir} is not a seqlab run directory (no config.yaml)")
+        if not (run_dir / CONFIG_FILE).is_file():
+            errors.append(f"{arg}: {run_dir} is not a seqlab run directory (no {CONFIG_FILE})")
             continue
         specs.append(ModelSpec(name, run_dir.resolve()))
     seen: dict[str, ModelSpec] = {}

@@ -26,7 +26,7 @@ from typing import Any
 
 from seqlab.config import TokenizerConfig
 from seqlab.errors import ConfigError, DataError
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "tokenizer.json"

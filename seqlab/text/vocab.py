@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from seqlab.errors import DataError
-from seqlab.files import atomic_write_json, read_versioned_json
+from seqlab.rundir.files import atomic_write_json, read_versioned_json
 
 FORMAT_VERSION = 1
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"

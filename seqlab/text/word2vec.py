@@ -1,7 +1,7 @@
 """Word vectors trained here: word2vec (gensim) on tokenized text, written in word2vec text format.
 
 The file this writes is what ``model.pretrained_vectors`` reads
-(:func:`seqlab.models.vectors.load_pretrained_vectors`): a header ``count dim``, then one line per
+(:func:`seqlab.text.vectors.load_pretrained_vectors`): a header ``count dim``, then one line per
 word, ``word v1 ... vD``. Train the vectors with the same tokenizer settings as the recipe that
 will use them (for the ``word`` tokenizer: whitespace split, lowercased when the recipe lowercases),
 so the vocabulary's tokens and the file's words match.
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seqlab.errors import ConfigError
-from seqlab.files import atomic_write_bytes
+from seqlab.rundir.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 

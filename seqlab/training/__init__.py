@@ -1,5 +1,6 @@
 """Training: optimizers and schedules, atomic safetensors checkpoints, the Trainer, DDP helpers."""
 
+from seqlab.rundir.safetensors_io import load_model_weights, read_state_dict, save_model_weights
 from seqlab.training.checkpoint import (
     FORMAT_VERSION,
     Checkpoint,
@@ -10,7 +11,6 @@ from seqlab.training.checkpoint import (
 from seqlab.training.distributed import DistInfo, LossModule, cleanup, init_distributed
 from seqlab.training.metrics_log import MetricsLog
 from seqlab.training.optim import Schedule, build_optimizer, build_scheduler
-from seqlab.training.safetensors_io import load_model_weights, read_state_dict, save_model_weights
 from seqlab.training.trainer import Trainer
 
 __all__ = [

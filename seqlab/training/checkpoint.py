@@ -10,7 +10,7 @@ holding::
     state.json             {"format_version": 1, "manifest": "manifest.json",
                             <caller's state: step, epoch, sampler, ...>,
                             "optimizer": {"param_groups", "scalars"}, "rng": {"python", "numpy"}}
-    manifest.json          the sha256 of each file above (:mod:`seqlab.manifest`), written last
+    manifest.json          the sha256 of each file above (:mod:`seqlab.rundir.manifest`), written last
 
 Loading verifies the manifest first (``verify=False`` skips it, for repairing a checkpoint by hand)
 and refuses an incomplete checkpoint: a state.json that records an optimizer state whose
@@ -37,27 +37,18 @@ import torch
 from torch import nn
 
 from seqlab.errors import CheckpointError
-from seqlab.manifest import (
-    CHECKPOINT_MARKER,
-    CHECKPOINT_STATE_FILE,
-    MANIFEST_FILE,
-    verify_manifest,
-    write_manifest,
-)
-from seqlab.training.rng import capture_rng
-from seqlab.training.safetensors_io import (
+from seqlab.rundir.manifest import CHECKPOINT_MARKER, verify_manifest, write_manifest
+from seqlab.rundir.names import MANIFEST_FILE, MODEL_FILE, OPTIMIZER_FILE, RNG_FILE, STATE_FILE
+from seqlab.rundir.safetensors_io import (
     fsync_path,
     load_into_model,
     read_state_dict,
     read_tensors,
     write_tensors,
 )
+from seqlab.training.rng import capture_rng
 
 FORMAT_VERSION = 1
-MODEL_FILE = "model.safetensors"
-OPTIMIZER_FILE = "optimizer.safetensors"
-RNG_FILE = "rng.safetensors"
-STATE_FILE = CHECKPOINT_STATE_FILE  # "state.json": named once, in seqlab.manifest
 
 
 @dataclass

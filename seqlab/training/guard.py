@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from seqlab.rundir.names import BEST, LAST
+
 
 @dataclass
 class DivergenceGuard:
@@ -92,9 +94,9 @@ def kept_checkpoints(
         text = f"There is no best checkpoint and no model.safetensors (no validation has improved {metric})"
     else:
         text = (
-            f"The best checkpoint (step {best[0]}, {metric} {best[1]:.4g}) is kept in {run_dir / 'best'} "
+            f"The best checkpoint (step {best[0]}, {metric} {best[1]:.4g}) is kept in {run_dir / BEST} "
             f"and {run_dir / 'model.safetensors'}"
         )
     if last_step is None:
         return f"{text}; no checkpoint was saved."
-    return f"{text}; {run_dir / 'last'} holds step {last_step}."
+    return f"{text}; {run_dir / LAST} holds step {last_step}."

@@ -15,9 +15,8 @@ from typing import Any
 
 from seqlab.data.readers import decode_utf8
 from seqlab.errors import TrainingError
-from seqlab.files import atomic_write_bytes
-
-METRICS_FILE = "metrics.jsonl"
+from seqlab.rundir.files import atomic_write_bytes
+from seqlab.rundir.names import METRICS_FILE, TENSORBOARD_DIR
 
 
 def _clean(value: Any) -> Any:
@@ -44,7 +43,7 @@ class MetricsLog:
             with open(self.path, "rb") as handle:  # counted as bytes: any damage is judged in truncate
                 self.lines = sum(1 for _ in handle)
         if tensorboard:
-            self._writer = _tensorboard_writer(Path(run_dir) / "tensorboard")
+            self._writer = _tensorboard_writer(Path(run_dir) / TENSORBOARD_DIR)
 
     def log(self, record: dict[str, Any]) -> None:
         """Write one record (a flat dict with ``split`` and ``step``)."""

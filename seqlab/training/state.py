@@ -114,3 +114,9 @@ class LogWindow:
 
     def mean_loss(self) -> float | None:
         return self.loss_sum / self.updates if self.updates else None
+
+
+def batch_target_tokens(batch: Any) -> int:
+    """Target tokens a training batch teaches (``batch.target_tokens`` where the batch tells them,
+    else ``num_tokens``): what ``training.max_target_tokens`` counts, the same unit for every family."""
+    return int(getattr(batch, "target_tokens", batch.num_tokens))

@@ -34,33 +34,30 @@ from tqdm import tqdm
 
 from seqlab.config import TrainingConfig
 from seqlab.errors import CheckpointError, TrainingError, TrainingStopped
-from seqlab.training.checkpoint import STATE_FILE, checkpoint_exists, load_checkpoint, save_checkpoint
+from seqlab.rundir.names import BEST, LAST, MODEL_FILE, STATE_FILE
+from seqlab.rundir.safetensors_io import save_model_weights
+from seqlab.training.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
 from seqlab.training.device import amp_dtype, autocast_context, resolve_device
-from seqlab.training.distributed import (
-    any_rank,
-    broadcast_int,
-    current_dist_info,
-    wrap_for_training,
-)
+from seqlab.training.distributed import any_rank, broadcast_int, current_dist_info, wrap_for_training
 from seqlab.training.evaluate import evaluate
 from seqlab.training.guard import DivergenceGuard, kept_checkpoints, weight_problem
 from seqlab.training.metrics_log import MetricsLog
 from seqlab.training.optim import build_optimizer, build_scheduler
 from seqlab.training.rng import preserved_rng, restore_rng, seed_everything
-from seqlab.training.safetensors_io import save_model_weights
-from seqlab.training.state import EarlyStopping, LogWindow, TrainState, finite_or_none, is_better
+from seqlab.training.state import (
+    EarlyStopping,
+    LogWindow,
+    TrainState,
+    batch_target_tokens,
+    finite_or_none,
+    is_better,
+)
 
 logger = logging.getLogger(__name__)
 
 # what state.json must hold to resume (the rest of TrainState has defaults)
 RESUME_KEYS = ("step", "epoch", "schedule", "early_stopping")
 STOP_REASONS = (None, "early_stopping", "max_steps", "max_minutes", "max_target_tokens")
-
-
-def batch_target_tokens(batch: Any) -> int:
-    """Target tokens a training batch teaches (``batch.target_tokens`` where the batch tells them,
-    else ``num_tokens``): what ``training.max_target_tokens`` counts, the same unit for every family."""
-    return int(getattr(batch, "target_tokens", batch.num_tokens))
 
 
 class Trainer:
@@ -130,7 +127,7 @@ class Trainer:
         """Check the run directory, then seed a fresh run or load ``last/`` to resume one."""
         if self.cfg.threads:
             torch.set_num_threads(self.cfg.threads)
-        last = self.run_dir / "last"
+        last = self.run_dir / LAST
         if resume and not checkpoint_exists(last):
             raise CheckpointError(
                 f"{last}: no checkpoint to resume from; drop --resume to start a new run in {self.run_dir}"
@@ -273,7 +270,7 @@ class Trainer:
                 "loading this run uses %s (step %d)",
                 self.cfg.metric,
                 self.state.last_valid.get(self.cfg.metric),
-                self.run_dir / "last",
+                self.run_dir / LAST,
                 self.state.step,
             )
 
@@ -368,7 +365,7 @@ class Trainer:
         """A guard's error: ``what`` fired, lowering the learning rate, warmup or ``remedies``, and the
         checkpoints the run keeps (only those that exist)."""
         best = None if self.state.best_step is None else (self.state.best_step, self.state.best_metric)
-        last_step = self._last_save_step if checkpoint_exists(self.run_dir / "last") else None
+        last_step = self._last_save_step if checkpoint_exists(self.run_dir / LAST) else None
         kept = kept_checkpoints(self.run_dir, self.cfg.metric, best, last_step)
         return TrainingStopped(
             f"{what}; lower training.optimizer.lr (now {self.cfg.optimizer.lr:g}), add warmup "
@@ -459,7 +456,7 @@ class Trainer:
             "divergence": self.divergence.state_dict(),
             "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None,
         }
-        save_checkpoint(self.run_dir / "last", self.model, state, self.optimizer, self._carry())
+        save_checkpoint(self.run_dir / LAST, self.model, state, self.optimizer, self._carry())
 
     def _save_best(self, metrics: dict[str, float]) -> None:
         if not self.dist.is_main:
@@ -470,8 +467,8 @@ class Trainer:
             "metric": self.cfg.metric,
             "metrics": finite_or_none(metrics),
         }
-        save_checkpoint(self.run_dir / "best", self.model, state, rng=False)
-        save_model_weights(self.run_dir / "model.safetensors", self.model)
+        save_checkpoint(self.run_dir / BEST, self.model, state, rng=False)
+        save_model_weights(self.run_dir / MODEL_FILE, self.model)
 
     def _log(self, record: dict[str, Any]) -> None:
         assert self.metrics_log is not None

@@ -3,11 +3,11 @@ import random
 import pytest
 from synthetic_results import two_contenders, with_pairs
 
-from seqlab import seq_metrics
 from seqlab.compare import bootstrap
 from seqlab.compare.measure import score
 from seqlab.compare.report import verdict_table
 from seqlab.compare.verdict import verdict, wins_by_contender
+from seqlab.metrics import sequences as seq_metrics
 
 REFS = ["K AE T", "D AO G", "B ER D", "F IH SH", "HH AO R S", "M AW S", "K AW", "G OW T"]
 HYPS = ["K AE T", "D AA G", "B ER", "F IH SH IH", "HH AO S", "M AW S", "K AW K AW", "G OW T"]

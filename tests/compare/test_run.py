@@ -130,7 +130,7 @@ def test_a_contender_stopped_before_its_first_checkpoint_starts_over(finished, t
     """Its directory holds the prepared files and a config.yaml but no last/: train refuses such a
     directory from users (issue 14), the harness, which owns it, starts the contender again."""
     from seqlab.compare.worker import run_contender
-    from seqlab.run_dir import RUN_FILES
+    from seqlab.training.run_dir import RUN_FILES
 
     spec, report, _, _ = finished
     report = copy_of(report, tmp_path)

@@ -28,9 +28,9 @@ from seqlab.decoding.beam import beam_search
 from seqlab.decoding.search import greedy_search
 from seqlab.decoding.step import length_limits
 from seqlab.decoding.teacher_forcing import teacher_forced_hits
-from seqlab.pipeline import build_language_model_run, build_seq2seq_run, train
 from seqlab.training.distributed import DistInfo
 from seqlab.training.evaluate import evaluate
+from seqlab.training.pipeline import build_language_model_run, build_seq2seq_run, train
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -10,7 +10,7 @@ from torch import nn
 
 from seqlab.errors import CheckpointError
 from seqlab.predictors.common import load_weights
-from seqlab.training.safetensors_io import save_model_weights
+from seqlab.rundir.safetensors_io import save_model_weights
 
 
 def test_best_weights_load_without_a_word(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import seqlab
-from seqlab.averaging import average_checkpoints
 from seqlab.config import load_config
 from seqlab.data.parallel import Pair
 from seqlab.errors import CheckpointError, ConfigError
-from seqlab.pipeline import train
-from seqlab.training.safetensors_io import read_tensors
+from seqlab.rundir.safetensors_io import read_tensors
+from seqlab.training.averaging import average_checkpoints
+from seqlab.training.pipeline import train
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from seqlab.cli import _serve_settings, build_parser, main
+from seqlab.cli import build_parser, main
+from seqlab.cli.serve import serve_settings
 from seqlab.errors import ConfigError
 from seqlab.serve.registry import parse_model_specs
 
 
 def settings_of(*argv: str):
-    return _serve_settings(build_parser().parse_args(["serve", "some/run", *argv]))
+    return serve_settings(build_parser().parse_args(["serve", "some/run", *argv]))
 
 
 def test_defaults_bind_loopback_with_a_1_mib_body_limit(monkeypatch):

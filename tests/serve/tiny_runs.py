@@ -35,7 +35,7 @@ def recipe_exists(name: str) -> bool:
 def train_tiny(name: str, base: Path) -> Path:
     """Train recipe ``name`` into ``base/name`` (once: a finished run is reused) and return its folder."""
     from seqlab.config import load_config
-    from seqlab.pipeline import train
+    from seqlab.training.pipeline import train
 
     run_dir = base / name
     done = run_dir / ".trained"

@@ -12,8 +12,8 @@ from torch import nn
 from seqlab.cli import main
 from seqlab.config import TokenizerConfig
 from seqlab.errors import ConfigError
-from seqlab.models.vectors import load_pretrained_vectors
 from seqlab.text import build_tokenizer
+from seqlab.text.vectors import load_pretrained_vectors
 from seqlab.text.word2vec import Word2VecSettings, split_punctuation, train_word2vec, write_word2vec_text
 
 pytest.importorskip("gensim")  # the optional extra `vectors` (also in `dev`)

@@ -14,10 +14,10 @@ import torch
 from training_toys import ToyBatch, ToyModel
 
 from seqlab.errors import CheckpointError, IntegrityError
+from seqlab.rundir.safetensors_io import load_model_weights, read_state_dict, save_model_weights
 from seqlab.training import checkpoint as ckpt_mod
 from seqlab.training.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.training.rng import restore_rng
-from seqlab.training.safetensors_io import load_model_weights, read_state_dict, save_model_weights
 
 
 def _trained(seed: int = 0) -> tuple[ToyModel, torch.optim.Optimizer]:
@@ -165,7 +165,7 @@ def test_crash_while_writing_model_weights_keeps_old_file(tmp_path: Path, monkey
     save_model_weights(path, model)
     before = path.read_bytes()
     other, _ = _trained(seed=2)
-    from seqlab.training import safetensors_io
+    from seqlab.rundir import safetensors_io
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("simulated crash")
@@ -192,7 +192,7 @@ def test_a_header_length_starting_with_byte_0x80_is_not_taken_for_a_pickle(tmp_p
     """A safetensors header of 0x0980 bytes starts the file with 0x80, like a pickle's PROTO opcode."""
     from safetensors.torch import save_file
 
-    from seqlab.training.safetensors_io import check_safetensors_header, read_tensors
+    from seqlab.rundir.safetensors_io import check_safetensors_header, read_tensors
 
     path = tmp_path / "w.safetensors"
     for padding in range(0, 3000, 7):
@@ -210,7 +210,7 @@ def test_a_header_length_starting_with_byte_0x80_is_not_taken_for_a_pickle(tmp_p
 
 
 def test_checkpoint_has_a_manifest_of_every_file_written_last(tmp_path: Path) -> None:
-    from seqlab.manifest import MANIFEST_FILE, file_sha256, read_manifest
+    from seqlab.rundir.manifest import MANIFEST_FILE, file_sha256, read_manifest
 
     model, optimizer = _trained()
     folder = save_checkpoint(tmp_path / "last", model, {"step": 1}, optimizer, model.carry_state())
@@ -277,7 +277,7 @@ def test_weights_of_another_dtype_are_refused_by_tensor_name(tmp_path: Path, dty
 
 
 def test_save_model_weights_updates_the_run_manifest(tmp_path: Path) -> None:
-    from seqlab.manifest import file_sha256, read_manifest, verify_manifest, write_manifest
+    from seqlab.rundir.manifest import file_sha256, read_manifest, verify_manifest, write_manifest
 
     model, _ = _trained()
     path = tmp_path / "model.safetensors"

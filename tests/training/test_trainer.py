@@ -11,8 +11,8 @@ from training_toys import ToyLoader, ToyModel, ToyValid, toy_config
 
 from seqlab.config import OptimizerConfig, ScheduleConfig
 from seqlab.errors import CheckpointError, TrainingError
+from seqlab.rundir.safetensors_io import load_model_weights
 from seqlab.training.checkpoint import load_checkpoint
-from seqlab.training.safetensors_io import load_model_weights
 from seqlab.training.trainer import Trainer
 
 
