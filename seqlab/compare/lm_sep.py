@@ -186,7 +186,7 @@ class LMSepTranslator:
     family = "lm_sep"
 
     def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
-        from seqlab.api import LanguageModelPredictor
+        from seqlab.predictors.language_model import LanguageModelPredictor
 
         run_dir = Path(run_dir)
         if not (run_dir / PAIRS_DIR).is_dir():

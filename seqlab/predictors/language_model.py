@@ -1,0 +1,264 @@
+"""The language-model predictor: generate, predict the next token, score lines, perplexity, encode."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqlab.config import ExperimentConfig, load_config
+from seqlab.data.bptt import BPTTBatcher
+from seqlab.data.lm_corpus import encode_lines, line_ids
+from seqlab.data.lm_lines import line_loader
+from seqlab.decoding.processors import (
+    BanTokens,
+    LogitsProcessor,
+    MinLength,
+    NoRepeatNGram,
+    ProcessorList,
+    RepetitionPenalty,
+    Temperature,
+    TopK,
+    TopP,
+)
+from seqlab.decoding.sampling import generate as run_generation
+from seqlab.errors import ConfigError
+from seqlab.models.factory import build_model
+from seqlab.models.line_start import load_line_start
+from seqlab.models.pooling import pool as pool_states
+from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
+from seqlab.text.tokenizers import Tokenizer, load_tokenizer
+from seqlab.text.vocab import Vocabulary
+from seqlab.training.evaluate import evaluate
+
+
+@dataclass(frozen=True)
+class LineScore:
+    """Log-probability (natural log) of a line and its end, the token count, and its perplexity."""
+
+    text: str
+    logprob: float
+    tokens: int
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(-self.logprob / max(self.tokens, 1))
+
+
+def build_processors(
+    *,
+    temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    repetition_penalty: float | None = None,
+    no_repeat_ngram: int | None = None,
+    min_length: int | None = None,
+    eos_id: int | None = None,
+    prompt_length: int = 0,
+    banned: Sequence[int] = (),
+) -> ProcessorList:
+    """The decoding controls as one processor chain, in the order they compose: penalties and bans
+    first, then temperature, then truncation (top-k, top-p). ``None`` leaves a control out;
+    ``banned`` token ids are never produced."""
+    chain: list[LogitsProcessor] = [BanTokens(banned)] if banned else []
+    if repetition_penalty is not None:
+        chain.append(RepetitionPenalty(repetition_penalty))
+    if no_repeat_ngram is not None:
+        chain.append(NoRepeatNGram(no_repeat_ngram))
+    if min_length is not None:
+        if eos_id is None:
+            raise ConfigError("min_length needs an end-of-sequence token id")
+        chain.append(MinLength(min_length, eos_id, prompt_length=prompt_length))
+    if temperature is not None:
+        chain.append(Temperature(temperature))
+    if top_k is not None:
+        chain.append(TopK(top_k))
+    if top_p is not None:
+        chain.append(TopP(top_p))
+    return ProcessorList(chain)
+
+
+class LanguageModelPredictor:
+    """A trained LSTM language model: generate, predict the next token, score lines, perplexity."""
+
+    def __init__(self, run_dir: str | Path, device: str = "cpu", verify: bool = True) -> None:
+        """Load ``run_dir``, its files checked against its manifests unless ``verify`` is False."""
+        self.run_dir = Path(run_dir)
+        check_run(self.run_dir, verify)
+        self.config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
+        self.tokenizer: Tokenizer = load_tokenizer(self.run_dir / "tokenizer")
+        self.vocab: Vocabulary = Vocabulary.load(self.run_dir / "vocab.json")
+        self.device = torch.device(device)
+        self.model = build_model(self.config, len(self.vocab))
+        load_weights(self.run_dir, self.model)
+        self.model.to(self.device).eval()
+        if self.config.data.lm_mode == "stream":
+            # an estimated line-start state, when one was saved (bench/lm_line_start.py --save)
+            self.model.line_start = load_line_start(self.run_dir, self.model)
+
+    # -- text <-> ids ---------------------------------------------------------------------------
+    def _context_ids(self, text: str) -> list[int]:
+        """The prompt as ids, after an end-of-line token: training streams put ``<eos>`` between lines,
+        so it is the natural start of a line."""
+        return [self.vocab.eos_id] + self.vocab.encode(self.tokenizer.tokenize(text))
+
+    def _render(self, ids: Sequence[int]) -> str:
+        lines, current = [], []
+        for token_id in ids:
+            if token_id == self.vocab.eos_id:
+                lines.append(self.tokenizer.detokenize(current))
+                current = []
+            else:
+                current.extend(self.vocab.decode([token_id]))
+        if current:
+            lines.append(self.tokenizer.detokenize(current))
+        return "\n".join(lines)
+
+    def _banned_ids(self, allow_unk: bool) -> list[int]:
+        banned = [self.vocab.pad_id, self.vocab.bos_id]
+        return banned if allow_unk else banned + [self.vocab.unk_id]
+
+    # -- abilities ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(
+        self,
+        prompt: str = "",
+        max_tokens: int = 100,
+        *,
+        greedy: bool = False,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        repetition_penalty: float | None = None,
+        no_repeat_ngram: int | None = None,
+        min_length: int | None = None,
+        seed: int | None = None,
+        stop_at_eos: bool = False,
+        num_samples: int = 1,
+        allow_unk: bool = False,
+    ) -> list[str]:
+        """Continue ``prompt`` by up to ``max_tokens`` tokens; returns ``num_samples`` continuations
+        (the prompt included). Line ends the model produces come back as newlines. ``<pad>`` and
+        ``<bos>`` are never produced, nor ``<unk>`` unless ``allow_unk``. A continuation whose every
+        next token is banned (e.g. ``no_repeat_ngram=1`` once the vocabulary is used up) ends there,
+        on an end of line (``<eos>``)."""
+        if max_tokens < 1:
+            raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
+        if num_samples < 1:
+            raise ConfigError(f"num_samples = {num_samples}: must be >= 1")
+        context = self._context_ids(prompt)
+        processors = build_processors(
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            repetition_penalty=repetition_penalty,
+            no_repeat_ngram=no_repeat_ngram,
+            min_length=min_length,
+            eos_id=self.vocab.eos_id,
+            prompt_length=len(context),
+            banned=self._banned_ids(allow_unk),
+        )
+        prompt_ids = torch.tensor([context] * num_samples, dtype=torch.long, device=self.device)
+        generator = None
+        if seed is not None:
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(seed)
+        out = run_generation(
+            self.model,
+            prompt_ids,
+            max_tokens,
+            processors,
+            do_sample=not greedy,
+            generator=generator,
+            eos_id=self.vocab.eos_id,
+            stop_at_eos=stop_at_eos,
+            pad_id=self.vocab.pad_id,  # after a row's end (never generated: banned)
+        )
+        texts = []
+        for row in out.tolist():
+            new = [token for token in row[len(context) :] if token != self.vocab.pad_id]
+            if stop_at_eos and self.vocab.eos_id in new:
+                new = new[: new.index(self.vocab.eos_id)]
+            texts.append(self._render(row[1 : len(context)] + new))
+        return texts
+
+    @torch.no_grad()
+    def predict_next(self, text: str, top_k: int = 5) -> list[tuple[str, float]]:
+        """The ``top_k`` most likely next tokens after ``text``, with their probabilities."""
+        if top_k < 1:
+            raise ConfigError(f"top_k = {top_k}: must be >= 1")
+        ids = torch.tensor([self._context_ids(text)], dtype=torch.long, device=self.device)
+        logits, _ = self.model(ids)
+        probs = torch.softmax(logits[0, -1].float(), dim=-1)
+        values, indices = probs.topk(min(top_k, probs.numel()))
+        return [
+            (self.vocab.decode([i], skip_special=False)[0], float(p))
+            for p, i in zip(values.tolist(), indices.tolist())
+        ]
+
+    @torch.no_grad()
+    def score(self, lines: Iterable[str]) -> list[LineScore]:
+        """Log-probability of each line and its end-of-line token, each line on its own."""
+        results = []
+        for line in lines:
+            ids = self._context_ids(line) + [self.vocab.eos_id]
+            tensor = torch.tensor([ids], dtype=torch.long, device=self.device)
+            logits, _ = self.model(tensor[:, :-1])
+            logprobs = torch.log_softmax(logits[0].float(), dim=-1)
+            picked = logprobs.gather(1, tensor[0, 1:].unsqueeze(1)).sum()
+            results.append(LineScore(line, float(picked), len(ids) - 1))
+        return results
+
+    @torch.no_grad()
+    def perplexity(self, lines: Sequence[str], batch_size: int | None = None) -> dict[str, float]:
+        """Corpus perplexity of ``lines`` read the way validation reads them: as one stream, or
+        (``lm_mode: lines``) each line from a fresh state (``batch_size`` is then unused)."""
+        data = self.config.data
+        if data.lm_mode == "lines":
+            tokenize = self.tokenizer.tokenize
+            ids = line_ids((tokenize(line) for line in lines), self.vocab)
+            loader = line_loader(data, self.vocab, ids, shuffle=False)
+            return evaluate(self.model, loader, self.device)
+        ids = encode_lines(lines, self.tokenizer, self.vocab, self.config.data.add_eos)
+        batch_size = batch_size or self.config.data.eval_batch_size
+        batch_size = max(1, min(batch_size, (len(ids) - 1) // 2))
+        batcher = BPTTBatcher(ids, batch_size, self.config.data.bptt)
+        self.model.reset_carry()
+        metrics = evaluate(self.model, batcher, self.device)  # the Trainer's own validation loop
+        self.model.reset_carry()
+        return metrics
+
+    @torch.no_grad()
+    def encode(self, texts: Sequence[str], pool: str = "mean", batch_size: int = 64) -> np.ndarray:
+        """Sentence vectors float32 [N, H]: the last LSTM layer's states over each text's tokens
+        (read after a line start, as in training), pooled with ``pool`` ('mean', 'max', 'last').
+
+        A left-to-right model never looks ahead, so right padding changes no real position.
+        """
+        check_pool(pool)
+        captured: list[torch.Tensor] = []
+        hook = self.model.decoder.register_forward_pre_hook(lambda _, args: captured.append(args[0]))
+        parts = []
+        try:
+            for chunk in chunks(list(texts), batch_size):
+                ids = [self._context_ids(text) for text in chunk]
+                lengths = torch.tensor([len(row) for row in ids])
+                tokens = torch.full((len(ids), int(lengths.max())), self.vocab.pad_id, dtype=torch.long)
+                for row, seq in enumerate(ids):
+                    tokens[row, : len(seq)] = torch.tensor(seq)
+                captured.clear()
+                self.model(tokens.to(self.device))
+                states = captured[0]  # [B, T, H]
+                # the text's own positions (after the line start); an empty text keeps the start
+                empty = (lengths == 1).to(states.device)
+                shifted = torch.cat([states[:, 1:], states[:, :1]], dim=1)
+                shifted[:, 0] = torch.where(empty.unsqueeze(1), states[:, 0], shifted[:, 0])
+                states, lengths = shifted, (lengths - 1).clamp(min=1)
+                parts.append(pool_states(states, lengths, pool).float().cpu().numpy())
+        finally:
+            hook.remove()
+        return np.concatenate(parts) if parts else np.zeros((0, self.config.model.hidden_size), np.float32)
