@@ -14,10 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from seqlab.config import load_config
+from seqlab.decoding.chain import build_processors
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.predictors import ClassifierPredictor, TaggerPredictor
 from seqlab.predictors.common import check_run
-from seqlab.predictors.language_model import LanguageModelPredictor, LineScore, build_processors
+from seqlab.predictors.language_model import LanguageModelPredictor, LineScore
 
 __all__ = ["LanguageModelPredictor", "LineScore", "Predictor", "build_processors", "load"]
 

@@ -14,23 +14,14 @@ from seqlab.config import ExperimentConfig, load_config
 from seqlab.data.bptt import BPTTBatcher
 from seqlab.data.lm_corpus import encode_lines, line_ids
 from seqlab.data.lm_lines import line_loader
-from seqlab.decoding.processors import (
-    BanTokens,
-    LogitsProcessor,
-    MinLength,
-    NoRepeatNGram,
-    ProcessorList,
-    RepetitionPenalty,
-    Temperature,
-    TopK,
-    TopP,
-)
-from seqlab.decoding.sampling import generate as run_generation
+from seqlab.decoding.chain import build_processors
+from seqlab.decoding.options import SearchOptions
 from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
 from seqlab.models.line_start import load_line_start
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
+from seqlab.predictors.generation import check_beam, continuations, ended_early
 from seqlab.text.tokenizers import Tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
 from seqlab.training.evaluate import evaluate
@@ -47,39 +38,6 @@ class LineScore:
     @property
     def perplexity(self) -> float:
         return math.exp(-self.logprob / max(self.tokens, 1))
-
-
-def build_processors(
-    *,
-    temperature: float | None = None,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    repetition_penalty: float | None = None,
-    no_repeat_ngram: int | None = None,
-    min_length: int | None = None,
-    eos_id: int | None = None,
-    prompt_length: int = 0,
-    banned: Sequence[int] = (),
-) -> ProcessorList:
-    """The decoding controls as one processor chain, in the order they compose: penalties and bans
-    first, then temperature, then truncation (top-k, top-p). ``None`` leaves a control out;
-    ``banned`` token ids are never produced."""
-    chain: list[LogitsProcessor] = [BanTokens(banned)] if banned else []
-    if repetition_penalty is not None:
-        chain.append(RepetitionPenalty(repetition_penalty))
-    if no_repeat_ngram is not None:
-        chain.append(NoRepeatNGram(no_repeat_ngram))
-    if min_length is not None:
-        if eos_id is None:
-            raise ConfigError("min_length needs an end-of-sequence token id")
-        chain.append(MinLength(min_length, eos_id, prompt_length=prompt_length))
-    if temperature is not None:
-        chain.append(Temperature(temperature))
-    if top_k is not None:
-        chain.append(TopK(top_k))
-    if top_p is not None:
-        chain.append(TopP(top_p))
-    return ProcessorList(chain)
 
 
 class LanguageModelPredictor:
@@ -140,21 +98,23 @@ class LanguageModelPredictor:
         stop_at_eos: bool = False,
         num_samples: int = 1,
         allow_unk: bool = False,
+        beam_size: int = 1,
     ) -> list[str]:
         """Continue ``prompt`` by up to ``max_tokens`` tokens; returns ``num_samples`` continuations
         (the prompt included). Line ends the model produces come back as newlines. ``<pad>`` and
         ``<bos>`` are never produced, nor ``<unk>`` unless ``allow_unk``. A continuation whose every
         next token is banned (e.g. ``no_repeat_ngram=1`` once the vocabulary is used up) ends there,
-        on an end of line (``<eos>``)."""
+        on an end of line (``<eos>``). ``beam_size`` > 1 is beam search (length penalty from the
+        run's ``decoding`` section; no sampling controls): the ``num_samples`` best beams, best first.
+        """
         if max_tokens < 1:
             raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
         if num_samples < 1:
             raise ConfigError(f"num_samples = {num_samples}: must be >= 1")
+        check_beam(beam_size, num_samples, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
+        build_processors(temperature=temperature, top_k=top_k, top_p=top_p)  # checked even when greedy
         context = self._context_ids(prompt)
         processors = build_processors(
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
             repetition_penalty=repetition_penalty,
             no_repeat_ngram=no_repeat_ngram,
             min_length=min_length,
@@ -162,28 +122,25 @@ class LanguageModelPredictor:
             prompt_length=len(context),
             banned=self._banned_ids(allow_unk),
         )
-        prompt_ids = torch.tensor([context] * num_samples, dtype=torch.long, device=self.device)
-        generator = None
-        if seed is not None:
-            generator = torch.Generator(device=self.device)
-            generator.manual_seed(seed)
-        out = run_generation(
-            self.model,
-            prompt_ids,
-            max_tokens,
-            processors,
-            do_sample=not greedy,
-            generator=generator,
-            eos_id=self.vocab.eos_id,
-            stop_at_eos=stop_at_eos,
-            pad_id=self.vocab.pad_id,  # after a row's end (never generated: banned)
+        decoding = self.config.decoding
+        opts = SearchOptions(
+            beam_size=beam_size, n_best=num_samples if beam_size > 1 else 1,
+            length_penalty=decoding.length_penalty, alpha=decoding.alpha, min_length=0,
+            sampling=not greedy and beam_size == 1, temperature=1.0 if temperature is None else temperature,
+            top_k=top_k or 0, top_p=1.0 if top_p is None else top_p, seed=seed,
+        )  # fmt: skip
+        rows = 1 if beam_size > 1 else num_samples
+        prompt_ids = torch.tensor([context] * rows, dtype=torch.long, device=self.device)
+        found = continuations(
+            self.model, prompt_ids, max_tokens, opts, processors, self.vocab.eos_id, stop_at_eos=stop_at_eos
         )
+        hypotheses = found[0] if beam_size > 1 else [hyps[0] for hyps in found]
         texts = []
-        for row in out.tolist():
-            new = [token for token in row[len(context) :] if token != self.vocab.pad_id]
-            if stop_at_eos and self.vocab.eos_id in new:
-                new = new[: new.index(self.vocab.eos_id)]
-            texts.append(self._render(row[1 : len(context)] + new))
+        for hyp in hypotheses:
+            new = list(hyp.tokens)
+            if not stop_at_eos and ended_early(hyp, max_tokens):
+                new.append(self.vocab.eos_id)  # every token was banned: the line ends there
+            texts.append(self._render(context[1:] + new))
         return texts
 
     @torch.no_grad()
