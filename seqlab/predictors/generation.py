@@ -54,6 +54,7 @@ def continuations(
     *,
     stop_at_eos: bool = True,
     generator: torch.Generator | None = None,
+    banned_id: int | None = None,
 ) -> list[list[Hypothesis]]:
     """Continue every row of ``prompt`` LongTensor[B, t0] (t0 >= 1) -> per row its hypotheses, best
     first (one for greedy and sampling, up to ``opts.n_best`` for beam).
@@ -61,7 +62,10 @@ def continuations(
     A hypothesis's ``tokens`` are its new tokens (at most ``max_new_tokens``). With ``stop_at_eos``
     (and an ``eos_id``) a row ends at ``<eos>``, which its tokens leave out; otherwise ``<eos>`` is
     an ordinary token and a row ends at ``max_new_tokens`` or where the processors ban every token
-    (then it has fewer tokens: :func:`ended_early`). ``opts.min_length`` new tokens come before an
+    (then it has fewer tokens: :func:`ended_early`). Such a row ends on ``banned_id``, an id
+    the processors always ban (a predictor's ``<pad>``), or where there is none on an extra column
+    of the logits (:class:`~seqlab.predictors.prompted.PromptedLanguageModel`'s ``end_column``;
+    sampling then draws from V + 1 entries, so a seed gives other tokens than with ``banned_id``). ``opts.min_length`` new tokens come before an
     ``<eos>`` that ends a row. Sampling draws with ``generator`` (default: one seeded with
     ``opts.seed``, if set). The caller puts the model in eval mode under ``torch.no_grad``.
     """
@@ -73,8 +77,8 @@ def continuations(
     vocab = memory.start.logits.shape[-1]
     if eos_id is not None and eos_id >= vocab:
         raise ConfigError(f"eos_id = {eos_id}: must be < the vocabulary size {vocab}")
-    end = eos_id if eos_id is not None and stop_at_eos else vocab  # vocab: the adapter's end column
-    adapter.end_column = end == vocab
+    end = eos_id if eos_id is not None and stop_at_eos else vocab if banned_id is None else banned_id
+    adapter.end_column = end == vocab  # an extra column, id vocab, ends the rows
     adapter.bos_id = adapter.eos_id = end  # the first fed token is not read; nothing else is banned
     return search(
         adapter, memory, adapter.start_state(memory), opts,

@@ -132,8 +132,9 @@ class LanguageModelPredictor:
         rows = 1 if beam_size > 1 else num_samples
         prompt_ids = torch.tensor([context] * rows, dtype=torch.long, device=self.device)
         found = continuations(
-            self.model, prompt_ids, max_tokens, opts, processors, self.vocab.eos_id, stop_at_eos=stop_at_eos
-        )
+            self.model, prompt_ids, max_tokens, opts, processors, self.vocab.eos_id,
+            stop_at_eos=stop_at_eos, banned_id=self.vocab.pad_id,  # <pad>: never produced (banned)
+        )  # fmt: skip
         hypotheses = found[0] if beam_size > 1 else [hyps[0] for hyps in found]
         texts = []
         for hyp in hypotheses:
