@@ -65,7 +65,8 @@ def continuations(
     (then it has fewer tokens: :func:`ended_early`). Such a row ends on ``banned_id``, an id
     the processors always ban (a predictor's ``<pad>``), or where there is none on an extra column
     of the logits (:class:`~seqlab.predictors.prompted.PromptedLanguageModel`'s ``end_column``;
-    sampling then draws from V + 1 entries, so a seed gives other tokens than with ``banned_id``). ``opts.min_length`` new tokens come before an
+    sampling then draws from V + 1 entries, so a seed gives other tokens than with ``banned_id``).
+    ``opts.min_length`` new tokens come before an
     ``<eos>`` that ends a row. Sampling draws with ``generator`` (default: one seeded with
     ``opts.seed``, if set). The caller puts the model in eval mode under ``torch.no_grad``.
     """
