@@ -17,6 +17,7 @@ import torch
 import seqlab
 from seqlab.config import load_config
 from seqlab.data.readers import read_lines
+from seqlab.errors import ConfigError
 from seqlab.training.pipeline import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,3 +203,15 @@ def test_a_load_hashes_each_file_once(small_run, monkeypatch):
     seqlab.load(small_run)
     assert hashed and max(hashed.values()) == 1
     assert any(path.name == "model.safetensors" for path in hashed)
+
+
+def test_generate_beam_one_is_greedy_and_beam_returns_its_n_best(line_model):
+    predictor, _ = line_model
+    greedy = predictor.generate("the", 12, greedy=True, stop_at_eos=True)
+    assert predictor.generate("the", 12, beam_size=1, greedy=True, stop_at_eos=True) == greedy
+    beams = predictor.generate("the", 12, beam_size=3, num_samples=2, stop_at_eos=True)
+    assert len(beams) == 2 and all(text.startswith("the") for text in beams)
+    with pytest.raises(ConfigError, match="beam search does not sample"):
+        predictor.generate("the", 5, beam_size=3, temperature=0.5)
+    with pytest.raises(ConfigError, match="at most beam_size"):
+        predictor.generate("the", 5, beam_size=2, num_samples=3)

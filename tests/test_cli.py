@@ -319,3 +319,11 @@ def test_commands_refuse_a_changed_weights_file_unless_no_verify(trained_run, tm
     err = capsys.readouterr().err
     assert "model.safetensors" in err and "--no-verify" in err and len(err.strip().splitlines()) == 1
     assert main([*args, "--no-verify"]) == 0
+
+
+def test_generate_with_a_beam(trained_run, capsys):
+    args = ["generate", str(trained_run), "--prompt", "the", "--beam", "3", "--max-tokens", "6"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("the")
+    assert main(["generate", str(trained_run), "--beam", "2", "--temperature", "0.5"]) == 2
+    assert "beam search does not sample" in capsys.readouterr().err

@@ -27,6 +27,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         stop_at_eos=args.stop_at_eos,
         num_samples=args.num_samples,
         allow_unk=args.allow_unk,
+        beam_size=args.beam,
     )
     for i, text in enumerate(texts):
         if len(texts) > 1:
@@ -82,6 +83,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-samples", type=int, default=1, help="how many continuations (default 1)")
     p.add_argument("--stop-at-eos", action="store_true", help="stop each sample at its first line end")
     p.add_argument("--allow-unk", action="store_true", help="let the model produce <unk> (banned by default)")
+    p.add_argument("--beam", type=int, default=1, help="beam search of this width (default 1: no beam)")
     add_no_verify_argument(p)
     p.set_defaults(func=_cmd_generate)
 

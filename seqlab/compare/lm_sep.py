@@ -8,11 +8,11 @@ target`` predicting ``source <sep> target <eos>``; ``lm_loss`` all or target), s
 run directory is a normal LM run that ``seqlab generate`` and friends read; ``pairs/`` beside it
 keeps the pair tokenizers.
 
-Decoding: :class:`PromptedLanguageModel` speaks the encoder-decoder decoding protocol, so the same
-beam search and settings as the Seq2Seq contenders apply. Its ``encode`` reads each prompt
-(``<eos>`` as the line start, then the source tokens) from the model's line-start state (zeros, the
-state every training line started from) and keeps each row's state after its own last token; the
-search then starts from ``<sep>`` (playing ``<bos>``) and stops at ``<eos>``. A run trained as one
+Decoding: :class:`~seqlab.predictors.prompted.PromptedLanguageModel` speaks the encoder-decoder
+decoding protocol, so the same beam search and settings as the Seq2Seq contenders apply. Its
+``encode`` reads each prompt (``<eos>`` as the line start, the source tokens, then ``<sep>``, which
+plays ``<bos>``) from the model's line-start state (zeros, the state every training line started
+from) and keeps each row's state after its own last token; the search stops at ``<eos>``. A run trained as one
 stream (before line mode) never saw that start; it loads with a warning that says how to retrain. Like a
 Seq2Seq decoder, whose output layer only has target tokens, it may only produce tokens seen on the
 target side in training.
@@ -26,20 +26,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
-from torch import Tensor
 
 from seqlab.compare.spec import LM_SEPARATOR, lm_pair_files
 from seqlab.config import ExperimentConfig
 from seqlab.data.s2s_corpus import Seq2SeqPipeline, fit_pipeline, read_seq2seq_splits
 from seqlab.decoding.beam import beam_search
+from seqlab.decoding.chain import build_processors
 from seqlab.decoding.penalties import LengthPenalty
-from seqlab.decoding.processors import BanTokens, LogitsProcessor, NoRepeatNGram, ProcessorList
+from seqlab.decoding.processors import LogitsProcessor
 from seqlab.decoding.step import length_limits
 from seqlab.errors import CheckpointError, DataError
-from seqlab.models.state import RecurrentState
+from seqlab.predictors.prompted import PromptedLanguageModel
 from seqlab.rundir.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -110,65 +109,6 @@ def prepare_lm_data(data_cfg: ExperimentConfig, run_dir: str | Path) -> LMPairDa
     return LMPairData(len(lines["train"]), len(lines["valid"]), target_tokens / max(all_tokens, 1))
 
 
-# ---------------------------------------------------------------------------------------------
-# Decoding through the encoder-decoder protocol
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class PromptMemory:
-    """The "memory" of a prompted LM: the source lengths (and, before the search starts, the state
-    after each prompt). ``mask`` BoolTensor[B, S]: True at real source tokens."""
-
-    lengths: Tensor
-    mask: Tensor
-    prompt_state: RecurrentState | None = None
-
-    def reorder(self, indices: Tensor) -> PromptMemory:
-        indices = indices.to(self.lengths.device)
-        state = None if self.prompt_state is None else self.prompt_state.reorder(indices)
-        return PromptMemory(self.lengths[indices], self.mask[indices], state)
-
-
-class PromptedLanguageModel:
-    """A :class:`~seqlab.models.language_model.LanguageModel` behind the decoding protocol.
-
-    ``bos_id`` is the LM's ``<sep>``: the first token the search feeds. No attention (None).
-    """
-
-    def __init__(self, model: Any, sep_id: int, eos_id: int, pad_id: int, unk_id: int) -> None:
-        self.model = model
-        self.bos_id, self.eos_id, self.pad_id, self.unk_id = sep_id, eos_id, pad_id, unk_id
-
-    @torch.no_grad()
-    def encode(self, src: Tensor, src_lengths: Tensor) -> PromptMemory:
-        """src LongTensor[B, S] (right-padded source ids), src_lengths LongTensor[B] -> memory holding
-        each row's state after ``<eos> s1 .. s_n`` (rows stop updating past their own length)."""
-        batch, steps = src.shape
-        device = src.device
-        state = self.model.init_state(batch, device)
-        eos = torch.full((batch,), self.eos_id, dtype=torch.long, device=device)
-        _, state, _ = self.model.decode_step(eos, state)
-        for t in range(steps):
-            _, new, _ = self.model.decode_step(src[:, t], state)
-            active = (src_lengths.to(device) > t).view(1, batch, 1)
-            h = torch.where(active, new.h, state.h)
-            c = None if new.c is None else torch.where(active, new.c, state.c)
-            state = RecurrentState(h, c)
-        mask = torch.arange(steps, device=device).unsqueeze(0) < src_lengths.to(device).unsqueeze(1)
-        return PromptMemory(src_lengths.to(device), mask, state)
-
-    def start_state(self, memory: PromptMemory) -> RecurrentState:
-        assert memory.prompt_state is not None  # encode() sets it; the search reorders it after
-        return memory.prompt_state
-
-    def decode_step(
-        self, tokens: Tensor, state: RecurrentState, memory: PromptMemory
-    ) -> tuple[Tensor, Any, None]:
-        logits, state, _ = self.model.decode_step(tokens, state)
-        return logits, state, None
-
-
 @dataclass(frozen=True)
 class LMTranslation:
     """One decoded output, with the attributes the comparison reads from a Seq2Seq ``Translation``."""
@@ -186,7 +126,7 @@ class LMSepTranslator:
     family = "lm_sep"
 
     def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
-        from seqlab.api import LanguageModelPredictor
+        from seqlab.predictors.language_model import LanguageModelPredictor
 
         run_dir = Path(run_dir)
         if not (run_dir / PAIRS_DIR).is_dir():
@@ -199,8 +139,9 @@ class LMSepTranslator:
         self.vocab = vocab
         self.device = self.predictor.device
         self.model = PromptedLanguageModel(
-            self.predictor.model, vocab.stoi[SEP], vocab.eos_id, vocab.pad_id, vocab.unk_id
-        )
+            self.predictor.model, bos_id=vocab.stoi[SEP], eos_id=vocab.eos_id, pad_id=vocab.pad_id,
+            line_start=vocab.eos_id, then=vocab.stoi[SEP],
+        )  # fmt: skip
         self.config = self.predictor.config
         if self.config.data.lm_mode != "lines":
             logger.warning(
@@ -226,10 +167,7 @@ class LMSepTranslator:
         ]
 
     def _processors(self, no_repeat_ngram: int) -> LogitsProcessor:
-        chain: list[LogitsProcessor] = [BanTokens(self._banned)]
-        if no_repeat_ngram:
-            chain.append(NoRepeatNGram(no_repeat_ngram))
-        return ProcessorList(chain)
+        return build_processors(no_repeat_ngram=no_repeat_ngram or None, banned=self._banned)
 
     @torch.no_grad()
     def translate(

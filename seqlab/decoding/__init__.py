@@ -1,9 +1,10 @@
-"""Decoding: logits processors and search (greedy, sampling, beam) over the decoding protocol."""
+"""Decoding: logits processors and one search stack (greedy, sampling, beam) over the decoding
+protocol, used by Seq2Seq models and (through :mod:`seqlab.predictors.prompted`) language models."""
 
 from seqlab.decoding.beam import beam_search
-from seqlab.decoding.greedy import greedy_choice, greedy_generate
+from seqlab.decoding.chain import build_processors
 from seqlab.decoding.hypothesis import Hypothesis
-from seqlab.decoding.loop import decode_loop
+from seqlab.decoding.options import SearchOptions, search
 from seqlab.decoding.penalties import CoveragePenalty, LengthPenalty
 from seqlab.decoding.processors import (
     BanTokens,
@@ -17,7 +18,6 @@ from seqlab.decoding.processors import (
     TopP,
 )
 from seqlab.decoding.refill import greedy_refill_search
-from seqlab.decoding.sampling import generate, next_token_distribution, sample_choice, sample_generate
 from seqlab.decoding.search import greedy_search, sample_search
 from seqlab.decoding.step import length_limits
 from seqlab.decoding.unk import replace_unk
@@ -35,17 +35,13 @@ __all__ = [
     "Temperature",
     "TopK",
     "TopP",
+    "SearchOptions",
     "beam_search",
-    "decode_loop",
-    "generate",
-    "greedy_choice",
-    "greedy_generate",
+    "build_processors",
     "greedy_refill_search",
     "greedy_search",
     "length_limits",
-    "next_token_distribution",
     "replace_unk",
-    "sample_choice",
-    "sample_generate",
     "sample_search",
+    "search",
 ]

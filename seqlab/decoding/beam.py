@@ -38,6 +38,7 @@ from seqlab.decoding.processors import LogitsProcessor
 from seqlab.decoding.step import (
     banned_ids,
     check_length_tensors,
+    check_prefix,
     check_token_id,
     next_token_scores,
     sentence_attention,
@@ -60,6 +61,7 @@ def beam_search(
     bos_id: int,
     eos_id: int,
     stop_early: bool = True,
+    prefix: Tensor | None = None,
 ) -> list[list[Hypothesis]]:
     """Beam search over B sentences -> per sentence (input order) up to ``n_best`` hypotheses, best first.
 
@@ -73,6 +75,8 @@ def beam_search(
     result for a sentence does not depend on the other sentences in the batch. The caller puts the
     model in eval mode; the search runs under ``torch.no_grad``. ``stop_early=False`` turns off
     the n-best stop of the module doc (the same output after more steps; for checking it).
+    ``prefix`` LongTensor[B, t0] (default none): tokens the processors see before each row's
+    output (a language model's prompt), not part of the hypotheses.
     """
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise ConfigError(f"beam_size = {beam_size!r}: must be an integer >= 1")
@@ -88,6 +92,8 @@ def beam_search(
     check_length_tensors(max_lengths, min_lengths, batch_size)
     with torch.no_grad():
         search = _BeamSearch(model, memory, state, beam_size, max_lengths, min_lengths, bos_id, eos_id)
+        search.history = check_prefix(prefix, batch_size, memory.lengths.device)
+        search.start = search.history.shape[1]
         # scores only fall without length normalisation: stop a sentence once its n-best are fixed
         search.stop_at_n_best = n_best if stop_early and length_penalty.kind == "none" else None
         finished = search.run(length_penalty, coverage, processors)
@@ -121,7 +127,8 @@ class _BeamSearch:
         self.min_lengths = min_lengths.to(device).long()
         self.done_count = torch.zeros(batch_size, dtype=torch.long, device=device)
         self.tokens = torch.full((batch_size,), bos_id, dtype=torch.long, device=device)
-        self.history = torch.zeros(batch_size, 0, dtype=torch.long, device=device)
+        self.history = torch.zeros(batch_size, 0, dtype=torch.long, device=device)  # prefix + output
+        self.start = 0  # the prefix's length
         self.attention: Tensor | None = None  # [rows, step, S]
         self.attention_sum: Tensor | None = None  # [rows, S]
         self.score = torch.zeros(batch_size, device=device)  # running processed score per row
@@ -231,7 +238,7 @@ class _BeamSearch:
         if step_attention is not None:
             attentions = list(sentence_attention(rows_attention, [self.source_lengths[i] for i in ids]))
         self.done_count += ends.sum(dim=1)
-        token_lists = self.history[rows].tolist()
+        token_lists = self.history[rows, self.start :].tolist()
         for i, tokens, value, lp, att in zip(
             ids, token_lists, score.tolist(), log_prob.tolist(), attentions, strict=True
         ):

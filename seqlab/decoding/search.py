@@ -21,6 +21,7 @@ from seqlab.decoding.processors import LogitsProcessor, ProcessorList, Temperatu
 from seqlab.decoding.step import (
     banned_ids,
     check_length_tensors,
+    check_prefix,
     check_token_id,
     next_token_scores,
     sentence_attention,
@@ -41,6 +42,7 @@ def greedy_search(
     processors: LogitsProcessor | None = None,
     bos_id: int,
     eos_id: int,
+    prefix: Tensor | None = None,
 ) -> list[Hypothesis]:
     """Greedy decoding of B sentences -> one Hypothesis per sentence, in input order.
 
@@ -48,10 +50,12 @@ def greedy_search(
     ``max_lengths`` / ``min_lengths`` LongTensor[B]: output tokens allowed per sentence (``<eos>``
     not counted; see :func:`seqlab.decoding.step.length_limits`). Each step takes the highest score
     after the processors (the lowest id on ties). ``score`` is the sum of the processed
-    log-probabilities of the chosen tokens, ``log_prob`` the model's.
+    log-probabilities of the chosen tokens, ``log_prob`` the model's. ``prefix`` LongTensor[B, t0]
+    (default none): tokens the processors see before each row's output (a language model's prompt);
+    they count towards no length and are not part of the hypotheses.
     """
     return _sequential_search(
-        model, memory, state, max_lengths, min_lengths, processors, bos_id, eos_id, _argmax
+        model, memory, state, max_lengths, min_lengths, processors, bos_id, eos_id, _argmax, prefix
     )
 
 
@@ -69,6 +73,7 @@ def sample_search(
     top_k: int = 0,
     top_p: float = 1.0,
     generator: torch.Generator | None = None,
+    prefix: Tensor | None = None,
 ) -> list[Hypothesis]:
     """Sampling of B sentences -> one Hypothesis per sentence, in input order.
 
@@ -90,7 +95,7 @@ def sample_search(
         return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)
 
     return _sequential_search(
-        model, memory, state, max_lengths, min_lengths, processors, bos_id, eos_id, draw
+        model, memory, state, max_lengths, min_lengths, processors, bos_id, eos_id, draw, prefix
     )
 
 
@@ -108,6 +113,7 @@ def _sequential_search(
     bos_id: int,
     eos_id: int,
     choose: Chooser,
+    prefix: Tensor | None = None,
 ) -> list[Hypothesis]:
     """One token per row per step; a row leaves the batch when it chooses ``<eos>``."""
     check_token_id("bos_id", bos_id)
@@ -122,7 +128,8 @@ def _sequential_search(
     sentence = torch.arange(batch_size, device=device)  # row -> sentence
     row_max, row_min = max_lengths.to(device).long(), min_lengths.to(device).long()
     tokens = torch.full((batch_size,), bos_id, dtype=torch.long, device=device)
-    history = torch.zeros(batch_size, 0, dtype=torch.long, device=device)
+    history = check_prefix(prefix, batch_size, device)
+    start = history.shape[1]  # the prefix: seen by the processors, not part of the output
     attention_history: Tensor | None = None
     total_score = torch.zeros(batch_size, device=device)
     total_log_prob = torch.zeros(batch_size, device=device)
@@ -151,7 +158,7 @@ def _sequential_search(
                     results,
                     rows,
                     sentence,
-                    history,
+                    history[:, start:],
                     total_score,
                     total_log_prob,
                     attention_history,

@@ -18,6 +18,8 @@ through the decoding protocol (``decode_step(tokens, state, memory) -> logits, s
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -43,6 +45,28 @@ def check_length_tensors(max_lengths: Tensor, min_lengths: Tensor, batch_size: i
             raise ConfigError(f"{name}: has {value.shape[0]} entries for a batch of {batch_size} sentences")
         if bool((value < 0).any()):
             raise ConfigError(f"{name} = {value.tolist()}: must all be >= 0")
+
+
+def check_prefix(prefix: Tensor | None, batch_size: int, device: torch.device) -> Tensor:
+    """A search's first history: ``prefix`` LongTensor[batch_size, t0] on ``device``, or [batch_size, 0]."""
+    if prefix is None:
+        return torch.zeros(batch_size, 0, dtype=torch.long, device=device)
+    if not isinstance(prefix, Tensor) or prefix.dim() != 2 or prefix.shape[0] != batch_size:
+        got = tuple(prefix.shape) if isinstance(prefix, Tensor) else type(prefix).__name__
+        raise ConfigError(f"prefix: expected a tensor [{batch_size}, t0] of token ids, got {got}")
+    return prefix.to(device).long()
+
+
+@contextmanager
+def inference_mode(model: Any) -> Iterator[None]:
+    """Run ``model`` in eval mode without gradients, then restore its previous mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
 
 
 def length_limits(
@@ -124,7 +148,8 @@ def next_token_scores(
     must_end = (max_lengths <= step) | ~(scores > -math.inf).any(dim=-1)
     if bool(must_end.any()):
         eos_only = torch.full_like(scores, -math.inf)
-        eos_only[:, eos_id] = log_probs[:, eos_id]
+        # the model's log-probability of <eos>, kept finite (it underflows to -inf past the float range)
+        eos_only[:, eos_id] = log_probs[:, eos_id].clamp(min=torch.finfo(log_probs.dtype).min)
         scores = torch.where(must_end.unsqueeze(1), eos_only, scores)
     return log_probs, scores
 

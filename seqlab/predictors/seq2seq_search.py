@@ -3,8 +3,8 @@ outputs against references, and the validation hook that decodes the validation 
 
 What the predictor (``translate`` / ``evaluate``) and training validation share:
 
-- :class:`SearchOptions` (defaults from the run's ``decoding`` section) and :func:`run_search`
-  (greedy, beam or sampling over one padded batch);
+- :func:`run_search` (greedy, beam or sampling over one padded batch, as its
+  :class:`~seqlab.decoding.options.SearchOptions` select);
 - :func:`score_outputs`: BLEU and chrF (sacreBLEU), ROUGE-1/2/L, PER (token edit distance over
   target tokens, x100), WER (the share of outputs not exactly right, x100: the G2P word error rate)
   and exact match. A source with several references (a word with two pronunciations) is scored
@@ -14,76 +14,20 @@ What the predictor (``translate`` / ``evaluate``) and training validation share:
 
 from __future__ import annotations
 
-import dataclasses
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
-from seqlab.config import DecodingConfig, ExperimentConfig
+from seqlab.config import ExperimentConfig
 from seqlab.data.bucketing import pad_batch
 from seqlab.data.parallel import Pair
-from seqlab.decoding import (
-    Hypothesis,
-    LengthPenalty,
-    NoRepeatNGram,
-    ProcessorList,
-    RepetitionPenalty,
-    beam_search,
-    greedy_refill_search,
-    greedy_search,
-    length_limits,
-    sample_search,
-)
-from seqlab.decoding.loop import inference_mode
+from seqlab.decoding import Hypothesis, SearchOptions, greedy_refill_search, length_limits, search
+from seqlab.decoding.step import inference_mode
 from seqlab.metrics import sequences as seq_metrics
 
 SCORE_NAMES = ("bleu", "chrf", "rouge1", "rouge2", "rouge_l", "per", "wer", "exact_match")
-
-
-@dataclass(frozen=True)
-class SearchOptions:
-    """Every decoding control; ``from_config`` fills them from a ``decoding`` section."""
-
-    beam_size: int = 5
-    n_best: int = 1
-    length_penalty: str = "gnmt"
-    alpha: float = 0.6
-    coverage_penalty: float = 0.0
-    no_repeat_ngram: int = 0
-    repetition_penalty: float = 1.0
-    min_length: int = 0
-    max_length: int = 200
-    max_length_ratio: float | None = None
-    min_length_ratio: float | None = None
-    sampling: bool = False
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    seed: int | None = None
-
-    @classmethod
-    def from_config(cls, cfg: DecodingConfig, **overrides: Any) -> SearchOptions:
-        """The run's decoding section with ``overrides`` (a None value keeps the run's setting)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        base = {k: v for k, v in dataclasses.asdict(cfg).items() if k in names}
-        base.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**base)
-
-    def greedy(self) -> SearchOptions:
-        return dataclasses.replace(self, beam_size=1, n_best=1, sampling=False)
-
-
-def build_processors(opts: SearchOptions) -> ProcessorList | None:
-    chain = []
-    if opts.repetition_penalty != 1.0:
-        chain.append(RepetitionPenalty(opts.repetition_penalty))
-    if opts.no_repeat_ngram:
-        chain.append(NoRepeatNGram(opts.no_repeat_ngram))
-    return ProcessorList(chain) if chain else None
 
 
 def start_search(
@@ -105,41 +49,10 @@ def run_search(model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions
     """Decode one padded batch (src LongTensor[B, S], src_lengths LongTensor[B]) -> per sentence a
     list of hypotheses, best first (one for greedy and sampling, up to ``n_best`` for beam)."""
     memory, state, max_lengths, min_lengths = start_search(model, src, src_lengths, opts)
-    common = dict(
-        max_lengths=max_lengths,
-        min_lengths=min_lengths,
-        processors=build_processors(opts),
-        bos_id=model.bos_id,
-        eos_id=model.eos_id,
-    )
-    if opts.sampling:
-        generator = None
-        if opts.seed is not None:
-            generator = torch.Generator(device=src.device)
-            generator.manual_seed(opts.seed)
-        found = sample_search(
-            model,
-            memory,
-            state,
-            temperature=opts.temperature,
-            top_k=opts.top_k,
-            top_p=opts.top_p,
-            generator=generator,
-            **common,
-        )
-        return [[h] for h in found]
-    if opts.beam_size == 1 and opts.coverage_penalty == 0:
-        return [[h] for h in greedy_search(model, memory, state, **common)]
-    return beam_search(
-        model,
-        memory,
-        state,
-        beam_size=opts.beam_size,
-        length_penalty=LengthPenalty(opts.length_penalty, opts.alpha),
-        coverage_penalty=opts.coverage_penalty,
-        n_best=opts.n_best,
-        **common,
-    )
+    return search(
+        model, memory, state, opts, max_lengths=max_lengths, min_lengths=min_lengths,
+        processors=opts.processors() or None, bos_id=model.bos_id, eos_id=model.eos_id,
+    )  # fmt: skip
 
 
 REFILL_WINDOW_BATCHES = 8
@@ -170,12 +83,7 @@ def windows(lengths: Sequence[int], batch_size: int, refill: bool) -> list[list[
 
 def refills(opts: SearchOptions) -> bool:
     """Whether these options decode by the refilling greedy search: greedy, no processors."""
-    return (
-        not opts.sampling
-        and opts.beam_size == 1
-        and opts.coverage_penalty == 0
-        and build_processors(opts) is None
-    )
+    return not opts.sampling and opts.beam_size == 1 and opts.coverage_penalty == 0 and not opts.processors()
 
 
 def run_greedy_refill(

@@ -202,10 +202,11 @@ def test_language_model_contender_decodes_target_tokens_only_and_prompts_exactly
     src = torch.zeros(2, int(lengths.max()), dtype=torch.long)
     for row, seq in enumerate(ids):
         src[row, : len(seq)] = torch.tensor(seq)
-    memory = translator.model.encode(src, lengths)
+    memory = translator.model.encode(src, lengths)  # each row read as <eos> word <sep>
     for row, seq in enumerate(ids):
-        _, alone = lm(torch.tensor([[vocab.eos_id, *seq]]), None)
-        torch.testing.assert_close(memory.prompt_state.h[:, row], alone.h[:, 0], atol=1e-5, rtol=1e-5)
+        logits, alone = lm(torch.tensor([[vocab.eos_id, *seq, vocab.stoi[SEP]]]), None)
+        torch.testing.assert_close(memory.start.state.h[:, row], alone.h[:, 0], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(memory.start.logits[row], logits[0, -1], atol=1e-5, rtol=1e-5)
 
 
 def test_command_line(finished, tmp_path, capsys):

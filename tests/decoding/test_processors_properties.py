@@ -29,12 +29,12 @@ from seqlab.decoding import (
     TopK,
     TopP,
     beam_search,
-    generate,
     greedy_search,
     length_limits,
     sample_search,
 )
 from seqlab.errors import ConfigError
+from seqlab.predictors.generation import generate
 from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY, TEMPERATURE, TOP_P, NumberRange
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

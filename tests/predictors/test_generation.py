@@ -10,13 +10,12 @@ from seqlab.decoding import (
     Temperature,
     TopK,
     TopP,
-    generate,
-    greedy_generate,
-    next_token_distribution,
-    sample_generate,
+    beam_search,
 )
 from seqlab.errors import ConfigError
 from seqlab.models import LanguageModel
+from seqlab.predictors.generation import generate, next_token_distribution
+from seqlab.predictors.prompted import PromptedLanguageModel
 
 VOCAB = 9
 
@@ -73,11 +72,11 @@ def test_generate_restores_training_mode(model):
 
 def test_greedy_applies_processors(model):
     prompt = torch.tensor([[1, 2]])
-    greedy = greedy_generate(model, prompt, 5)
+    greedy = generate(model, prompt, 5)
     top1 = ProcessorList([TopK(1)])
-    assert torch.equal(greedy_generate(model, prompt, 5, top1), greedy)  # top-1 keeps the argmax
+    assert torch.equal(generate(model, prompt, 5, top1), greedy)  # top-1 keeps the argmax
     only_seven = ProcessorList([lambda logits, generated: logits.index_fill(1, torch.tensor([7]), 100.0)])
-    assert (greedy_generate(model, prompt, 5, only_seven)[0, 2:] == 7).all()
+    assert (generate(model, prompt, 5, only_seven)[0, 2:] == 7).all()
 
 
 def test_sampling_same_seed_repeats_other_seed_differs(model):
@@ -92,8 +91,6 @@ def test_sampling_same_seed_repeats_other_seed_differs(model):
     assert first.shape == (2, 22)
     assert torch.equal(run(0), first)
     assert not torch.equal(run(1), first)
-    g = torch.Generator().manual_seed(0)
-    assert torch.equal(sample_generate(model, prompt, 20, processors, generator=g), first)
 
 
 def test_stops_early_when_every_row_has_eos():
@@ -194,3 +191,34 @@ def test_a_blocked_row_ends_even_when_eos_does_not_stop_rows(model, do_sample):
 def test_every_token_banned_without_an_eos_id_is_a_config_error(model):
     with pytest.raises(ConfigError, match="every token is banned"):
         generate(model, torch.tensor([[1]]), 30, NoRepeatNGram(1))
+
+
+def test_lm_beam_size_one_equals_greedy(model):
+    prompt = torch.tensor([[1, 2, 3], [4, 5, 6]])
+    greedy = generate(model, prompt, 8)
+    end = VOCAB  # the adapter's end column: rows run to their maximum length, as greedy's do here
+    adapter = PromptedLanguageModel(model, bos_id=end, eos_id=end, end_column=True)
+    model.eval()
+    with torch.no_grad():
+        memory = adapter.encode(prompt, torch.tensor([3, 3]))
+        found = beam_search(
+            adapter, memory, adapter.start_state(memory), beam_size=1, bos_id=end, eos_id=end,
+            max_lengths=torch.tensor([8, 8]), min_lengths=torch.tensor([0, 0]), prefix=prompt,
+        )  # fmt: skip
+    assert [hyps[0].tokens for hyps in found] == greedy[:, 3:].tolist()
+
+
+def test_ragged_prompts_read_like_the_training_forward(model):
+    # the decode path (adapter.encode, row by row lengths) against the model's own forward
+    prompts = [[3, 1, 5, 2], [3, 7], [3, 4, 4]]
+    src = torch.zeros(3, 4, dtype=torch.long)
+    for row, ids in enumerate(prompts):
+        src[row, : len(ids)] = torch.tensor(ids)
+    adapter = PromptedLanguageModel(model, bos_id=0, eos_id=3)
+    model.eval()
+    with torch.no_grad():
+        memory = adapter.encode(src, torch.tensor([len(p) for p in prompts]))
+        for row, ids in enumerate(prompts):
+            logits, state = model(torch.tensor([ids]))
+            torch.testing.assert_close(memory.start.logits[row], logits[0, -1])
+            torch.testing.assert_close(memory.start.state.h[:, row], state.h[:, 0])
