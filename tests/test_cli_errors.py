@@ -151,7 +151,7 @@ def test_nan_weights_are_refused_on_load_naming_file_and_tensor(runs, tmp_path, 
 
 @pytest.mark.parametrize("error", [ConfigError, DataError, CheckpointError, TrainingError])
 def test_every_user_error_type_exits_2_with_one_line(monkeypatch, capsys, error):
-    import seqlab.data.catalogue as catalogue
+    import seqlab.data.catalogue.lookup as catalogue
 
     def fail(*args, **kwargs):
         raise error("data/x.txt:3: what went wrong; what to do")
@@ -171,7 +171,7 @@ def test_an_output_path_the_system_refuses_is_a_one_line_error(runs, tmp_path, c
 
 
 def test_an_os_error_about_no_file_is_a_bug_with_its_traceback(monkeypatch):
-    import seqlab.data.catalogue as catalogue
+    import seqlab.data.catalogue.lookup as catalogue
 
     def bug(*args, **kwargs):
         raise OSError("internal")
@@ -182,7 +182,7 @@ def test_an_os_error_about_no_file_is_a_bug_with_its_traceback(monkeypatch):
 
 
 def test_a_bug_still_shows_its_traceback(monkeypatch):
-    import seqlab.data.catalogue as catalogue
+    import seqlab.data.catalogue.lookup as catalogue
 
     def bug(*args, **kwargs):
         raise KeyError("internal")

@@ -3,8 +3,8 @@
 The layer contracts themselves are in ``.importlinter`` and checked by ``lint-imports`` (``make lint``,
 ``.ci/run``); :func:`test_import_contracts_hold` runs it here too, so ``make test`` fails when a layer
 is crossed. Import-linter (through grimp) sees imports inside functions too (checked: a lazy
-``from seqlab.data import readers`` inside a function of ``models/pooling.py`` breaks the models
-contract), so the "no well-kept tool counts function-level imports" premise of the issue does not hold
+``from seqlab.data.readers import lines`` inside a function of ``models/pooling.py`` breaks the
+models contract), so the "no well-kept tool counts function-level imports" premise of the issue does not hold
 for it. The cycle test below walks every module's AST as well, independent of the tool and its
 version, and names the modules of a cycle, a function-level import included.
 """

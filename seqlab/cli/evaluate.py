@@ -10,7 +10,7 @@ from seqlab.cli.common import add_no_verify_argument, read_text_lines
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import seqlab
-    from seqlab.data.catalogue import get_dataset, resolve_split
+    from seqlab.data.catalogue.lookup import get_dataset, resolve_split
 
     predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     if predictor.config.task == "seq2seq":
@@ -37,7 +37,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _config_valid_lines(cfg) -> list[str]:  # noqa: ANN001 - ExperimentConfig
-    from seqlab.data.lm_corpus import split_lines
+    from seqlab.data.corpora.lm import split_lines
 
     return split_lines(cfg.data)[1]
 
@@ -52,7 +52,7 @@ def _evaluation_data(cfg, source: str | None) -> tuple[object, str]:  # noqa: AN
     """A file path, or examples (a catalogue dataset's validation split, or the run's own)."""
     import dataclasses
 
-    from seqlab.data.cls_corpus import read_splits
+    from seqlab.data.corpora.labelled import read_splits
 
     if source is not None and Path(source).is_file():
         return source, source

@@ -86,7 +86,7 @@ def _load_seq2seq(run_dir: str, verify: bool):  # noqa: ANN202 - Seq2SeqPredicto
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    from seqlab.data.readers import read_lines
+    from seqlab.data.readers.lines import read_lines
 
     if (args.text is None) == (args.input is None):
         raise ConfigError("give a TEXT or --input FILE (one of them)")
@@ -136,8 +136,8 @@ def cmd_average(args: argparse.Namespace) -> int:
 def _evaluation_pairs(cfg, data: str | None, reference: str | None) -> tuple[list, str]:  # noqa: ANN001
     """Pairs to evaluate on, and a label: the run's validation split, a catalogue NAME[:SPLIT], a
     TSV/JSONL file in the run's format, or a source file with ``--reference``."""
-    from seqlab.data.s2s_corpus import read_pair_file, read_seq2seq_splits
-    from seqlab.data.s2s_datasets import read_dataset_pairs
+    from seqlab.data.catalogue.seq2seq_pairs import read_dataset_pairs
+    from seqlab.data.corpora.seq2seq import read_pair_file, read_seq2seq_splits
 
     if data is None:
         if reference is not None:

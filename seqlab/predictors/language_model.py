@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 from seqlab.config import ExperimentConfig, load_config
-from seqlab.data.bptt import BPTTBatcher
-from seqlab.data.lm_corpus import encode_lines, line_ids
-from seqlab.data.lm_lines import line_loader
+from seqlab.data.batching.bptt import BPTTBatcher
+from seqlab.data.corpora.lm import encode_lines, line_ids
+from seqlab.data.corpora.lm_lines import line_loader
 from seqlab.decoding.chain import build_processors
 from seqlab.decoding.options import SearchOptions
 from seqlab.errors import ConfigError

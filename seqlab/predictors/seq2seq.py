@@ -12,9 +12,9 @@ import torch
 from tqdm import tqdm
 
 from seqlab.config import ExperimentConfig, load_config
-from seqlab.data.bucketing import pad_batch
-from seqlab.data.parallel import Pair
-from seqlab.data.s2s_corpus import Seq2SeqPipeline
+from seqlab.data.batching.buckets import pad_batch
+from seqlab.data.corpora.seq2seq import Seq2SeqPipeline
+from seqlab.data.readers.parallel import Pair
 from seqlab.decoding import Hypothesis, replace_unk
 from seqlab.errors import ConfigError, DataError
 from seqlab.metrics import sequences as seq_metrics
@@ -187,7 +187,7 @@ class Seq2SeqPredictor:
         **search: Any,
     ) -> Seq2SeqEvaluation:
         """Decode ``sources`` (with the run's decoding settings, overridable as in :meth:`translate`)
-        and score them against ``references``; or pass :class:`~seqlab.data.parallel.Pair` s.
+        and score them against ``references``; or pass :class:`~seqlab.data.readers.parallel.Pair` s.
 
         Repeated sources (several references) are decoded once and scored against the closest
         reference. ``bucket_metric`` (default: WER for a word-level target, else BLEU) is reported

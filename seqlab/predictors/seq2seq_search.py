@@ -21,8 +21,8 @@ from typing import Any
 from torch import Tensor, nn
 
 from seqlab.config import ExperimentConfig
-from seqlab.data.bucketing import pad_batch
-from seqlab.data.parallel import Pair
+from seqlab.data.batching.buckets import pad_batch
+from seqlab.data.readers.parallel import Pair
 from seqlab.decoding import Hypothesis, SearchOptions, greedy_refill_search, length_limits, search
 from seqlab.decoding.step import inference_mode
 from seqlab.metrics import sequences as seq_metrics
@@ -182,7 +182,7 @@ class DecodingValidator:
     """The Trainer's ``extra_validation`` hook: decode the validation sources greedily and score the
     outputs with ``metrics`` (names of :data:`SCORE_NAMES`).
 
-    ``pipeline``: the run's :class:`~seqlab.data.s2s_corpus.Seq2SeqPipeline`; ``cfg``: the run's
+    ``pipeline``: the run's :class:`~seqlab.data.corpora.seq2seq.Seq2SeqPipeline`; ``cfg``: the run's
     config (its ``decoding`` section bounds the lengths and sets the batch size).
     """
 

@@ -23,7 +23,7 @@ from seqlab.compare.spec import contender_config
 from seqlab.compare.spec_file import load_spec
 from seqlab.compare.worker import prepare_lm
 from seqlab.config import load_config
-from seqlab.data.bucketing import pad_batch
+from seqlab.data.batching.buckets import pad_batch
 from seqlab.decoding.beam import beam_search
 from seqlab.decoding.search import greedy_search
 from seqlab.decoding.step import length_limits

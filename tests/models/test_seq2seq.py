@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seqlab.config import ModelConfig
-from seqlab.data.s2s_batches import EncodedPair, collate_pairs
+from seqlab.data.batching.seq2seq import EncodedPair, collate_pairs
 from seqlab.errors import ConfigError
 from seqlab.models.seq2seq import Seq2SeqModel, teacher_forcing_ratio
 

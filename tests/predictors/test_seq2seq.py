@@ -8,7 +8,7 @@ import torch
 
 import seqlab
 from seqlab.config import load_config
-from seqlab.data.parallel import Pair
+from seqlab.data.readers.parallel import Pair
 from seqlab.errors import CheckpointError, ConfigError
 from seqlab.rundir.safetensors_io import read_tensors
 from seqlab.training.averaging import average_checkpoints

@@ -1,0 +1,86 @@
+"""Seq2Seq corpus and batches: splits, pipelines saved and reloaded, shared vocabulary, length limits,
+and the padded batches the model reads."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from seqlab.config import load_config
+from seqlab.data.batching.seq2seq import EncodedPair, Seq2SeqLoader, collate_pairs
+from seqlab.data.corpora.seq2seq import Seq2SeqPipeline, load_seq2seq_corpus
+from seqlab.errors import DataError
+from seqlab.text.vocab import Vocabulary
+
+
+def parallel_config(tmp_path, *extra):
+    src = tmp_path / "train.src"
+    tgt = tmp_path / "train.tgt"
+    src.write_text("a b c\nb c\n\nc a b a\nd\n", encoding="utf-8")
+    tgt.write_text("C B A\nC B\nX\nA B A C\nD\n", encoding="utf-8")
+    sets = [
+        "task=seq2seq",
+        "data.format=parallel",
+        f"data.train_source={src}",
+        f"data.train_target={tgt}",
+        "data.valid_fraction=0.25",
+        *extra,
+    ]
+    return load_config(None, sets)
+
+
+def test_parallel_corpus_holds_out_fits_saves_and_reloads(tmp_path):
+    cfg = parallel_config(tmp_path)
+    run = tmp_path / "run"
+    corpus = load_seq2seq_corpus(cfg, run, fit=True)
+    assert len(corpus.train) + len(corpus.valid) == 4  # the pair with an empty side is dropped
+    for name in ("source_tokenizer", "target_tokenizer", "source_vocab.json", "target_vocab.json"):
+        assert (run / name).exists()
+    again = load_seq2seq_corpus(cfg, run, fit=False)
+    assert again.train == corpus.train and again.valid == corpus.valid
+    pipeline = Seq2SeqPipeline.load(run)
+    assert "A" in pipeline.target_vocab.stoi and "A" not in pipeline.source_vocab.stoi
+
+
+def test_shared_vocabulary_and_length_limit(tmp_path):
+    cfg = parallel_config(tmp_path, "data.share_vocab=true", "data.max_source_length=3")
+    corpus = load_seq2seq_corpus(cfg, tmp_path / "run")
+    pipeline = corpus.pipeline
+    assert pipeline.source_vocab.itos == pipeline.target_vocab.itos
+    assert all(len(p.source) <= 3 for p in corpus.train)
+
+
+def test_no_validation_data_is_an_error(tmp_path):
+    cfg = parallel_config(tmp_path)
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, valid_fraction=0.0))
+    with pytest.raises(DataError, match="valid_fraction"):
+        load_seq2seq_corpus(cfg, tmp_path / "run")
+
+
+def test_collate_shifts_the_target_and_pads_with_zero():
+    batch = collate_pairs([EncodedPair([5, 6, 7], [8, 9]), EncodedPair([5], [10])])
+    bos, eos = Vocabulary.bos_id, Vocabulary.eos_id
+    assert batch.src.tolist() == [[5, 6, 7], [5, 0, 0]]
+    assert batch.src_lengths.tolist() == [3, 1]
+    assert batch.tgt_in.tolist() == [[bos, 8, 9], [bos, 10, 0]]
+    assert batch.tgt_out.tolist() == [[8, 9, eos], [10, eos, 0]]
+    assert batch.tgt_lengths.tolist() == [3, 2] and batch.num_tokens == 5
+    moved = batch.to("cpu")
+    assert torch.equal(moved.tgt_out, batch.tgt_out)
+
+
+def test_loader_covers_every_pair_once_within_the_budget_and_resumes():
+    pairs = [EncodedPair([4] * (1 + i % 7), [5] * (1 + i % 5)) for i in range(50)]
+    loader = Seq2SeqLoader(pairs, max_tokens=24, shuffle=True, seed=3)
+    seen = []
+    for batch in loader:
+        assert batch.src.numel() <= 24 and batch.tgt_in.numel() <= 24
+        seen.extend(batch.src_lengths.tolist())
+    assert sorted(seen) == sorted(len(p.source) for p in pairs)
+    it = iter(loader)
+    next(it)
+    state = loader.state_dict()
+    rest = [b.src.tolist() for b in it]
+    other = Seq2SeqLoader(pairs, max_tokens=24, shuffle=True, seed=3)
+    other.load_state_dict(state)
+    assert [b.src.tolist() for b in other] == rest
