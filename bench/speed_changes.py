@@ -124,7 +124,7 @@ PEERS_DEV = HERE / "peers" / "work" / "data" / "dev.en"
 def greedy_sent_s(predictor: Any, sources: list[str], refill: bool) -> tuple[float, list[torch.Tensor]]:
     """Greedy sentences/s of ``translate`` (batches of 64) with or without refilling rows, and the
     outputs' scores (identical outputs give a zero difference)."""
-    import seqlab.predictors.seq2seq_search as glue
+    import seqlab.decoding.batched as glue
 
     original = glue.refills
     if not refill:

@@ -17,6 +17,7 @@ from seqlab.data.corpora.lm_lines import line_loader
 from seqlab.decoding.chain import build_processors
 from seqlab.decoding.options import SearchOptions
 from seqlab.errors import ConfigError
+from seqlab.models.evaluation import evaluate_model as evaluate
 from seqlab.models.factory import build_model
 from seqlab.models.line_start import load_line_start
 from seqlab.models.pooling import pool as pool_states
@@ -25,7 +26,6 @@ from seqlab.predictors.generation import check_beam, continuations, ended_early
 from seqlab.rundir.names import CONFIG_FILE, TOKENIZER_DIR, VOCAB_FILE
 from seqlab.text.tokenizers import Tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
-from seqlab.training.evaluate import evaluate
 
 
 @dataclass(frozen=True)
@@ -123,13 +123,7 @@ class LanguageModelPredictor:
             prompt_length=len(context),
             banned=self._banned_ids(allow_unk),
         )
-        decoding = self.config.decoding
-        opts = SearchOptions(
-            beam_size=beam_size, n_best=num_samples if beam_size > 1 else 1,
-            length_penalty=decoding.length_penalty, alpha=decoding.alpha, min_length=0,
-            sampling=not greedy and beam_size == 1, temperature=1.0 if temperature is None else temperature,
-            top_k=top_k or 0, top_p=1.0 if top_p is None else top_p, seed=seed,
-        )  # fmt: skip
+        opts = self._search_options(beam_size, num_samples, greedy, temperature, top_k, top_p, seed)
         rows = 1 if beam_size > 1 else num_samples
         prompt_ids = torch.tensor([context] * rows, dtype=torch.long, device=self.device)
         found = continuations(
@@ -144,6 +138,25 @@ class LanguageModelPredictor:
                 new.append(self.vocab.eos_id)  # every token was banned: the line ends there
             texts.append(self._render(context[1:] + new))
         return texts
+
+    def _search_options(
+        self,
+        beam_size: int,
+        num_samples: int,
+        greedy: bool,
+        temperature: float | None,
+        top_k: int | None,
+        top_p: float | None,
+        seed: int | None,
+    ) -> SearchOptions:
+        """:meth:`generate`'s search: beam (the run's length penalty), greedy or sampling."""
+        decoding = self.config.decoding
+        return SearchOptions(
+            beam_size=beam_size, n_best=num_samples if beam_size > 1 else 1,
+            length_penalty=decoding.length_penalty, alpha=decoding.alpha, min_length=0,
+            sampling=not greedy and beam_size == 1, temperature=1.0 if temperature is None else temperature,
+            top_k=top_k or 0, top_p=1.0 if top_p is None else top_p, seed=seed,
+        )  # fmt: skip
 
     @torch.no_grad()
     def predict_next(self, text: str, top_k: int = 5) -> list[tuple[str, float]]:

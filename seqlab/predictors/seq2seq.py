@@ -16,12 +16,14 @@ from seqlab.data.batching.buckets import pad_batch
 from seqlab.data.corpora.seq2seq import Seq2SeqPipeline
 from seqlab.data.readers.parallel import Pair
 from seqlab.decoding import Hypothesis, replace_unk
+from seqlab.decoding.batched import decode_ids
+from seqlab.decoding.options import SearchOptions
 from seqlab.errors import ConfigError, DataError
 from seqlab.metrics import sequences as seq_metrics
+from seqlab.metrics.references import group_references, score_outputs
 from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
-from seqlab.predictors.seq2seq_search import SearchOptions, decode_ids, group_references, score_outputs
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,9 @@ class Seq2SeqPredictor:
         ``None`` keeps the run's ``decoding`` setting. ``sampling`` draws each token (temperature,
         top-k, top-p; ``seed`` for reproducible draws) instead of searching. ``return_attention``
         adds each output's attention weights (attention models only).
+
+        Over 60 lines because its 20 keyword arguments (the decoding controls of ``translate`` and the
+        server) each take a line in the signature and again in :meth:`SearchOptions.from_config`.
         """
         items = [texts] if isinstance(texts, str) else list(texts)
         decoding = self.config.decoding

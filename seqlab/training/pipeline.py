@@ -257,7 +257,7 @@ def build_seq2seq_run(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: 
     (None when ``training.metric`` needs no decoding). Validation is not sharded."""
     from seqlab.config import DECODED_METRICS
     from seqlab.data.batching.seq2seq import Seq2SeqLoader
-    from seqlab.predictors.seq2seq_search import DecodingValidator
+    from seqlab.training.seq2seq_validation import DecodingValidator
 
     corpus = prepare_seq2seq_corpus(cfg, run_dir, resume, dist)
     budget = cfg.data.max_tokens
