@@ -182,31 +182,46 @@ class _BeamSearch:
                 done |= next_score[:, 0] <= self.n_best_score
             if bool(done.all()):
                 break
-            shrink = bool(done.any())
-            if shrink:
-                keep = (~done).nonzero().squeeze(1)
-                next_score, next_token, next_row = next_score[keep], next_token[keep], next_row[keep]
-                self.sentence, self.done_count = self.sentence[keep], self.done_count[keep]
-                self.max_lengths, self.min_lengths = self.max_lengths[keep], self.min_lengths[keep]
-                self.n_best_score = self.n_best_score[keep]
-            rows = next_row.reshape(-1)
-            self.tokens = next_token.reshape(-1)
-            self.score = next_score.reshape(-1)
-            self.log_prob = self.log_prob[rows] + log_probs[rows, self.tokens]
-            self.history = torch.cat([self.history[rows], self.tokens.unsqueeze(1)], dim=1)
-            if step_attention is not None:
-                chosen = step_attention[rows]
-                if self.attention is None or self.attention_sum is None:
-                    self.attention, self.attention_sum = chosen.unsqueeze(1), chosen
-                else:
-                    self.attention = torch.cat([self.attention[rows], chosen.unsqueeze(1)], dim=1)
-                    self.attention_sum = self.attention_sum[rows] + chosen
-            self.state = self.state.reorder(rows)
-            if shrink or width != k:  # memory rows follow the sentences, not the hypotheses
-                self.memory = self.memory.reorder(rows)
-            self.width = k
+            self._advance(next_token, next_score, next_row, log_probs, step_attention, done)
             step += 1
         return self.finished
+
+    def _advance(
+        self,
+        next_token: Tensor,
+        next_score: Tensor,
+        next_row: Tensor,
+        log_probs: Tensor,
+        step_attention: Tensor | None,
+        done: Tensor,
+    ) -> None:
+        """Move the beams one step: drop the sentences that are ``done`` (BoolTensor[active]), then
+        keep for each of the others its ``k`` chosen continuations (``next_*``: [active, k]; rows of
+        the current ``log_probs``/``step_attention`` [active x width, ...])."""
+        k, width = self.beam_size, self.width
+        shrink = bool(done.any())
+        if shrink:
+            keep = (~done).nonzero().squeeze(1)
+            next_score, next_token, next_row = next_score[keep], next_token[keep], next_row[keep]
+            self.sentence, self.done_count = self.sentence[keep], self.done_count[keep]
+            self.max_lengths, self.min_lengths = self.max_lengths[keep], self.min_lengths[keep]
+            self.n_best_score = self.n_best_score[keep]
+        rows = next_row.reshape(-1)
+        self.tokens = next_token.reshape(-1)
+        self.score = next_score.reshape(-1)
+        self.log_prob = self.log_prob[rows] + log_probs[rows, self.tokens]
+        self.history = torch.cat([self.history[rows], self.tokens.unsqueeze(1)], dim=1)
+        if step_attention is not None:
+            chosen = step_attention[rows]
+            if self.attention is None or self.attention_sum is None:
+                self.attention, self.attention_sum = chosen.unsqueeze(1), chosen
+            else:
+                self.attention = torch.cat([self.attention[rows], chosen.unsqueeze(1)], dim=1)
+                self.attention_sum = self.attention_sum[rows] + chosen
+        self.state = self.state.reorder(rows)
+        if shrink or width != k:  # memory rows follow the sentences, not the hypotheses
+            self.memory = self.memory.reorder(rows)
+        self.width = k
 
     def _finish(
         self,

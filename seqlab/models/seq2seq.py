@@ -114,6 +114,10 @@ class Seq2SeqModel(nn.Module):
         scheduled_sampling_start: float = 1.0,
         scheduled_sampling_k: float = 1000.0,
     ) -> None:
+        """Build the embeddings, encoder, bridge, decoder and output layer from ``cfg``.
+
+        Over 60 lines because each part takes its settings one keyword a line, in the order data flows.
+        """
         super().__init__()
         if cfg.share_embeddings and source_vocab_size != target_vocab_size:
             raise ConfigError(
