@@ -14,6 +14,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from seqlab.errors import ConfigError
+from seqlab.predictors.generation import check_beam
 from seqlab.serve import schemas as s
 from seqlab.serve.errors import ApiError
 from seqlab.serve.registry import ENDPOINTS, ModelEntry
@@ -158,6 +160,12 @@ def generate(entry: ModelEntry, request: s.GenerateRequest, settings: ServeSetti
     check_text(entry, request.prompt, "prompt", settings)
     at_most("max_tokens", request.max_tokens, settings.max_output_tokens, "--max-output-tokens")
     at_most("num_samples", request.num_samples, settings.max_batch_size, "--max-batch-size")
+    at_most("beam_size", request.beam_size, settings.max_beam_size, "--max-beam-size")
+    sampling = {k: getattr(request, k) for k in ("temperature", "top_k", "top_p", "seed")}
+    try:
+        check_beam(request.beam_size, request.num_samples, **sampling)
+    except ConfigError as exc:
+        raise invalid("beam_size", str(exc)) from exc
     params = request.model_dump(exclude={"prompt"})
     pred = entry.predictor
     run = lambda prompts: [pred.generate(p, **params) for p in prompts]  # noqa: E731

@@ -77,6 +77,9 @@ class GenerateRequest(Strict):
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="for reproducible sampling")
     num_samples: int = Field(1, ge=1, description="continuations to return (at most the batch size limit)")
     stop_at_eos: bool = Field(False, description="stop each sample at its first line end")
+    beam_size: int = Field(
+        1, ge=1, description="> 1: beam search (no sampling controls; num_samples <= beam_size, best first)"
+    )
 
 
 class NextRequest(Strict):
