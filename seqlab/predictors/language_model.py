@@ -186,6 +186,24 @@ class LanguageModelPredictor:
         return results
 
     @torch.no_grad()
+    def token_log_probs(self, lines: Sequence[str], batch_size: int = 64) -> list[list[float]]:
+        """Per line the log-probability (natural log) of each of its tokens and then of its end of
+        line, read as :meth:`score` reads it (after a line start; the sum is its ``logprob``), in
+        right-padded batches of ``batch_size`` lines (a left-to-right model never sees the padding)."""
+        results: list[list[float]] = []
+        for chunk in chunks(list(lines), batch_size):
+            ids = [self._context_ids(line) + [self.vocab.eos_id] for line in chunk]
+            tokens = torch.full((len(ids), max(map(len, ids))), self.vocab.pad_id, dtype=torch.long)
+            for row, seq in enumerate(ids):
+                tokens[row, : len(seq)] = torch.tensor(seq)
+            tokens = tokens.to(self.device)
+            logits, _ = self.model(tokens[:, :-1])
+            picked = torch.log_softmax(logits.float(), dim=-1).gather(2, tokens[:, 1:].unsqueeze(2))
+            rows = picked.squeeze(2).cpu().tolist()
+            results.extend(row[: len(seq) - 1] for row, seq in zip(rows, ids, strict=True))
+        return results
+
+    @torch.no_grad()
     def perplexity(self, lines: Sequence[str], batch_size: int | None = None) -> dict[str, float]:
         """Corpus perplexity of ``lines`` read the way validation reads them: as one stream, or
         (``lm_mode: lines``) each line from a fresh state (``batch_size`` is then unused)."""
