@@ -21,7 +21,7 @@ useful setting:
 - ``diversity_strength`` in [0, 100]: diverse beam search's lambda (Vijayakumar et al. 2018 found
   0.2 to 0.8 useful); at 100 a token an earlier group chose at the same step is as good as banned;
 - ``mmi_lambda`` in [0, 100]: the anti-language-model weight of MMI reranking (Li et al. 2016 tuned
-  it in [0, 1]).
+  it in [0, 1]); ``mmi_length_weight`` in [-100, 100]: a reward (or cost) per output token.
 
 A value outside its range is a user error (``ConfigError`` naming the value and the range).
 """
@@ -76,3 +76,4 @@ REPETITION_PENALTY = NumberRange(1.0, 100.0)
 COVERAGE_PENALTY = NumberRange(0.0, 100.0)
 DIVERSITY_STRENGTH = NumberRange(0.0, 100.0)
 MMI_LAMBDA = NumberRange(0.0, 100.0)
+MMI_LENGTH_WEIGHT = NumberRange(-100.0, 100.0)

@@ -10,7 +10,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from seqlab.ranges import COVERAGE_PENALTY, DIVERSITY_STRENGTH, REPETITION_PENALTY
+from seqlab.ranges import (
+    COVERAGE_PENALTY,
+    DIVERSITY_STRENGTH,
+    MMI_LAMBDA,
+    MMI_LENGTH_WEIGHT,
+    REPETITION_PENALTY,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Sections
@@ -391,6 +397,9 @@ class DecodingConfig:
     highest attention. ``diverse_groups`` > 1 is diverse beam search (Vijayakumar et al. 2018): the
     beam splits into that many groups (it must divide ``beam_size``), and each group's candidates
     lose ``diversity_strength`` x the number of earlier groups that chose the same token at that step.
+    ``mmi_*``: MMI anti-language-model reranking (Li et al. 2016), used when ``translate`` /
+    ``evaluate`` get a language model (``--mmi-lm``): score = log p(T|S) - ``mmi_lambda`` x the
+    language model's log-probability of T's first ``mmi_gamma`` tokens + ``mmi_length_weight`` x |T|.
     """
 
     beam_size: int = 5
@@ -406,12 +415,15 @@ class DecodingConfig:
     n_best: int = 1
     diverse_groups: int = 1
     diversity_strength: float = 0.0
+    mmi_lambda: float = 0.5
+    mmi_gamma: int = 5
+    mmi_length_weight: float = 0.0
     replace_unk: bool = True
     batch_size: int = 64
 
     def check(self) -> list[str]:
         errors = []
-        for name in ("beam_size", "max_length", "n_best", "batch_size", "diverse_groups"):
+        for name in ("beam_size", "max_length", "n_best", "batch_size", "diverse_groups", "mmi_gamma"):
             if getattr(self, name) < 1:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
         if self.alpha < 0:
@@ -423,6 +435,8 @@ class DecodingConfig:
             ("repetition_penalty", REPETITION_PENALTY),
             ("coverage_penalty", COVERAGE_PENALTY),
             ("diversity_strength", DIVERSITY_STRENGTH),
+            ("mmi_lambda", MMI_LAMBDA),
+            ("mmi_length_weight", MMI_LENGTH_WEIGHT),
         ):
             if not valid.contains(getattr(self, name)):
                 errors.append(f"{name} = {getattr(self, name)}: must be a number {valid.text}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -100,13 +101,16 @@ class LanguageModelPredictor:
         num_samples: int = 1,
         allow_unk: bool = False,
         beam_size: int = 1,
+        diverse_groups: int = 1,
+        diversity_strength: float = 0.0,
     ) -> list[str]:
         """Continue ``prompt`` by up to ``max_tokens`` tokens; returns ``num_samples`` continuations
         (the prompt included). Line ends the model produces come back as newlines. ``<pad>`` and
         ``<bos>`` are never produced, nor ``<unk>`` unless ``allow_unk``. A continuation whose every
         next token is banned (e.g. ``no_repeat_ngram=1`` once the vocabulary is used up) ends there,
         on an end of line (``<eos>``). ``beam_size`` > 1 is beam search (length penalty from the
-        run's ``decoding`` section; no sampling controls): the ``num_samples`` best beams, best first.
+        run's ``decoding`` section; no sampling controls): the ``num_samples`` best beams, best first;
+        ``diverse_groups`` / ``diversity_strength`` make it diverse beam search.
         """
         if max_tokens < 1:
             raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
@@ -124,6 +128,7 @@ class LanguageModelPredictor:
             banned=self._banned_ids(allow_unk),
         )
         opts = self._search_options(beam_size, num_samples, greedy, temperature, top_k, top_p, seed)
+        opts = dataclasses.replace(opts, diverse_groups=diverse_groups, diversity_strength=diversity_strength)
         rows = 1 if beam_size > 1 else num_samples
         prompt_ids = torch.tensor([context] * rows, dtype=torch.long, device=self.device)
         found = continuations(

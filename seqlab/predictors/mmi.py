@@ -24,16 +24,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from seqlab.config import load_config
+from seqlab.config import DecodingConfig, load_config
 from seqlab.errors import ConfigError
 from seqlab.predictors.language_model import LanguageModelPredictor
-from seqlab.ranges import MMI_LAMBDA
+from seqlab.ranges import MMI_LAMBDA, MMI_LENGTH_WEIGHT
 from seqlab.rundir.names import CONFIG_FILE
 from seqlab.rundir.read import require_run_dir
 
-MMI_LAMBDA_DEFAULT = 0.5
-MMI_GAMMA_DEFAULT = 5
-MMI_LENGTH_WEIGHT_DEFAULT = 0.0
+_DEFAULTS = DecodingConfig()  # the settings' defaults are the decoding section's
 
 
 def load_language_model(
@@ -57,20 +55,16 @@ class MMIReranker:
     def __init__(
         self,
         lm: LanguageModelPredictor,
-        lam: float = MMI_LAMBDA_DEFAULT,
-        gamma: int = MMI_GAMMA_DEFAULT,
-        length_weight: float = MMI_LENGTH_WEIGHT_DEFAULT,
+        lam: float = _DEFAULTS.mmi_lambda,
+        gamma: int = _DEFAULTS.mmi_gamma,
+        length_weight: float = _DEFAULTS.mmi_length_weight,
     ) -> None:
         self.lm = lm
         self.lam = MMI_LAMBDA.check("mmi_lambda", lam)
         if isinstance(gamma, bool) or not isinstance(gamma, int) or gamma < 1:
             raise ConfigError(f"mmi_gamma = {gamma!r}: must be an integer >= 1 (language-model tokens)")
         self.gamma = gamma
-        if isinstance(length_weight, bool) or not isinstance(length_weight, int | float):
-            raise ConfigError(f"mmi_length_weight = {length_weight!r}: must be a number")
-        if abs(length_weight) > 100 or length_weight != length_weight:
-            raise ConfigError(f"mmi_length_weight = {length_weight!r}: must be a number in [-100, 100]")
-        self.length_weight = float(length_weight)
+        self.length_weight = MMI_LENGTH_WEIGHT.check("mmi_length_weight", length_weight)
 
     def language_model_scores(self, texts: Sequence[str], batch_size: int = 64) -> list[float]:
         """log U(T) of each text: the language model's log-probability of its first ``gamma`` tokens."""

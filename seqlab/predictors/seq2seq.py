@@ -26,15 +26,7 @@ from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
 from seqlab.predictors.language_model import LanguageModelPredictor
-from seqlab.predictors.mmi import (
-    MMI_GAMMA_DEFAULT,
-    MMI_LAMBDA_DEFAULT,
-    MMI_LENGTH_WEIGHT_DEFAULT,
-    MMIReranker,
-    check_mmi_search,
-    load_language_model,
-    rerank_order,
-)
+from seqlab.predictors.mmi import MMIReranker, check_mmi_search, load_language_model, rerank_order
 
 
 @dataclass(frozen=True)
@@ -153,8 +145,8 @@ class Seq2SeqPredictor:
         adds each output's attention weights (attention models only). ``diverse_groups`` /
         ``diversity_strength``: diverse beam search (:mod:`seqlab.decoding.diversity`). ``mmi_lm``
         (a language-model run directory, or its loaded predictor) reranks each source's n-best list
-        (the whole beam) by MMI anti-LM (:mod:`seqlab.predictors.mmi`; ``mmi_lambda`` default 0.5,
-        ``mmi_gamma`` 5, ``mmi_length_weight`` 0); the scores are then the MMI scores.
+        (the whole beam) by MMI anti-LM (:mod:`seqlab.predictors.mmi`; ``mmi_lambda``, ``mmi_gamma``,
+        ``mmi_length_weight``: None keeps the run's setting); the scores are then the MMI scores.
 
         Over 60 lines because its 26 keyword arguments (the decoding controls of ``translate`` and the
         server) each take a line in the signature and again in :meth:`SearchOptions.from_config`.
@@ -236,11 +228,12 @@ class Seq2SeqPredictor:
             if key not in self._language_models:
                 self._language_models[key] = load_language_model(mmi_lm, str(self.device))
             mmi_lm = self._language_models[key]
+        decoding = self.config.decoding
         return MMIReranker(
             mmi_lm,
-            lam=MMI_LAMBDA_DEFAULT if mmi_lambda is None else mmi_lambda,
-            gamma=MMI_GAMMA_DEFAULT if mmi_gamma is None else mmi_gamma,
-            length_weight=MMI_LENGTH_WEIGHT_DEFAULT if mmi_length_weight is None else mmi_length_weight,
+            lam=decoding.mmi_lambda if mmi_lambda is None else mmi_lambda,
+            gamma=decoding.mmi_gamma if mmi_gamma is None else mmi_gamma,
+            length_weight=decoding.mmi_length_weight if mmi_length_weight is None else mmi_length_weight,
         )
 
     @staticmethod
