@@ -131,3 +131,15 @@ def test_translate_refuses_mmi_without_an_n_best_list(runs):
         predictor.translate(SOURCE, mmi_lambda=0.5, mmi_gamma=3)
     with pytest.raises(ConfigError, match="a seq2seq run; MMI reranking needs a language-model run"):
         predictor.translate(SOURCE, beam_size=4, mmi_lm=s2s)
+
+
+def test_mmi_reranks_a_diverse_beam(runs):
+    s2s, lm, _ = runs
+    predictor = seqlab.load(s2s)
+    settings = dict(beam_size=4, n_best=4, diverse_groups=2, diversity_strength=2.0)
+    diverse = predictor.translate(SOURCE, **settings)[0]
+    same = predictor.translate(SOURCE, mmi_lm=lm, mmi_lambda=0.0, **settings)[0]
+    assert same.n_best == diverse.n_best
+    reranked = predictor.translate(SOURCE, mmi_lm=lm, mmi_lambda=0.5, **settings)[0]
+    assert sorted(t for t, _ in reranked.n_best) == sorted(t for t, _ in diverse.n_best)
+    assert [t for t, _ in reranked.n_best] != [t for t, _ in diverse.n_best]
