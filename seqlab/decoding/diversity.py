@@ -7,7 +7,8 @@ scores are lowered by the Hamming diversity term
 
     strength x (how many hypotheses of groups 0..g-1 of the same sentence chose that token at this step)
 
-(the tokens of the hypotheses that go on; an ``<eos>`` that finishes one is not counted). The term
+(the tokens of the hypotheses that go on; an ``<eos>`` that finishes one is not counted, nor a group
+that has ended, by the plain beam rules, before the others). The term
 is part of the running score, like the logits processors' penalties, so it also ranks the finished
 hypotheses. Group 0 is never penalised. With ``groups = 1`` the search is plain beam search; with
 ``strength = 0`` each group is an independent beam search of ``beam_size / groups`` (the n-best list
