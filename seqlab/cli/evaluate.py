@@ -109,6 +109,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reference", help="seq2seq: the target file aligned with --data (then a source file, one a line)"
     )
-    p.add_argument("--beam-size", type=int, help="seq2seq: beam width (default: the run's decoding section)")
+    from seqlab.cli.seq2seq import add_decoding_arguments
+
+    add_decoding_arguments(p, title="seq2seq decoding")
     add_no_verify_argument(p)
     p.set_defaults(func=_cmd_evaluate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -100,13 +101,16 @@ class LanguageModelPredictor:
         num_samples: int = 1,
         allow_unk: bool = False,
         beam_size: int = 1,
+        diverse_groups: int = 1,
+        diversity_strength: float = 0.0,
     ) -> list[str]:
         """Continue ``prompt`` by up to ``max_tokens`` tokens; returns ``num_samples`` continuations
         (the prompt included). Line ends the model produces come back as newlines. ``<pad>`` and
         ``<bos>`` are never produced, nor ``<unk>`` unless ``allow_unk``. A continuation whose every
         next token is banned (e.g. ``no_repeat_ngram=1`` once the vocabulary is used up) ends there,
         on an end of line (``<eos>``). ``beam_size`` > 1 is beam search (length penalty from the
-        run's ``decoding`` section; no sampling controls): the ``num_samples`` best beams, best first.
+        run's ``decoding`` section; no sampling controls): the ``num_samples`` best beams, best first;
+        ``diverse_groups`` / ``diversity_strength`` make it diverse beam search.
         """
         if max_tokens < 1:
             raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
@@ -124,6 +128,7 @@ class LanguageModelPredictor:
             banned=self._banned_ids(allow_unk),
         )
         opts = self._search_options(beam_size, num_samples, greedy, temperature, top_k, top_p, seed)
+        opts = dataclasses.replace(opts, diverse_groups=diverse_groups, diversity_strength=diversity_strength)
         rows = 1 if beam_size > 1 else num_samples
         prompt_ids = torch.tensor([context] * rows, dtype=torch.long, device=self.device)
         found = continuations(
@@ -183,6 +188,24 @@ class LanguageModelPredictor:
             logprobs = torch.log_softmax(logits[0].float(), dim=-1)
             picked = logprobs.gather(1, tensor[0, 1:].unsqueeze(1)).sum()
             results.append(LineScore(line, float(picked), len(ids) - 1))
+        return results
+
+    @torch.no_grad()
+    def token_log_probs(self, lines: Sequence[str], batch_size: int = 64) -> list[list[float]]:
+        """Per line the log-probability (natural log) of each of its tokens and then of its end of
+        line, read as :meth:`score` reads it (after a line start; the sum is its ``logprob``), in
+        right-padded batches of ``batch_size`` lines (a left-to-right model never sees the padding)."""
+        results: list[list[float]] = []
+        for chunk in chunks(list(lines), batch_size):
+            ids = [self._context_ids(line) + [self.vocab.eos_id] for line in chunk]
+            tokens = torch.full((len(ids), max(map(len, ids))), self.vocab.pad_id, dtype=torch.long)
+            for row, seq in enumerate(ids):
+                tokens[row, : len(seq)] = torch.tensor(seq)
+            tokens = tokens.to(self.device)
+            logits, _ = self.model(tokens[:, :-1])
+            picked = torch.log_softmax(logits.float(), dim=-1).gather(2, tokens[:, 1:].unsqueeze(2))
+            rows = picked.squeeze(2).cpu().tolist()
+            results.extend(row[: len(seq) - 1] for row, seq in zip(rows, ids, strict=True))
         return results
 
     @torch.no_grad()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from seqlab.metrics.references import group_references, score_outputs
 from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
+from seqlab.predictors.language_model import LanguageModelPredictor
+from seqlab.predictors.mmi import MMIReranker, check_mmi_search, load_language_model, rerank_order
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Seq2SeqPredictor:
         )
         load_weights(self.run_dir, self.model)
         self.model.to(self.device).eval()
+        self._language_models: dict[str, LanguageModelPredictor] = {}  # MMI reranking's, by run
 
     @property
     def source_pipeline(self) -> Any:
@@ -118,6 +122,8 @@ class Seq2SeqPredictor:
         coverage_penalty: float | None = None,
         no_repeat_ngram: int | None = None,
         repetition_penalty: float | None = None,
+        diverse_groups: int | None = None,
+        diversity_strength: float | None = None,
         sampling: bool = False,
         temperature: float = 1.0,
         top_k: int = 0,
@@ -127,14 +133,22 @@ class Seq2SeqPredictor:
         return_attention: bool = False,
         batch_size: int | None = None,
         progress: bool = False,
+        mmi_lm: str | Path | LanguageModelPredictor | None = None,
+        mmi_lambda: float | None = None,
+        mmi_gamma: int | None = None,
+        mmi_length_weight: float | None = None,
     ) -> list[Translation]:
         """Translate one text or many (batched, length-sorted; results in input order).
 
         ``None`` keeps the run's ``decoding`` setting. ``sampling`` draws each token (temperature,
         top-k, top-p; ``seed`` for reproducible draws) instead of searching. ``return_attention``
-        adds each output's attention weights (attention models only).
+        adds each output's attention weights (attention models only). ``diverse_groups`` /
+        ``diversity_strength``: diverse beam search (:mod:`seqlab.decoding.diversity`). ``mmi_lm``
+        (a language-model run directory, or its loaded predictor) reranks each source's n-best list
+        (the whole beam) by MMI anti-LM (:mod:`seqlab.predictors.mmi`; ``mmi_lambda``, ``mmi_gamma``,
+        ``mmi_length_weight``: None keeps the run's setting); the scores are then the MMI scores.
 
-        Over 60 lines because its 20 keyword arguments (the decoding controls of ``translate`` and the
+        Over 60 lines because its 26 keyword arguments (the decoding controls of ``translate`` and the
         server) each take a line in the signature and again in :meth:`SearchOptions.from_config`.
         """
         items = [texts] if isinstance(texts, str) else list(texts)
@@ -152,6 +166,8 @@ class Seq2SeqPredictor:
             coverage_penalty=coverage_penalty,
             no_repeat_ngram=no_repeat_ngram,
             repetition_penalty=repetition_penalty,
+            diverse_groups=diverse_groups,
+            diversity_strength=diversity_strength,
             sampling=sampling,
             temperature=temperature,
             top_k=top_k,
@@ -160,6 +176,10 @@ class Seq2SeqPredictor:
         )
         if opts.n_best > opts.beam_size and not opts.sampling:
             raise ConfigError(f"n_best = {opts.n_best}: at most beam_size ({opts.beam_size})")
+        reranker = self._mmi(opts, mmi_lm, mmi_lambda, mmi_gamma, mmi_length_weight)
+        shown = opts.n_best
+        if reranker is not None:
+            opts = dataclasses.replace(opts, n_best=opts.beam_size)  # rerank the whole beam
         replace = decoding.replace_unk if replace_unk is None else replace_unk
         batch_size = batch_size or decoding.batch_size
         source_tokens = [self.pipeline.source_tokens(t) for t in items]
@@ -169,16 +189,70 @@ class Seq2SeqPredictor:
             found = decode_ids(self.model, sources, opts, batch_size, progress=bar.update)
         finally:
             bar.close()
+        rendered = [[self._render(h, t, replace) for h in hyps] for hyps, t in zip(found, source_tokens)]
+        scores = [[h.score for h in hyps] for hyps in found]
+        if reranker is not None:
+            scores = self._mmi_scores(reranker, found, rendered, batch_size)
         results = []
-        for hyps, src_tokens in zip(found, source_tokens):
-            rendered = [self._render(h, src_tokens, replace) for h in hyps]
-            best, (text, tokens) = hyps[0], rendered[0]
+        for hyps, rows, row_scores, src_tokens in zip(found, rendered, scores, source_tokens, strict=True):
+            order = rerank_order(row_scores)[:shown] if reranker is not None else range(len(hyps))
+            best, (text, tokens) = hyps[order[0]], rows[order[0]]
             attention = None
             if return_attention and best.attention is not None:
                 attention = best.attention[: len(tokens)].tolist()
-            n_best_list = [(r[0], h.score) for r, h in zip(rendered, hyps)]
-            results.append(Translation(text, tokens, src_tokens, best.score, attention, n_best_list))
+            n_best_list = [(rows[i][0], row_scores[i]) for i in order]
+            results.append(
+                Translation(text, tokens, src_tokens, row_scores[order[0]], attention, n_best_list)
+            )
         return results
+
+    def _mmi(
+        self,
+        opts: SearchOptions,
+        mmi_lm: str | Path | LanguageModelPredictor | None,
+        mmi_lambda: float | None,
+        mmi_gamma: int | None,
+        mmi_length_weight: float | None,
+    ) -> MMIReranker | None:
+        """The MMI reranker ``translate``'s ``mmi_*`` arguments ask for (None without ``mmi_lm``);
+        a ConfigError for settings without ``mmi_lm`` or a search without an n-best list."""
+        settings = {"mmi_lambda": mmi_lambda, "mmi_gamma": mmi_gamma, "mmi_length_weight": mmi_length_weight}
+        if mmi_lm is None:
+            given = [name for name, value in settings.items() if value is not None]
+            if given:
+                raise ConfigError(f"{', '.join(given)}: needs mmi_lm, a language-model run to rerank with")
+            return None
+        check_mmi_search(opts.beam_size, opts.sampling)
+        if not isinstance(mmi_lm, LanguageModelPredictor):
+            key = str(mmi_lm)
+            if key not in self._language_models:
+                self._language_models[key] = load_language_model(mmi_lm, str(self.device))
+            mmi_lm = self._language_models[key]
+        decoding = self.config.decoding
+        return MMIReranker(
+            mmi_lm,
+            lam=decoding.mmi_lambda if mmi_lambda is None else mmi_lambda,
+            gamma=decoding.mmi_gamma if mmi_gamma is None else mmi_gamma,
+            length_weight=decoding.mmi_length_weight if mmi_length_weight is None else mmi_length_weight,
+        )
+
+    @staticmethod
+    def _mmi_scores(
+        reranker: MMIReranker,
+        found: list[list[Hypothesis]],
+        rendered: list[list[tuple[str, list[str]]]],
+        batch_size: int,
+    ) -> list[list[float]]:
+        """Each source's n-best MMI scores, the language model reading every output in batches."""
+        texts = [text for rows in rendered for text, _ in rows]
+        search_scores = [h.score for hyps in found for h in hyps]
+        lengths = [len(h.tokens) for hyps in found for h in hyps]
+        flat = reranker.scores(texts, search_scores, lengths, batch_size)
+        scores, start = [], 0
+        for hyps in found:
+            scores.append(flat[start : start + len(hyps)])
+            start += len(hyps)
+        return scores
 
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(

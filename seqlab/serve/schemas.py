@@ -14,7 +14,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY, TEMPERATURE, TOP_P, NumberRange
+from seqlab.ranges import (
+    COVERAGE_PENALTY,
+    DIVERSITY_STRENGTH,
+    REPETITION_PENALTY,
+    TEMPERATURE,
+    TOP_P,
+    NumberRange,
+)
 
 
 class Strict(BaseModel):
@@ -38,6 +45,7 @@ TemperatureValue = _in(TEMPERATURE)
 TopPValue = _in(TOP_P)
 RepetitionPenaltyValue = _in(REPETITION_PENALTY)
 CoveragePenaltyValue = _in(COVERAGE_PENALTY)
+DiversityStrengthValue = _in(DIVERSITY_STRENGTH)
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -101,6 +109,10 @@ class TranslateRequest(TextsRequest):
     coverage_penalty: CoveragePenaltyValue | None = None
     no_repeat_ngram: int | None = Field(None, ge=0)
     repetition_penalty: RepetitionPenaltyValue | None = None
+    diverse_groups: int | None = Field(
+        None, ge=1, description="diverse beam search: groups (divide beam_size)"
+    )
+    diversity_strength: DiversityStrengthValue | None = None
     sampling: bool = False
     temperature: TemperatureValue = 1.0
     top_k: int = Field(0, ge=0)

@@ -5,7 +5,7 @@ import pytest
 
 from seqlab.config import ExperimentConfig, config_from_dict, load_config, save_config
 from seqlab.errors import ConfigError
-from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY
+from seqlab.ranges import COVERAGE_PENALTY, DIVERSITY_STRENGTH, REPETITION_PENALTY
 
 BASE = {"task": "seq2seq", "data": {"format": "tsv", "train": "pairs.tsv", "valid_fraction": 0.1}}
 
@@ -88,3 +88,13 @@ def test_decoding_penalties_share_the_ranges_of_the_processors():
     message = problems(decoding={"repetition_penalty": 1e308, "coverage_penalty": 1e308})
     assert f"repetition_penalty = 1e+308: must be a number {REPETITION_PENALTY.text}" in message
     assert f"coverage_penalty = 1e+308: must be a number {COVERAGE_PENALTY.text}" in message
+
+
+def test_diverse_beam_settings_are_checked_at_load():
+    cfg = build(decoding={"beam_size": 6, "diverse_groups": 3, "diversity_strength": 0.5})
+    assert (cfg.decoding.diverse_groups, cfg.decoding.diversity_strength) == (3, 0.5)
+    assert (build().decoding.diverse_groups, build().decoding.diversity_strength) == (1, 0.0)
+    message = problems(decoding={"beam_size": 6, "diverse_groups": 4, "diversity_strength": -1.0})
+    assert "diverse_groups = 4: must divide beam_size = 6 (valid: 1, 2, 3, 6)" in message
+    assert f"diversity_strength = -1.0: must be a number {DIVERSITY_STRENGTH.text}" in message
+    assert "diverse_groups = 0: must be >= 1" in problems(decoding={"diverse_groups": 0})

@@ -87,3 +87,16 @@ def test_encode_gives_encoder_vectors(s2s_server, seq2seq_run):
     got = httpx.post(s2s_server.url + "/models/s2s/encode", json={"texts": TEXTS[:2]}).json()
     expected = seqlab.load(seq2seq_run).encode(TEXTS[:2])
     np.testing.assert_allclose(np.array(got["vectors"]), expected, atol=1e-5)
+
+
+def test_diverse_beam_search_matches_the_predictor(s2s_server, seq2seq_run):
+    body = {"text": "a b c d", "beam_size": 4, "n_best": 4, "diverse_groups": 2, "diversity_strength": 3.0}
+    response = translate(s2s_server, body)
+    assert response.status_code == 200, response.text
+    (got,) = response.json()["results"]
+    (expected,) = seqlab.load(seq2seq_run).translate(
+        "a b c d", beam_size=4, n_best=4, diverse_groups=2, diversity_strength=3.0
+    )
+    assert [h["text"] for h in got["n_best"]] == [text for text, _ in expected.n_best]
+    refused = translate(s2s_server, {"text": "a b", "beam_size": 4, "diverse_groups": 3})
+    assert refused.status_code == 422 and "must divide beam_size = 4" in refused.text
