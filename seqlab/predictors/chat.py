@@ -81,15 +81,24 @@ class Chatbot:
         """What the model reads to answer ``text`` now: the last turns and ``text``, joined."""
         return join_turns([*self.turns, text.strip()], self.context_turns, self.separator)
 
+    def answers(self, sources: Sequence[str]) -> list[list[str]]:
+        """The answers to ``sources`` (joined contexts), each a list best first (one unless n-best or
+        several samples were asked for); a Seq2Seq run translates them as one batch. Remembers
+        nothing."""
+        if self.predictor.config.task == "seq2seq":
+            found = self.predictor.translate(list(sources), **self.decoding)
+            return [[text for text, _ in translation.n_best] for translation in found]
+        answers = []
+        for source in sources:
+            prompt = f"{source} {self.separator}"
+            found = self.predictor.generate(prompt, stop_at_eos=True, include_prompt=False, **self.decoding)
+            answers.append([answer.split(self.separator, 1)[0].strip() for answer in found])
+        return answers
+
     def reply(self, text: str) -> ChatReply:
         """Answer the user's ``text``; both become turns of the conversation."""
         source = self.source(text)
-        if self.predictor.config.task == "seq2seq":
-            answers = [t for t, _ in self.predictor.translate(source, **self.decoding)[0].n_best]
-        else:
-            prompt = f"{source} {self.separator}"
-            found = self.predictor.generate(prompt, stop_at_eos=True, include_prompt=False, **self.decoding)
-            answers = [answer.split(self.separator, 1)[0].strip() for answer in found]
+        (answers,) = self.answers([source])
         self.turns += [text.strip(), answers[0]]
         return ChatReply(answers[0], source, answers[1:])
 
@@ -125,6 +134,13 @@ def lm_generate_kwargs(cfg: Any, decoding: dict[str, Any]) -> dict[str, Any]:
     }
     penalty = given.get("repetition_penalty", run.repetition_penalty)
     kwargs["repetition_penalty"] = None if penalty == 1.0 else penalty  # 1: off
-    if sampling:
-        kwargs.update({name: given[name] for name in _SAMPLING_ONLY if name in given})
+    if sampling:  # translate's neutral values (top_k 0, top_p 1: off) are generate's None
+        neutral = {"top_k": 0, "top_p": 1.0}
+        kwargs.update(
+            {
+                name: given[name]
+                for name in _SAMPLING_ONLY
+                if name in given and given[name] != neutral.get(name)
+            }
+        )
     return kwargs

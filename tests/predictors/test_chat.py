@@ -132,3 +132,17 @@ def test_translate_controls_map_onto_generate():
     assert "temperature" not in lm_generate_kwargs(cfg, {"temperature": 0.7})  # no sampling: unused
     with pytest.raises(ConfigError, match="alpha, coverage_penalty: not for a language model"):
         lm_generate_kwargs(cfg, {"alpha": 0.5, "coverage_penalty": 0.2})
+
+
+def test_answers_translate_a_batch_of_contexts_and_remember_nothing(s2s_run):
+    predictor = seqlab.load(s2s_run)
+    bot = Chatbot(predictor, beam_size=2)
+    sources = ["a b c", "c b a <turn> d e"]
+    assert bot.answers(sources) == [[t.text] for t in predictor.translate(sources, beam_size=2)]
+    assert bot.turns == []
+
+
+def test_translates_neutral_sampling_values_are_generates_none():
+    cfg = SimpleNamespace(decoding=DecodingConfig())
+    drawn = lm_generate_kwargs(cfg, {"sampling": True, "top_k": 0, "top_p": 1.0, "temperature": 1.0})
+    assert "top_k" not in drawn and "top_p" not in drawn and drawn["temperature"] == 1.0
