@@ -58,6 +58,7 @@ def test_the_loop_ends_at_end_of_input_and_writes_the_prompt(runs):
     out = io.StringIO()
     assert chat_loop(Chatbot(predictor), io.StringIO("a b\nc d"), out, prompt="> ") == 2
     assert out.getvalue().count("> ") == 3  # before each of the two lines and before the end of input
+    assert out.getvalue().endswith("> \n")  # the end of input ends the prompt's line
 
 
 def test_the_cli_chats_with_a_seq2seq_run_as_translate_would_answer(runs, monkeypatch, capsys):

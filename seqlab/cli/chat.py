@@ -36,6 +36,8 @@ def chat_loop(
             stdout.flush()
         line = stdin.readline()
         if not line:
+            if prompt:
+                stdout.write("\n")  # Ctrl-D: end the prompt's line
             break
         text = line.strip()
         if text == QUIT:
