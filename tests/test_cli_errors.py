@@ -48,6 +48,8 @@ def one_line_error(capsys, argv: list[str]) -> str:
         ("classifier", ["score", "{run}", str(FIXTURES / "tiny_valid.txt")], "seqlab predict"),
         ("seq2seq", ["score", "{run}", str(FIXTURES / "tiny_valid.txt")], "seqlab translate"),
         ("lm", ["predict", "{run}", "hello"], "seqlab generate"),
+        ("classifier", ["chat", "{run}"], "seqlab predict"),
+        ("tagger", ["chat", "{run}"], "seqlab predict"),
     ],
 )
 def test_a_command_for_another_family_names_the_runs_family_and_the_command_to_use(

@@ -56,6 +56,18 @@ def test_evaluate_prints_scores_with_signature_and_length_table_and_the_model_le
     assert exact >= 90.0, out  # a tiny model learns to reverse short sequences
     data = REPO / "tests" / "fixtures" / "tiny_s2s_valid.tsv"
     assert "60 sources" in run_cli("evaluate", str(run), "--data", str(data), "--beam-size", "1").stdout
+    perplexity = float(re.search(r"perplexity ([\d.]+)", out).group(1))
+    assert 1.0 <= perplexity < 2.0, out  # it learned: far below the target vocabulary's size
+    assert "distinct-1" not in out
+
+
+def test_evaluate_with_dialogue_adds_bleu_1_2_distinct_and_the_top_10_share(run):
+    out = run_cli("evaluate", str(run), "--dialogue", "--beam-size", "1").stdout
+    bleu1, bleu2 = (float(x) for x in re.search(r"BLEU-1 +([\d.]+) +BLEU-2 +([\d.]+)", out).groups())
+    assert bleu2 <= bleu1 <= 100.0 and "ngram:2" in out
+    distinct1 = float(re.search(r"distinct-1 ([\d.]+)", out).group(1))
+    share = float(re.search(r"top-10 outputs ([\d.]+)%", out).group(1))
+    assert 0 < distinct1 <= 100 and 0 < share <= 100
 
 
 def test_translate_a_text_with_attention_plot_and_a_file(run, tmp_path):

@@ -89,8 +89,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
         help="perplexity (language model); accuracy, macro-F1, per-class table and a confusion "
-        "matrix PNG (classifier, tagger); BLEU, chrF, ROUGE, PER/WER, exact match and a table by "
-        "source length (seq2seq)",
+        "matrix PNG (classifier, tagger); perplexity, BLEU, chrF, ROUGE, PER/WER, exact match and "
+        "a table by source length (seq2seq)",
     )
     p.add_argument("run_dir", help="a trained run directory")
     p.add_argument(
@@ -112,5 +112,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     from seqlab.cli.seq2seq import add_decoding_arguments
 
     add_decoding_arguments(p, title="seq2seq decoding")
+    p.add_argument(
+        "--dialogue",
+        action="store_true",
+        help="seq2seq: also BLEU-1/2 (cumulative), distinct-1/2 and the share of outputs that are one "
+        "of the ten most frequent (on by default when training.metric is bleu1 or bleu2)",
+    )
     add_no_verify_argument(p)
     p.set_defaults(func=_cmd_evaluate)

@@ -202,16 +202,39 @@ def _evaluation_pairs(cfg, data: str | None, reference: str | None) -> tuple[lis
     return report.pairs, f"{name} ({split or 'valid'})"
 
 
+def wants_dialogue_scores(cfg, asked: bool) -> bool:  # noqa: ANN001 - ExperimentConfig
+    """Whether ``seqlab evaluate`` adds the dialogue scores: with ``--dialogue``, or when the run
+    selects its checkpoints by one of them (``training.metric`` bleu1 or bleu2)."""
+    return asked or cfg.training.metric in ("bleu1", "bleu2")
+
+
+def _print_dialogue(summary: dict[str, float], signatures: dict[str, str]) -> None:
+    print(f"BLEU-1 {summary['bleu1']:6.2f}  BLEU-2 {summary['bleu2']:6.2f}  {signatures['bleu2']}")
+    print(
+        f"distinct-1 {summary['distinct1']:.2f}  distinct-2 {summary['distinct2']:.2f}  "
+        f"top-10 outputs {summary['frequent_share']:.2f}% of all"
+    )
+
+
 def evaluate_seq2seq(predictor, args: argparse.Namespace) -> int:  # noqa: ANN001 - Seq2SeqPredictor
-    """Decode the evaluation pairs and print BLEU, chrF (signatures), ROUGE, PER, WER, exact match
+    """Decode the evaluation pairs and print the teacher-forced perplexity, BLEU, chrF (signatures),
+    ROUGE, PER, WER, exact match (with ``--dialogue``: BLEU-1/2, distinct-1/2, the top-10 share)
     and a table by source length."""
+    from seqlab.metrics.references import DEFAULT_SCORES, DIALOGUE_SCORES
+
     search = decoding_kwargs(args)
     pairs, label = _evaluation_pairs(predictor.config, args.data, getattr(args, "reference", None))
     if args.batch_size:
         search["batch_size"] = args.batch_size
-    result = predictor.evaluate(pairs, progress=True, **search)
+    dialogue = wants_dialogue_scores(predictor.config, getattr(args, "dialogue", False))
+    scores = (*DEFAULT_SCORES, *DIALOGUE_SCORES) if dialogue else DEFAULT_SCORES
+    result = predictor.evaluate(pairs, progress=True, scores=scores, **search)
     summary, signatures = result.summary, result.signatures
     print(f"{label}: {result.count} sources ({len(pairs)} pairs), {_search_label(predictor.config, search)}")
+    teacher = predictor.perplexity(pairs)
+    print(f"perplexity {teacher['ppl']:.2f}  (teacher-forced loss {teacher['loss']:.4f} per target token)")
+    if dialogue:
+        _print_dialogue(summary, signatures)
     print(f"BLEU  {summary['bleu']:6.2f}  {signatures['bleu']}")
     print(f"chrF  {summary['chrf']:6.2f}  {signatures['chrf']}")
     print(

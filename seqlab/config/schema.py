@@ -477,7 +477,11 @@ METRICS_BY_TASK = {
         "per": "min",
         "exact_match": "max",
         "rouge_l": "max",
+        "bleu1": "max",
+        "bleu2": "max",
     },
 }
-# Seq2Seq validation metrics that need decoding the validation set (greedy), not just its loss
-DECODED_METRICS = ("bleu", "chrf", "wer", "per", "exact_match", "rouge_l")
+# Seq2Seq validation metrics that need decoding the validation set (greedy), not just its loss.
+# distinct-1/2 and the frequent-output share are logged beside bleu1/bleu2 but never select a
+# checkpoint: outputs of random tokens would maximise them.
+DECODED_METRICS = ("bleu", "chrf", "wer", "per", "exact_match", "rouge_l", "bleu1", "bleu2")

@@ -103,14 +103,16 @@ class LanguageModelPredictor:
         beam_size: int = 1,
         diverse_groups: int = 1,
         diversity_strength: float = 0.0,
+        include_prompt: bool = True,
     ) -> list[str]:
         """Continue ``prompt`` by up to ``max_tokens`` tokens; returns ``num_samples`` continuations
-        (the prompt included). Line ends the model produces come back as newlines. ``<pad>`` and
-        ``<bos>`` are never produced, nor ``<unk>`` unless ``allow_unk``. A continuation whose every
-        next token is banned (e.g. ``no_repeat_ngram=1`` once the vocabulary is used up) ends there,
-        on an end of line (``<eos>``). ``beam_size`` > 1 is beam search (length penalty from the
-        run's ``decoding`` section; no sampling controls): the ``num_samples`` best beams, best first;
-        ``diverse_groups`` / ``diversity_strength`` make it diverse beam search.
+        (the prompt included unless ``include_prompt`` is False). Line ends the model produces come
+        back as newlines. ``<pad>`` and ``<bos>`` are never produced, nor ``<unk>`` unless
+        ``allow_unk``. A continuation whose every next token is banned (e.g. ``no_repeat_ngram=1``
+        once the vocabulary is used up) ends there, on an end of line (``<eos>``). ``beam_size`` > 1
+        is beam search (length penalty from the run's ``decoding`` section; no sampling controls):
+        the ``num_samples`` best beams, best first; ``diverse_groups`` / ``diversity_strength`` make
+        it diverse beam search.
         """
         if max_tokens < 1:
             raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
@@ -141,7 +143,7 @@ class LanguageModelPredictor:
             new = list(hyp.tokens)
             if not stop_at_eos and ended_early(hyp, max_tokens):
                 new.append(self.vocab.eos_id)  # every token was banned: the line ends there
-            texts.append(self._render(context[1:] + new))
+            texts.append(self._render(context[1:] + new if include_prompt else new))
         return texts
 
     def _search_options(

@@ -14,14 +14,16 @@ from tqdm import tqdm
 
 from seqlab.config import ExperimentConfig, load_config
 from seqlab.data.batching.buckets import pad_batch
-from seqlab.data.corpora.seq2seq import Seq2SeqPipeline
+from seqlab.data.batching.seq2seq import Seq2SeqLoader
+from seqlab.data.corpora.seq2seq import Seq2SeqPipeline, encode_pairs
 from seqlab.data.readers.parallel import Pair
 from seqlab.decoding import Hypothesis, replace_unk
 from seqlab.decoding.batched import decode_ids
 from seqlab.decoding.options import SearchOptions
 from seqlab.errors import ConfigError, DataError
 from seqlab.metrics import sequences as seq_metrics
-from seqlab.metrics.references import group_references, score_outputs
+from seqlab.metrics.references import DEFAULT_SCORES, group_references, score_outputs
+from seqlab.models.evaluation import evaluate_model
 from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
@@ -53,10 +55,10 @@ class Translation:
 
 @dataclass
 class Seq2SeqEvaluation:
-    """Scores of a model on pairs: ``summary`` (bleu, chrf, rouge1/2/L, per, wer, exact_match, plus
-    length_ratio), sacreBLEU ``signatures``, ``buckets`` (quality by source length: rows of
-    :func:`seqlab.metrics.sequences.length_buckets` for ``bucket_metric``), ``count`` sources and the
-    outputs themselves."""
+    """Scores of a model on pairs: ``summary`` (the ``scores`` asked for, by default bleu, chrf,
+    rouge1/2/L, per, wer, exact_match; plus length_ratio), sacreBLEU ``signatures``, ``buckets``
+    (quality by source length: rows of :func:`seqlab.metrics.sequences.length_buckets` for
+    ``bucket_metric``), ``count`` sources and the outputs themselves."""
 
     summary: dict[str, float]
     signatures: dict[str, str]
@@ -263,14 +265,17 @@ class Seq2SeqPredictor:
         bucket_metric: str | None = None,
         edges: Sequence[int] | None = None,
         progress: bool = False,
+        scores: Sequence[str] = DEFAULT_SCORES,
         **search: Any,
     ) -> Seq2SeqEvaluation:
         """Decode ``sources`` (with the run's decoding settings, overridable as in :meth:`translate`)
         and score them against ``references``; or pass :class:`~seqlab.data.readers.parallel.Pair` s.
 
         Repeated sources (several references) are decoded once and scored against the closest
-        reference. ``bucket_metric`` (default: WER for a word-level target, else BLEU) is reported
-        by source length (in source tokens).
+        reference. ``scores``: names of :data:`~seqlab.metrics.references.SCORE_NAMES` (add
+        ``DIALOGUE_SCORES`` for BLEU-1/2, distinct-1/2 and the frequent-output share).
+        ``bucket_metric`` (default: WER for a word-level target, else BLEU) is reported by source
+        length (in source tokens).
         """
         if references is None:
             pairs = [p if isinstance(p, Pair) else Pair(*p) for p in sources]  # type: ignore[misc]
@@ -286,7 +291,7 @@ class Seq2SeqPredictor:
         ref_tokens = [[self.pipeline.target_tokens(r) for r in refs] for refs in ref_texts]
         hyp_texts = [o.text for o in outputs]
         hyp_tokens = [o.tokens for o in outputs]
-        summary, signatures, chosen = score_outputs(hyp_texts, hyp_tokens, ref_texts, ref_tokens)
+        summary, signatures, chosen = score_outputs(hyp_texts, hyp_tokens, ref_texts, ref_tokens, scores)
         best_refs = [refs[i] for refs, i in zip(ref_tokens, chosen)]
         summary["length_ratio"] = seq_metrics.length_ratio(hyp_tokens, best_refs)
         metric = bucket_metric or ("wer" if self.pipeline.target_tokenizer.kind == "word" else "bleu")
@@ -298,6 +303,17 @@ class Seq2SeqPredictor:
             best_texts = [refs[i] for refs, i in zip(ref_texts, chosen)]
             buckets = seq_metrics.length_buckets(lengths, hyp_texts, best_texts, metric, edges)
         return Seq2SeqEvaluation(summary, signatures, buckets, metric, len(outputs), hyp_texts)
+
+    @torch.no_grad()
+    def perplexity(self, pairs: Sequence[Pair]) -> dict[str, float]:
+        """Teacher-forced ``loss`` (NLL per target token, ``<eos>`` included), ``ppl`` and token
+        ``accuracy`` of the targets of ``pairs`` given their sources: the Trainer's validation loop
+        (:func:`~seqlab.models.evaluation.evaluate_model`) in batches of ``data.max_tokens``."""
+        encoded, _ = encode_pairs(self.pipeline, list(pairs))
+        if not encoded:
+            raise DataError("no pairs to compute a perplexity on")
+        loader = Seq2SeqLoader(encoded, self.config.data.max_tokens, shuffle=False)
+        return evaluate_model(self.model, loader, self.device)
 
     # -- sentence vectors -------------------------------------------------------------------------
     @torch.no_grad()

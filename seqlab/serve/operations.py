@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seqlab.errors import ConfigError
+from seqlab.predictors.chat import Chatbot, join_turns
 from seqlab.predictors.generation import check_beam
 from seqlab.serve import schemas as s
 from seqlab.serve.errors import ApiError
@@ -234,6 +235,34 @@ def translate(entry: ModelEntry, request: s.TranslateRequest, settings: ServeSet
     return Call((entry.spec.name, "translate", tuple(sorted(params.items()))), texts, run, finish)
 
 
+def chat(entry: ModelEntry, request: s.ChatRequest, settings: ServeSettings) -> Call:
+    """The answer to ``request.turns``: the last turns joined as the model's source or prompt
+    (:class:`~seqlab.predictors.chat.Chatbot`); requests with the same controls share a batch."""
+    check_text(entry, request.turns[-1], "turns", settings)
+    at_most("beam_size", request.beam_size, settings.max_beam_size, "--max-beam-size")
+    at_most("max_length", request.max_length, settings.max_output_tokens, "--max-output-tokens")
+    beam = request.beam_size or min(_decoding_default(entry, "beam_size", 1), settings.max_beam_size)
+    if request.n_best > (settings.max_batch_size if request.sampling else beam):
+        limit = "the batch size limit" if request.sampling else f"beam_size ({beam})"
+        raise invalid("n_best", f"{request.n_best} answers need at most {limit}")
+    max_length = request.max_length or min(
+        _decoding_default(entry, "max_length", settings.max_output_tokens), settings.max_output_tokens
+    )
+    if request.min_length is not None and request.min_length > max_length:
+        raise invalid("min_length", f"{request.min_length} is more than max_length ({max_length})")
+    params = request.model_dump(exclude={"turns", "context_turns"}, exclude_none=True)
+    params.update(beam_size=beam, max_length=max_length)
+    bot = Chatbot(entry.predictor, context_turns=request.context_turns, **params)
+    source = join_turns([turn.strip() for turn in request.turns], bot.context_turns, bot.separator)
+    check_text(entry, source, "turns", settings)
+
+    def finish(outputs: list[Any]) -> s.ChatResponse:
+        answers = outputs[0]
+        return s.ChatResponse(model=entry.spec.name, text=answers[0], source=source, alternatives=answers[1:])
+
+    return Call((entry.spec.name, "chat", tuple(sorted(params.items()))), [source], bot.answers, finish)
+
+
 OPERATIONS: dict[str, tuple[type, Callable[..., Call]]] = {
     "classify": (s.ClassifyRequest, classify),
     "tag": (s.TagRequest, tag),
@@ -241,6 +270,7 @@ OPERATIONS: dict[str, tuple[type, Callable[..., Call]]] = {
     "generate": (s.GenerateRequest, generate),
     "next": (s.NextRequest, next_tokens),
     "translate": (s.TranslateRequest, translate),
+    "chat": (s.ChatRequest, chat),
 }
 
 WARM_UP: dict[str, tuple[str, dict[str, Any]]] = {

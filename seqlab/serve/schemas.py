@@ -122,6 +122,27 @@ class TranslateRequest(TextsRequest):
     return_attention: bool = Field(False, description="the attention matrix [target][source]")
 
 
+class ChatRequest(Strict):
+    """One turn of a conversation the client keeps: ``turns`` oldest first, the user's new turn last.
+    The model reads the last ``context_turns`` of them joined with the run's turn separator (a
+    Seq2Seq run as its source, a language model as its prompt). A control left out (null) takes the
+    run's ``decoding`` config."""
+
+    turns: list[str] = Field(..., min_length=1, description="the conversation so far, the new user turn last")
+    context_turns: int | None = Field(None, ge=1, description="turns the model reads (default: the run's)")
+    beam_size: int | None = Field(None, ge=1, description="beam width (at most the beam limit)")
+    n_best: int = Field(1, ge=1, description="answers to return (<= beam_size; samples with sampling)")
+    max_length: int | None = Field(None, ge=1, description="answer tokens at most (<= the output limit)")
+    min_length: int | None = Field(None, ge=0)
+    no_repeat_ngram: int | None = Field(None, ge=0)
+    repetition_penalty: RepetitionPenaltyValue | None = None
+    sampling: bool = False
+    temperature: TemperatureValue | None = None
+    top_k: int | None = Field(None, ge=0)
+    top_p: TopPValue | None = None
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="for reproducible sampling")
+
+
 # -- responses ---------------------------------------------------------------------------------
 
 
@@ -235,6 +256,13 @@ class TranslateResult(BaseModel):
 class TranslateResponse(BaseModel):
     model: str
     results: list[TranslateResult]
+
+
+class ChatResponse(BaseModel):
+    model: str
+    text: str = Field(..., description="the answer")
+    source: str = Field(..., description="what the model read: the last turns, joined")
+    alternatives: list[str] = Field(default_factory=list, description="the other n-best answers or samples")
 
 
 class Stats(BaseModel):

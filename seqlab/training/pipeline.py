@@ -244,11 +244,14 @@ def prepare_seq2seq_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, d
 
 
 def validation_scores(metric: str) -> tuple[str, ...]:
-    """The decoded scores logged with ``metric``: its family (G2P error rates, MT scores, ROUGE)."""
+    """The decoded scores logged with ``metric``: its family (G2P error rates, MT scores, ROUGE, the
+    dialogue scores: BLEU-1/2, distinct-1/2 and the frequent-output share)."""
     if metric in ("wer", "per", "exact_match"):
         return ("wer", "per", "exact_match")
     if metric in ("bleu", "chrf"):
         return ("bleu", "chrf")
+    if metric in ("bleu1", "bleu2"):
+        return ("bleu1", "bleu2", "distinct1", "distinct2", "frequent_share")
     return (metric,)
 
 

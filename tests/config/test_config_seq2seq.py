@@ -3,9 +3,11 @@ reported at once."""
 
 import pytest
 
-from seqlab.config import ExperimentConfig, config_from_dict, load_config, save_config
+from seqlab.config import DECODED_METRICS, ExperimentConfig, config_from_dict, load_config, save_config
 from seqlab.errors import ConfigError
+from seqlab.metrics.references import SCORE_NAMES
 from seqlab.ranges import COVERAGE_PENALTY, DIVERSITY_STRENGTH, REPETITION_PENALTY
+from seqlab.training.pipeline import validation_scores
 
 BASE = {"task": "seq2seq", "data": {"format": "tsv", "train": "pairs.tsv", "valid_fraction": 0.1}}
 
@@ -42,6 +44,16 @@ def test_decoded_metrics_are_valid_with_their_direction():
     assert build(training={"metric": "bleu", "metric_mode": "max"}).training.metric == "bleu"
     assert "metric_mode" in problems(training={"metric": "wer", "metric_mode": "max"})
     assert "a seq2seq validates" in problems(training={"metric": "f1"})
+
+
+def test_dialogue_bleu_selects_checkpoints_but_distinct_does_not():
+    assert build(training={"metric": "bleu2", "metric_mode": "max"}).training.metric == "bleu2"
+    assert "bleu1" in DECODED_METRICS and "bleu2" in DECODED_METRICS
+    assert "metric_mode" in problems(training={"metric": "bleu1", "metric_mode": "min"})
+    assert "a seq2seq validates" in problems(training={"metric": "distinct2", "metric_mode": "max"})
+    logged = validation_scores("bleu2")
+    assert logged == ("bleu1", "bleu2", "distinct1", "distinct2", "frequent_share")
+    assert set(logged) <= set(SCORE_NAMES)
 
 
 def test_architecture_rules_are_all_reported_at_once():

@@ -1,6 +1,7 @@
 """Seq2SeqPredictor through seqlab.load: translate (batched, n-best, attention, sampling), evaluate
 (multi-reference, by-length table), encode; and checkpoint averaging of its run directory."""
 
+import math
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ import torch
 import seqlab
 from seqlab.config import load_config
 from seqlab.data.readers.parallel import Pair
-from seqlab.errors import CheckpointError, ConfigError
+from seqlab.errors import CheckpointError, ConfigError, DataError
+from seqlab.metrics.dialogue import distinct_n
+from seqlab.metrics.references import DEFAULT_SCORES, DIALOGUE_SCORES
 from seqlab.rundir.safetensors_io import read_tensors
 from seqlab.training.averaging import average_checkpoints
 from seqlab.training.pipeline import train
@@ -85,6 +88,30 @@ def test_evaluate_scores_against_the_closest_reference(run):
         assert key in result.summary
     assert "nrefs:1" in result.signatures["bleu"]
     assert sum(row["count"] for row in result.buckets) == 2
+
+
+def test_evaluate_adds_the_dialogue_scores_when_asked(run):
+    predictor = seqlab.load(run)
+    pairs = [Pair("a b c", "c b a"), Pair("d e", "e d")]
+    plain = predictor.evaluate(pairs, beam_size=1)
+    assert "distinct1" not in plain.summary and "bleu2" not in plain.summary
+    result = predictor.evaluate(pairs, beam_size=1, scores=(*DEFAULT_SCORES, *DIALOGUE_SCORES))
+    outputs = [t.tokens for t in predictor.translate(["a b c", "d e"], beam_size=1)]
+    assert result.summary["distinct1"] == pytest.approx(distinct_n(outputs, 1))
+    assert result.summary["frequent_share"] == pytest.approx(100.0)  # two outputs, both in the top ten
+    assert result.summary["bleu"] == plain.summary["bleu"]
+    assert "|ngram:2" in result.signatures["bleu2"]
+
+
+def test_perplexity_is_the_teacher_forced_loss_of_the_targets(run):
+    predictor = seqlab.load(run)
+    pairs = [Pair("a b c", "c b a"), Pair("d e", "e d")]
+    right = predictor.perplexity(pairs)
+    wrong = predictor.perplexity([Pair("a b c", "a a a"), Pair("d e", "d d")])
+    assert right["ppl"] == pytest.approx(math.exp(right["loss"]), rel=1e-4)
+    assert right["ppl"] < wrong["ppl"]  # the model learned to reverse
+    with pytest.raises(DataError, match="no pairs"):
+        predictor.perplexity([])
 
 
 def test_encode_gives_one_vector_per_text(run):

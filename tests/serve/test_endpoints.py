@@ -13,7 +13,7 @@ def test_models_lists_each_model_with_family_endpoints_and_config(server):
     models = {m["name"]: m for m in httpx.get(server.url + "/models").json()["models"]}
     assert set(models) == {"lm", "classifier", "tagger"}
     assert models["lm"]["family"] == "language_model"
-    assert models["lm"]["endpoints"] == ["generate", "next", "encode"]
+    assert models["lm"]["endpoints"] == ["generate", "next", "chat", "encode"]
     assert models["classifier"]["labels"] == ["food", "sport", "weather"]
     assert models["classifier"]["explain"] is True
     assert models["tagger"]["endpoints"] == ["tag", "encode"]
@@ -85,7 +85,7 @@ def test_encode_with_attention_pooling_needs_an_attention_model(server):
 
 def test_openapi_documents_every_endpoint_and_the_error_shape(server):
     schema = httpx.get(server.url + "/openapi.json").json()
-    for op in ("classify", "tag", "generate", "next", "translate", "encode"):
+    for op in ("classify", "tag", "generate", "next", "translate", "chat", "encode"):
         assert f"/models/{{name}}/{op}" in schema["paths"]
     classify = schema["paths"]["/models/{name}/classify"]["post"]
     assert {"413", "422", "429", "504"} <= set(classify["responses"])

@@ -23,7 +23,7 @@ def translate(server, body: dict) -> httpx.Response:
 def test_models_lists_the_seq2seq_model(s2s_server):
     (model,) = httpx.get(s2s_server.url + "/models").json()["models"]
     assert model["family"] == "seq2seq"
-    assert model["endpoints"] == ["translate", "encode"]
+    assert model["endpoints"] == ["translate", "chat", "encode"]
     assert model["config"]["decoding"]["beam_size"] == 3
 
 
