@@ -114,10 +114,9 @@ class LanguageModelPredictor:
         the ``num_samples`` best beams, best first; ``diverse_groups`` / ``diversity_strength`` make
         it diverse beam search.
         """
-        if max_tokens < 1:
-            raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
-        if num_samples < 1:
-            raise ConfigError(f"num_samples = {num_samples}: must be >= 1")
+        for name, value in (("max_tokens", max_tokens), ("num_samples", num_samples)):
+            if value < 1:
+                raise ConfigError(f"{name} = {value}: must be >= 1")
         check_beam(beam_size, num_samples, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
         build_processors(temperature=temperature, top_k=top_k, top_p=top_p)  # checked even when greedy
         context = self._context_ids(prompt)
