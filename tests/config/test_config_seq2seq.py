@@ -88,3 +88,25 @@ def test_decoding_penalties_share_the_ranges_of_the_processors():
     message = problems(decoding={"repetition_penalty": 1e308, "coverage_penalty": 1e308})
     assert f"repetition_penalty = 1e+308: must be a number {REPETITION_PENALTY.text}" in message
     assert f"coverage_penalty = 1e+308: must be a number {COVERAGE_PENALTY.text}" in message
+
+
+def test_dialogue_settings_default_once_and_are_checked_at_load():
+    cfg = build(data={"format": "dailydialog", "train": "d.txt"})
+    assert cfg.data.context_turns == 2 and cfg.data.turn_separator == "<turn>"
+    message = problems(data={"context_turns": 0, "turn_separator": "<new turn>"})
+    assert "context_turns = 0: must be >= 1" in message
+    assert "turn_separator = '<new turn>': a non-empty token without whitespace" in message
+    assert "turn_separator = ''" in problems(data={"turn_separator": ""})
+
+
+def test_dialogue_and_email_formats_are_seq2seq_formats_only():
+    assert build(data={"format": "aeslc", "train": "train.tar.gz"}).data.format == "aeslc"
+    message = str(
+        pytest.raises(ConfigError, config_from_dict, {"data": {"format": "aeslc", "train": "x"}}).value
+    )
+    assert "data.format = 'aeslc': a language_model reads text" in message
+
+
+def test_dialogue_and_email_recipes_load():
+    for name in ("dailydialog_attention", "aeslc_attention", "tiny_dailydialog", "tiny_aeslc"):
+        assert load_config(f"configs/{name}.yaml").task == "seq2seq"
