@@ -96,8 +96,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--data",
         help="a catalogue name (its validation split; seq2seq: NAME:SPLIT for another, e.g. "
-        "multi30k_en_de:test) or a file (text for a language model, the run's labelled or pair format "
-        "otherwise); default: the run's validation data",
+        "multi30k_en_de:test, dailydialog:valid_unseen, aeslc:valid_ann) or a file (text for a "
+        "language model, the run's labelled or pair format otherwise); default: the run's validation data",
     )
     p.add_argument(
         "--batch-size",

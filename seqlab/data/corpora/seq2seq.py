@@ -1,12 +1,13 @@
 """Seq2Seq corpora: pairs -> encoded pairs, with the run's tokenizers and vocabularies.
 
 The pairs come from a catalogue entry (``data.dataset``, :mod:`seqlab.data.catalogue.seq2seq_pairs`) or from
-files (``format: parallel`` with two aligned files per split, ``tsv`` or ``jsonl``). Without
-validation files, ``data.valid_fraction`` of the training pairs is held out, seeded by
-``training.seed``. Each side has its own tokenizer and vocabulary; with ``data.share_vocab`` one
+files (``format: parallel`` with two aligned files per split, ``tsv``, ``jsonl``, ``dailydialog`` or
+``aeslc``). Without validation files, ``data.valid_fraction`` of the training pairs is held out,
+seeded by ``training.seed``. Each side has its own tokenizer and vocabulary; with ``data.share_vocab`` one
 vocabulary is built from both sides (and, when both sides have the same tokenizer settings, one
-tokenizer is fitted on both). On a fresh run they are fitted on the training pairs and saved into the
-run directory (``source_tokenizer/``, ``target_tokenizer/``, ``source_vocab.json``,
+tokenizer is fitted on both); sentencepiece keeps ``data.turn_separator`` as one piece when the
+training text holds it (dialogue contexts). On a fresh run they are fitted on the training pairs
+and saved into the run directory (``source_tokenizer/``, ``target_tokenizer/``, ``source_vocab.json``,
 ``target_vocab.json``); on resume and at prediction time they are read back from there.
 """
 
@@ -16,9 +17,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqlab.config import ExperimentConfig
+from seqlab.config import DataConfig, ExperimentConfig
 from seqlab.data.batching.seq2seq import EncodedPair
 from seqlab.data.catalogue.seq2seq_pairs import read_dataset_pairs, seq2seq_splits
+from seqlab.data.readers.aeslc import read_emails, subject_pairs
+from seqlab.data.readers.dialogue import read_dialogue_pairs
 from seqlab.data.readers.labelled import holdout
 from seqlab.data.readers.parallel import (
     Pair,
@@ -101,11 +104,15 @@ class Seq2SeqCorpus:
 
 
 def read_pair_file(cfg: ExperimentConfig, path: str | Path, target: str | Path | None = None) -> PairReport:
-    """The pairs of one file in the run's format (``tsv``/``jsonl``), or of two aligned files
-    (``path`` the source, ``target`` the target) whatever the format."""
+    """The pairs of one file in the run's format (``tsv``/``jsonl``/``dailydialog``/``aeslc``), or of
+    two aligned files (``path`` the source, ``target`` the target) whatever the format."""
     data = cfg.data
     if target is not None:
         return read_parallel_files(path, target)
+    if data.format == "dailydialog":
+        return read_dialogue_pairs(path, data.context_turns, data.turn_separator, data.on_error)
+    if data.format == "aeslc":
+        return subject_pairs(read_emails(path, data.on_error))
     if data.format == "tsv":
         return read_tsv_pairs(path, data.source_field, data.target_field, on_error=data.on_error)
     if data.format == "jsonl":
@@ -119,13 +126,13 @@ def read_seq2seq_splits(cfg: ExperimentConfig) -> tuple[PairReport, PairReport]:
     """Training and validation pairs of ``cfg``: dataset, files, or a seeded hold-out."""
     data = cfg.data
     if data.dataset is not None:
-        train = read_dataset_pairs(data.dataset, "train")
+        train = read_dataset_pairs(data.dataset, "train", data)
         if data.valid_source is not None:
             valid = read_parallel_files(data.valid_source, data.valid_target)
         elif data.valid is not None:
             valid = read_pair_file(cfg, data.valid)
         elif "valid" in seq2seq_splits(data.dataset):
-            valid = read_dataset_pairs(data.dataset, "valid")
+            valid = read_dataset_pairs(data.dataset, "valid", data)
         else:
             return _holdout(cfg, train, data.dataset)
     else:
@@ -159,18 +166,26 @@ def _holdout(cfg: ExperimentConfig, train: PairReport, what: str | None) -> tupl
 # ---------------------------------------------------------------------------------------------
 
 
+def kept_symbols(data: DataConfig, texts: list[str]) -> tuple[str, ...]:
+    """The symbols a sentencepiece tokenizer fitted on ``texts`` must keep whole: the turn separator
+    when the texts hold it (dialogue contexts), else none (other recipes' pieces stay as they were)."""
+    separator = data.turn_separator
+    return (separator,) if any(separator in text for text in texts) else ()
+
+
 def fit_pipeline(cfg: ExperimentConfig, pairs: list[Pair], directory: Path) -> Seq2SeqPipeline:
     """Tokenizers and vocabularies fitted on the training pairs, saved into ``directory``."""
     data = cfg.data
     directory = Path(directory)
     sources, targets = [p.source for p in pairs], [p.target for p in pairs]
-    source_tok = build_tokenizer(data.source_tokenizer)
     if data.share_vocab and data.source_tokenizer == data.target_tokenizer:
+        source_tok = build_tokenizer(data.source_tokenizer, kept_symbols(data, sources + targets))
         source_tok.fit(sources + targets, directory / SOURCE_TOKENIZER_DIR)
         target_tok = source_tok
     else:
+        source_tok = build_tokenizer(data.source_tokenizer, kept_symbols(data, sources))
         source_tok.fit(sources, directory / SOURCE_TOKENIZER_DIR)
-        target_tok = build_tokenizer(data.target_tokenizer)
+        target_tok = build_tokenizer(data.target_tokenizer, kept_symbols(data, targets))
         target_tok.fit(targets, directory / TARGET_TOKENIZER_DIR)
     source_lists = [source_tok.tokenize(s) for s in sources]
     target_lists = [target_tok.tokenize(t) for t in targets]

@@ -44,6 +44,8 @@ def test_catalogue_contents():
         "trec",
         "chnsenticorp",
         "brown",
+        "dailydialog",
+        "aeslc",
     }
     assert required <= names
     assert get_dataset("tinyshakespeare").valid_fraction == 0.1
@@ -143,3 +145,26 @@ def test_real_ptb_checks(monkeypatch):
     monkeypatch.setenv("SEQLAB_DATA", str(SHARED))
     report = check_dataset("ptb")
     assert report.count("sha256 ok") == 2
+
+
+@pytest.mark.skipif(not (SHARED / "MANIFEST.tsv").is_file(), reason="shared data folder absent")
+def test_catalogue_digests_agree_with_the_shared_manifest():
+    manifest = {}
+    for line in (SHARED / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        path, _, digest, *_ = line.split("\t")
+        manifest[path] = digest
+    compared = 0
+    for entry in list_datasets():
+        for relative, digest in entry.sha256.items():
+            if relative in manifest:
+                assert digest == manifest[relative], (entry.name, relative)
+                compared += 1
+    assert {"dialogue/dailydialog/train.zip", "seq2seq/aeslc/aeslc_dev.tar.gz"} <= set(manifest)
+    assert compared >= 4
+
+
+@pytest.mark.skipif(not (SHARED / "dialogue").is_dir(), reason="shared dialogue data absent")
+def test_real_dialogue_and_email_archives_check(monkeypatch):
+    monkeypatch.setenv("SEQLAB_DATA", str(SHARED))
+    assert check_dataset("dailydialog").count("sha256 ok") == 2
+    assert check_dataset("aeslc").count("sha256 ok") == 2

@@ -44,3 +44,95 @@ def test_first_sentences():
     text = "Profits rose 5% to $1.2bn. The firm said so.\n\nShares fell. More text."
     assert first_sentences(text) == "Profits rose 5% to $1.2bn. The firm said so."
     assert first_sentences(text, 1) == "Profits rose 5% to $1.2bn."
+
+
+def _fake_root(root, train_text: str, valid_text: str, dev_files: dict[str, str]):
+    """A data root holding DailyDialog zips and an AESLC dev archive in the catalogue's layout."""
+    import io
+    import tarfile
+    import zipfile
+
+    folder = root / "dialogue" / "dailydialog"
+    folder.mkdir(parents=True)
+    for name, member, text in (
+        ("train.zip", "train/dialogues_train.txt", train_text),
+        ("validation.zip", "validation/dialogues_validation.txt", valid_text),
+    ):
+        with zipfile.ZipFile(folder / name, "w") as archive:
+            archive.writestr(member, text)
+    (root / "seq2seq" / "aeslc").mkdir(parents=True)
+    for name in ("aeslc_train.tar.gz", "aeslc_dev.tar.gz"):
+        with tarfile.open(root / "seq2seq" / "aeslc" / name, "w:gz") as archive:
+            for file, text in dev_files.items():
+                info = tarfile.TarInfo(f"enron_subject_line/dev/{file}")
+                info.size = len(text.encode())
+                archive.addfile(info, io.BytesIO(text.encode()))
+
+
+def test_dailydialog_splits_follow_the_data_section_and_valid_unseen_drops_train_dialogues(
+    tmp_path, monkeypatch
+):
+    from seqlab.config import DataConfig
+
+    seen = "Hello . __eou__ Hi . __eou__ How are you ? __eou__\n"
+    fresh = "Where to ? __eou__ Home . __eou__\n"
+    _fake_root(
+        tmp_path, seen + "Bad line without a marker\n", fresh + seen, {"a.subject": "B\n@subject\nS\n"}
+    )
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
+    assert seq2seq_splits("dailydialog") == ("train", "valid", "valid_unseen")
+    with pytest.raises(DataError, match="train.zip:train/dialogues_train.txt:2: no '__eou__'"):
+        read_dataset_pairs("dailydialog", "train")
+    data = DataConfig(dataset="dailydialog", context_turns=1, turn_separator="<sep>", on_error="skip")
+    train = read_dataset_pairs("dailydialog", "train", data)
+    assert [p.source for p in train.pairs] == ["Hello .", "Hi ."] and len(train.skipped) == 1
+    valid = read_dataset_pairs("dailydialog", "valid", data).pairs
+    assert [p.target for p in valid] == ["Home .", "Hi .", "How are you ?"]
+    unseen = read_dataset_pairs("dailydialog", "valid_unseen", data).pairs
+    assert [(p.source, p.target) for p in unseen] == [("Where to ?", "Home .")]
+    two = read_dataset_pairs(
+        "dailydialog", "valid", DataConfig(dataset="dailydialog", turn_separator="<sep>")
+    )
+    assert two.pairs[-1].source == "Hello . <sep> Hi ."
+
+
+def test_aeslc_valid_ann_gives_each_body_its_annotated_subjects(tmp_path, monkeypatch):
+    dev = "Send it.\n\n@subject\nReport\n\n@ann0\nsend report\n\n@ann1\nreport\n\n@ann2\nthe report\n"
+    _fake_root(
+        tmp_path, "A . __eou__\n", "A . __eou__\n", {"a.subject": dev, "b.subject": "Hi.\n@subject\nHello\n"}
+    )
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
+    assert seq2seq_splits("aeslc") == ("train", "valid", "valid_ann")
+    assert [(p.source, p.target) for p in read_dataset_pairs("aeslc", "valid").pairs] == [
+        ("Send it.", "Report"),
+        ("Hi.", "Hello"),
+    ]
+    annotated = read_dataset_pairs("aeslc", "valid_ann").pairs
+    assert [(p.source, p.target) for p in annotated] == [
+        ("Send it.", "send report"),
+        ("Send it.", "report"),
+        ("Send it.", "the report"),
+    ]
+
+
+def test_shared_dialogue_and_email_splits_when_present():
+    root = catalogue.data_root()
+    if (
+        root is None
+        or not (root / "dialogue" / "dailydialog").is_dir()
+        or not (root / "seq2seq" / "aeslc").is_dir()
+    ):
+        pytest.skip("no shared DailyDialog / AESLC data (SEQLAB_DATA) on this machine")
+    from seqlab.data.readers.dialogue import read_dialogues
+
+    train = read_dialogues(catalogue.resolve_split("dailydialog", "train")).dialogues
+    valid = read_dialogues(catalogue.resolve_split("dailydialog", "valid")).dialogues
+    assert (len(train), len(valid)) == (11118, 1000)  # the counts of shared/data/README.md
+    seen = {d.turns for d in train}
+    assert sum(d.turns in seen for d in valid) == 69
+    pairs = {split: read_dataset_pairs("dailydialog", split).pairs for split in ("valid", "valid_unseen")}
+    assert len(pairs["valid"]) == sum(len(d.turns) - 1 for d in valid)
+    assert len(pairs["valid_unseen"]) == sum(len(d.turns) - 1 for d in valid if d.turns not in seen)
+    assert len(read_dataset_pairs("aeslc", "train").pairs) == 14436
+    assert len(read_dataset_pairs("aeslc", "valid").pairs) == 1960
+    assert len(read_dataset_pairs("aeslc", "valid_ann").pairs) == 3 * 1960

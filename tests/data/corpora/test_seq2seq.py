@@ -84,3 +84,50 @@ def test_loader_covers_every_pair_once_within_the_budget_and_resumes():
     other = Seq2SeqLoader(pairs, max_tokens=24, shuffle=True, seed=3)
     other.load_state_dict(state)
     assert [b.src.tolist() for b in other] == rest
+
+
+@pytest.mark.parametrize("share", ["true", "false"])
+def test_dialogue_files_keep_the_turn_separator_one_sentencepiece_token(tmp_path, share):
+    lines = [
+        f"hello number {i} . __eou__ hi there {i} . __eou__ how are you ? __eou__ fine . __eou__"
+        for i in range(60)
+    ]
+    (tmp_path / "d.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spm = "{kind: sentencepiece, sp_vocab_size: 60}"
+    cfg = load_config(
+        None,
+        [
+            "task=seq2seq",
+            "data.format=dailydialog",
+            f"data.train={tmp_path / 'd.txt'}",
+            "data.valid_fraction=0.1",
+            "data.turn_separator=<T>",
+            f"data.source_tokenizer={spm}",
+            f"data.target_tokenizer={spm}",
+            f"data.share_vocab={share}",
+        ],
+    )
+    corpus = load_seq2seq_corpus(cfg, tmp_path / "run")
+    assert len(corpus.train) + len(corpus.valid) == 180
+    pipeline = Seq2SeqPipeline.load(tmp_path / "run")
+    assert pipeline.source_tokens("hi there 3 . <T> how are you ?").count("<T>") == 1
+    assert "<T>" in pipeline.source_vocab.stoi
+
+
+def test_email_folders_read_as_body_subject_pairs(tmp_path):
+    for split, count in (("train", 6), ("dev", 2)):
+        (tmp_path / split).mkdir()
+        for i in range(count):
+            text = f"Please check item {i}.\n@subject\nitem {i}\n"
+            (tmp_path / split / f"{i}.subject").write_text(text, encoding="utf-8")
+    cfg = load_config(
+        None,
+        [
+            "task=seq2seq",
+            "data.format=aeslc",
+            f"data.train={tmp_path / 'train'}",
+            f"data.valid={tmp_path / 'dev'}",
+        ],
+    )
+    corpus = load_seq2seq_corpus(cfg, tmp_path / "run")
+    assert len(corpus.train) == 6 and [p.target for p in corpus.valid_pairs] == ["item 0", "item 1"]
