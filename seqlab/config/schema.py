@@ -478,34 +478,3 @@ class DecodingConfig:
         if self.min_length > self.max_length:
             errors.append(f"min_length = {self.min_length}: at most max_length ({self.max_length})")
         return errors
-
-
-TASKS = ("language_model", "classifier", "tagger", "seq2seq")
-FORMATS_BY_TASK = {
-    "language_model": ("text",),
-    "classifier": ("tsv", "label_text", "jsonl"),
-    "tagger": ("word_tag", "conll", "brown_zip"),
-    "seq2seq": ("parallel", "tsv", "jsonl", "dailydialog", "aeslc"),
-}
-METRICS_BY_TASK = {
-    "language_model": {"ppl": "min", "loss": "min", "accuracy": "max", "target_accuracy": "max"},
-    "classifier": {"accuracy": "max", "loss": "min"},
-    "tagger": {"accuracy": "max", "loss": "min"},
-    "seq2seq": {
-        "loss": "min",
-        "ppl": "min",
-        "accuracy": "max",
-        "bleu": "max",
-        "chrf": "max",
-        "wer": "min",
-        "per": "min",
-        "exact_match": "max",
-        "rouge_l": "max",
-        "bleu1": "max",
-        "bleu2": "max",
-    },
-}
-# Seq2Seq validation metrics that need decoding the validation set (greedy), not just its loss.
-# distinct-1/2 and the frequent-output share are logged beside bleu1/bleu2 but never select a
-# checkpoint: outputs of random tokens would maximise them.
-DECODED_METRICS = ("bleu", "chrf", "wer", "per", "exact_match", "rouge_l", "bleu1", "bleu2")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from seqlab.data.readers.dialogue import join_context
 from seqlab.errors import ConfigError
 
 CHAT_TASKS = ("seq2seq", "language_model")
@@ -33,13 +34,8 @@ _SAMPLING_ONLY = ("temperature", "top_k", "top_p", "seed")
 
 def context_settings(cfg: Any) -> tuple[int, str]:
     """The run's ``(data.context_turns, data.turn_separator)``: how many turns the model reads and
-    what joins them. (Runs from before these keys read as 2 and ``<turn>``.)"""
-    return getattr(cfg.data, "context_turns", 2), getattr(cfg.data, "turn_separator", "<turn>")
-
-
-def join_turns(turns: Sequence[str], context_turns: int, separator: str) -> str:
-    """The last ``context_turns`` of ``turns`` joined with `` separator `` (oldest first)."""
-    return f" {separator} ".join(turns[-context_turns:])
+    what joins them (runs from before these keys load with their defaults, 2 and ``<turn>``)."""
+    return cfg.data.context_turns, cfg.data.turn_separator
 
 
 @dataclass(frozen=True)
@@ -79,7 +75,7 @@ class Chatbot:
 
     def source(self, text: str) -> str:
         """What the model reads to answer ``text`` now: the last turns and ``text``, joined."""
-        return join_turns([*self.turns, text.strip()], self.context_turns, self.separator)
+        return join_context([*self.turns, text.strip()], self.context_turns, self.separator)
 
     def answers(self, sources: Sequence[str]) -> list[list[str]]:
         """The answers to ``sources`` (joined contexts), each a list best first (one unless n-best or

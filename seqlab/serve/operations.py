@@ -14,8 +14,9 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from seqlab.data.readers.dialogue import join_context
 from seqlab.errors import ConfigError
-from seqlab.predictors.chat import Chatbot, join_turns
+from seqlab.predictors.chat import Chatbot
 from seqlab.predictors.generation import check_beam
 from seqlab.serve import schemas as s
 from seqlab.serve.errors import ApiError
@@ -253,7 +254,7 @@ def chat(entry: ModelEntry, request: s.ChatRequest, settings: ServeSettings) -> 
     params = request.model_dump(exclude={"turns", "context_turns"}, exclude_none=True)
     params.update(beam_size=beam, max_length=max_length)
     bot = Chatbot(entry.predictor, context_turns=request.context_turns, **params)
-    source = join_turns([turn.strip() for turn in request.turns], bot.context_turns, bot.separator)
+    source = join_context([turn.strip() for turn in request.turns], bot.context_turns, bot.separator)
     check_text(entry, source, "turns", settings)
 
     def finish(outputs: list[Any]) -> s.ChatResponse:

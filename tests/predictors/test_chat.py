@@ -8,8 +8,9 @@ import pytest
 
 import seqlab
 from seqlab.config import DecodingConfig, load_config
+from seqlab.data.readers.dialogue import join_context
 from seqlab.errors import ConfigError
-from seqlab.predictors.chat import Chatbot, context_settings, join_turns, lm_generate_kwargs
+from seqlab.predictors.chat import Chatbot, context_settings, lm_generate_kwargs
 from seqlab.training.pipeline import train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,9 +51,9 @@ def lm_run(tmp_path_factory) -> Path:
 
 
 def test_join_keeps_the_last_k_turns_oldest_first():
-    assert join_turns(["a", "b", "c"], 2, "<turn>") == "b <turn> c"
-    assert join_turns(["a"], 3, "<t>") == "a"
-    assert join_turns(["a", "b", "c"], 1, "<turn>") == "c"
+    assert join_context(["a", "b", "c"], 2, "<turn>") == "b <turn> c"
+    assert join_context(["a"], 3, "<t>") == "a"
+    assert join_context(["a", "b", "c"], 1, "<turn>") == "c"
 
 
 def test_context_settings_read_the_run_data_section():
