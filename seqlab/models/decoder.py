@@ -218,6 +218,22 @@ class Decoder(nn.Module):
 
         ``steps`` (from :meth:`stepper`) and ``token_gates`` (its ``project_tokens`` of this
         step's embedded tokens, [B, 4Hd]) let a loop over a known target build them once."""
+        features, new_state, weights, _ = self.step_with_context(
+            tokens, state, memory, steps=steps, token_gates=token_gates
+        )
+        return features, new_state, weights
+
+    def step_with_context(
+        self,
+        tokens: Tensor,
+        state: DecoderState,
+        memory: EncoderMemory,
+        *,
+        steps: LSTMSteps | None = None,
+        token_gates: Tensor | None = None,
+    ) -> tuple[Tensor, DecoderState, Tensor | None, Tensor | None]:
+        """:meth:`step`, also returning the attention context [B, He] (None without attention):
+        what copy attention's generation probability reads."""
         if token_gates is None and steps is None:
             cached = self._cached_stepper()
             if cached is not None:
@@ -256,7 +272,8 @@ class Decoder(nn.Module):
             assert context is not None
             features = self._features(h, context[:, 0])
         new_state = DecoderState(rnn, features if self.input_feeding else None, state.context)
-        return features, new_state, None if weights is None else weights[:, 0]
+        step_context = None if context is None else context[:, 0]
+        return features, new_state, None if weights is None else weights[:, 0], step_context
 
     # -- the whole target ---------------------------------------------------------------------------
     def forward(
@@ -265,6 +282,13 @@ class Decoder(nn.Module):
         """Teacher-forced pass over tgt_in: LongTensor[B, T] -> features [B, T, F] and attention
         [B, T, S] (None without attention). ``fused`` (default: whenever possible) picks the one-call
         path; False forces the step-by-step loop (the reference the fused path is tested against)."""
+        features, weights, _ = self.forward_with_context(tgt_in, state, memory, fused)
+        return features, weights
+
+    def forward_with_context(
+        self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory, fused: bool | None = None
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """:meth:`forward`, also returning the attention contexts [B, T, He] (None without attention)."""
         fused = self.can_fuse if fused is None else fused
         if fused and not self.can_fuse:
             raise ConfigError(
@@ -276,7 +300,7 @@ class Decoder(nn.Module):
 
     def _forward_fused(
         self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory
-    ) -> tuple[Tensor, Tensor | None]:
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         x = self.dropout(self.embedding(tgt_in))  # [B, T, E]
         steps = tgt_in.shape[1]
         if self.context_every_step:
@@ -285,15 +309,15 @@ class Decoder(nn.Module):
         out, _ = self.rnn(x, state.rnn.as_tuple())  # one call over all T positions: [B, T, Hd]
         if self.kind == "none":
             if state.context is None:
-                return out, None
-            return torch.cat([out, state.context.unsqueeze(1).expand(-1, steps, -1)], dim=-1), None
+                return out, None, None
+            return torch.cat([out, state.context.unsqueeze(1).expand(-1, steps, -1)], dim=-1), None, None
         context, weights = self._attend(out, memory)  # every step at once: [B, T, He], [B, T, S]
-        return self._features(out, context), weights
+        return self._features(out, context), weights, context
 
     def _forward_steps(
         self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory
-    ) -> tuple[Tensor, Tensor | None]:
-        features, weights = [], []
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        features, weights, contexts = [], [], []
         steps = self.stepper()
         gates: tuple[Tensor, ...] | None = None
         if steps is not None:  # the embedding's share of the gates, every position in one product
@@ -302,8 +326,13 @@ class Decoder(nn.Module):
             gates = steps.project_tokens(self.dropout(self.embedding(tgt_in))).unbind(1)  # T x [B, 4Hd]
         for t in range(tgt_in.shape[1]):
             step_gates = None if gates is None else gates[t]
-            feat, state, attn = self.step(tgt_in[:, t], state, memory, steps=steps, token_gates=step_gates)
+            feat, state, attn, context = self.step_with_context(
+                tgt_in[:, t], state, memory, steps=steps, token_gates=step_gates
+            )
             features.append(feat)
             if attn is not None:
                 weights.append(attn)
-        return torch.stack(features, dim=1), torch.stack(weights, dim=1) if weights else None
+            if context is not None:
+                contexts.append(context)
+        stacked = torch.stack(weights, dim=1) if weights else None
+        return torch.stack(features, dim=1), stacked, torch.stack(contexts, dim=1) if contexts else None

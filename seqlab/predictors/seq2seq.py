@@ -24,6 +24,7 @@ from seqlab.metrics.references import group_references, score_outputs
 from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
+from seqlab.text.extended_vocab import SourceCopy, extend_source
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,17 @@ class Seq2SeqPredictor:
     def has_attention(self) -> bool:
         return self.config.model.attention != "none"
 
+    @property
+    def copies(self) -> bool:
+        """Whether the model has copy attention (outputs may be source words outside its vocabulary)."""
+        return self.config.model.copy_attention
+
     # -- translation -----------------------------------------------------------------------------
-    def _render(self, hyp: Hypothesis, source_tokens: list[str], replace: bool) -> tuple[str, list[str]]:
-        tokens = self.pipeline.target_vocab.decode(hyp.tokens)
+    def _render(
+        self, hyp: Hypothesis, source_tokens: list[str], replace: bool, copy: SourceCopy | None = None
+    ) -> tuple[str, list[str]]:
+        vocab = self.pipeline.target_vocab
+        tokens = vocab.decode(hyp.tokens) if copy is None else copy.decode(hyp.tokens, vocab)
         if replace and hyp.attention is not None:
             tokens = replace_unk(tokens, source_tokens, hyp.attention)
         return self.pipeline.target_text(tokens), tokens
@@ -164,14 +173,19 @@ class Seq2SeqPredictor:
         batch_size = batch_size or decoding.batch_size
         source_tokens = [self.pipeline.source_tokens(t) for t in items]
         sources = [self.pipeline.source_vocab.encode(tokens) for tokens in source_tokens]
+        target_vocab = self.pipeline.target_vocab
+        copies = [extend_source(tokens, target_vocab) if self.copies else None for tokens in source_tokens]
+        copy_ids = [c.ids for c in copies if c is not None] if self.copies else None
         bar = tqdm(total=len(items), unit="sent", desc="translate", disable=not progress or None)
         try:
-            found = decode_ids(self.model, sources, opts, batch_size, progress=bar.update)
+            found = decode_ids(
+                self.model, sources, opts, batch_size, progress=bar.update, copy_sources=copy_ids
+            )
         finally:
             bar.close()
         results = []
-        for hyps, src_tokens in zip(found, source_tokens):
-            rendered = [self._render(h, src_tokens, replace) for h in hyps]
+        for hyps, src_tokens, copy in zip(found, source_tokens, copies):
+            rendered = [self._render(h, src_tokens, replace, copy) for h in hyps]
             best, (text, tokens) = hyps[0], rendered[0]
             attention = None
             if return_attention and best.attention is not None:
