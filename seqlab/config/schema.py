@@ -206,6 +206,7 @@ class ModelConfig:
     # copy attention (pointer-generator, See et al. 2017): see seqlab/models/copy.py
     copy_attention: bool = False
     coverage_loss: float = 0.0
+    coverage: bool = False
 
     @property
     def encoder_output_size(self) -> int:

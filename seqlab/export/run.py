@@ -129,10 +129,10 @@ def graphs_for(pred: Any) -> tuple[list[Graph], dict[str, Any]]:
     if family == "tagger":
         return _tagger_graphs(pred)
     if family == "seq2seq":
-        if pred.config.model.copy_attention:
+        if pred.config.model.copy_attention or pred.config.model.coverage:
             raise ConfigError(
-                "model.copy_attention = true: a copy-attention model cannot be exported yet (its step "
-                "needs each source's copy ids); use seqlab translate or seqlab serve"
+                "model.copy_attention / model.coverage = true: such a model cannot be exported yet (its "
+                "step needs each source's copy ids or coverage); use seqlab translate or seqlab serve"
             )
         return seq2seq_graphs(pred)
     raise ConfigError(

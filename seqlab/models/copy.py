@@ -15,8 +15,9 @@ logsigmoid(z)``, ``log(1 - p_gen) = logsigmoid(-z)``), so a generation probabili
 
 Coverage (See et al., section 2.3): with ``cov_t = sum_{t' < t} a_t'`` the attention a source
 token has had before step t, the loss adds ``coverage_loss x sum_t sum_i min(a_t,i, cov_t,i)``,
-which punishes attending again to what was attended before (repetition). Only the loss: the
-coverage vector is not fed to the attention scores.
+which punishes attending again to what was attended before (repetition). ``model.coverage`` feeds
+the coverage vector to the attention scores (:mod:`seqlab.models.attention`); the two are separate
+options.
 """
 
 from __future__ import annotations

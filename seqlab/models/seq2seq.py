@@ -23,7 +23,8 @@ sentence's unknown words, and ``decode_step`` returns **log-probabilities** over
 vocabulary ([B, V + the most unknown source words of a sentence in the batch]; an id no term reaches
 is ``-inf``) instead of logits; search's ``log_softmax`` leaves them as they are. An output id
 ``>= V`` fed back as the next input is read as ``<unk>``. ``model.coverage_loss`` adds See et al.'s
-coverage loss (with or without copying).
+coverage loss and ``model.coverage`` feeds the coverage vector to the attention scores (each with or
+without copying; :mod:`seqlab.models.attention`).
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ class Seq2SeqModel(nn.Module):
             input_feeding=cfg.input_feeding,
             context_every_step=cfg.context_every_step,
             dropout=cfg.dropout,
+            coverage=cfg.coverage,
         )
         if (cfg.copy_attention or cfg.coverage_loss > 0) and self.decoder.attention is None:
             raise ConfigError(
@@ -261,7 +263,7 @@ class Seq2SeqModel(nn.Module):
         states = memory.states
         context = memory.final.h[-1] if self.decoder.context_every_step else None
         feed = self.decoder.initial_feed(memory.batch_size, states.device, states.dtype)
-        return DecoderState(self.bridge(memory.final), feed, context)
+        return DecoderState(self.bridge(memory.final), feed, context, self.decoder.initial_coverage(memory))
 
     def logits(self, features: Tensor) -> Tensor:
         """Decoder features [..., F] -> raw logits [..., V]."""
@@ -305,6 +307,20 @@ class Seq2SeqModel(nn.Module):
         )
         assert attention is not None and context is not None
         return self.copy_log_probs(tgt_in, features, attention, context, memory), attention
+
+    @torch.no_grad()
+    def generation_probabilities(
+        self, src: Tensor, src_lengths: Tensor, src_copy: Tensor, tgt_in: Tensor
+    ) -> Tensor:
+        """A copy model's p_gen at each step of the decoder inputs tgt_in [B, T] -> FloatTensor[B, T]
+        (1: the token comes from the vocabulary distribution, 0: it is copied from the source)."""
+        if self.copy is None:
+            raise ValueError("generation probabilities: this model has no copy attention")
+        memory = self.encode(src, src_lengths, src_copy)
+        tgt_in = self.vocabulary_ids(tgt_in)
+        features, _, context = self.decoder.forward_with_context(tgt_in, self.start_state(memory), memory)
+        assert context is not None
+        return torch.sigmoid(self.copy(context, features, self.target_embedding(tgt_in)))
 
     def _scheduled_inputs(self, batch, memory: EncoderMemory) -> Tensor:  # noqa: ANN001 - Seq2SeqBatch
         """Decoder inputs with some reference tokens replaced by the model's own predictions."""

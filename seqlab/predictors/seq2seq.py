@@ -31,7 +31,9 @@ from seqlab.text.extended_vocab import SourceCopy, extend_source
 class Translation:
     """One output: ``text`` and its ``tokens``, the ``source_tokens`` the model read, the search
     ``score``, the attention ``[T][S]`` (one row per output token; with ``return_attention`` and an
-    attention model, else None) and the ``n_best`` list of ``(text, score)``, best first."""
+    attention model, else None), the ``n_best`` list of ``(text, score)``, best first, and for a
+    copy-attention model with ``return_attention`` the generation probability p_gen of each output
+    token (``generation``: 1 = from the vocabulary, 0 = copied from the source), else None."""
 
     text: str
     tokens: list[str]
@@ -39,6 +41,7 @@ class Translation:
     score: float
     attention: list[list[float]] | None = None
     n_best: list[tuple[str, float]] = field(default_factory=list)
+    generation: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {"text": self.text, "score": self.score}
@@ -46,6 +49,8 @@ class Translation:
             record["n_best"] = [[text, score] for text, score in self.n_best]
         if self.attention is not None:
             record.update(source_tokens=self.source_tokens, tokens=self.tokens, attention=self.attention)
+        if self.generation is not None:
+            record["p_gen"] = self.generation
         return record
 
 
@@ -184,15 +189,29 @@ class Seq2SeqPredictor:
         finally:
             bar.close()
         results = []
-        for hyps, src_tokens, copy in zip(found, source_tokens, copies):
+        for hyps, src_tokens, src_ids, copy in zip(found, source_tokens, sources, copies):
             rendered = [self._render(h, src_tokens, replace, copy) for h in hyps]
             best, (text, tokens) = hyps[0], rendered[0]
-            attention = None
+            attention = generation = None
             if return_attention and best.attention is not None:
                 attention = best.attention[: len(tokens)].tolist()
+                if copy is not None:
+                    generation = self._generation(best, src_ids, copy)[: len(tokens)]
             n_best_list = [(r[0], h.score) for r, h in zip(rendered, hyps)]
-            results.append(Translation(text, tokens, src_tokens, best.score, attention, n_best_list))
+            results.append(
+                Translation(text, tokens, src_tokens, best.score, attention, n_best_list, generation)
+            )
         return results
+
+    def _generation(self, hyp: Hypothesis, source_ids: list[int], copy: SourceCopy) -> list[float]:
+        """p_gen at each step of ``hyp`` (its tokens fed back as in the search, from its source)."""
+        device = self.device
+        src = torch.tensor([source_ids], device=device)
+        src_copy = torch.tensor([copy.ids], device=device)
+        tgt_in = torch.tensor([[self.model.bos_id, *hyp.tokens]], device=device)
+        lengths = torch.tensor([len(copy.ids)])
+        with torch.no_grad():
+            return self.model.generation_probabilities(src, lengths, src_copy, tgt_in)[0].tolist()
 
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(

@@ -96,6 +96,7 @@ def test_copy_attention_and_coverage_are_refused_without_attention(tmp_path):
     message = problems(model={"attention": "none", "copy_attention": True})
     assert "model.copy_attention = true" in message and "set model.attention: luong or bahdanau" in message
     assert "model.attention is 'none'" in problems(model={"attention": "none", "coverage_loss": 0.5})
+    assert "model.coverage = true" in problems(model={"attention": "none", "coverage": True})
     assert "coverage_loss = -1.0" in problems(model={"coverage_loss": -1.0})
     with pytest.raises(ConfigError, match="only for task: seq2seq"):
         config_from_dict({"data": {"train": "a.txt"}, "model": {"copy_attention": True}})

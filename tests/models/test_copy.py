@@ -25,6 +25,7 @@ ARCHITECTURES = {
     "luong_general": dict(attention="luong", attention_score="general"),
     "luong_feeding": dict(attention="luong", input_feeding=True),
     "bahdanau": dict(attention="bahdanau"),
+    "luong_coverage": dict(attention="luong", coverage=True, coverage_loss=1.0),
 }
 
 
@@ -124,7 +125,7 @@ def test_the_loss_reads_the_mixtures_entry_of_each_target():
     torch.testing.assert_close(target_log_probs(logits, gate, attention, copy_ids, target), expected)
 
 
-@pytest.mark.parametrize("name", ["luong_general", "bahdanau"])
+@pytest.mark.parametrize("name", ["luong_general", "bahdanau", "luong_coverage"])
 def test_fused_and_step_paths_and_decode_step_agree(name):
     model = Seq2SeqModel(small(**ARCHITECTURES[name], copy_attention=True), SOURCE_V, TARGET_V).eval()
     b = copy_batch()

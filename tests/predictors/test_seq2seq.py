@@ -144,6 +144,12 @@ def test_a_copy_model_writes_source_words_its_vocabulary_lacks(copy_run):
     beam = predictor.translate(texts, beam_size=3, n_best=3, return_attention=True)
     assert [t.text for t in beam] == texts
     assert all(len(t.n_best) == 3 and len(t.attention) == len(t.tokens) for t in beam)
+    # p_gen per output token: the word no vocabulary holds can only have been copied
+    first = beam[0]
+    assert len(first.generation) == len(first.tokens) and all(0.0 <= p <= 1.0 for p in first.generation)
+    assert first.generation[first.tokens.index("zorblat")] < 0.5
+    assert first.to_dict()["p_gen"] == first.generation
+    assert greedy[0].generation is None  # only with return_attention
     drawn = predictor.translate(texts[0], sampling=True, seed=1, temperature=0.5)[0]
     assert drawn.text == predictor.translate(texts[0], sampling=True, seed=1, temperature=0.5)[0].text
     assert "zorblat" in drawn.tokens  # sampling draws from the extended vocabulary too
