@@ -338,8 +338,8 @@ class Seq2SeqModel(nn.Module):
         use_model = torch.rand(batch.tgt_in.shape, device=batch.tgt_in.device) >= self.teacher_forcing
         use_model[:, 0] = False  # <bos> stays
         use_model &= batch.tgt_in != self.pad_id
-        shifted = torch.cat([batch.tgt_in[:, :1], predicted[:, :-1]], dim=1)
-        return torch.where(use_model, shifted, batch.tgt_in)
+        shifted = torch.cat([tgt_in[:, :1], predicted[:, :-1]], dim=1)
+        return torch.where(use_model, shifted, tgt_in)
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:  # noqa: ANN001 - Seq2SeqBatch
         """Mean (label-smoothed) cross-entropy per real target token; stats: nll_sum (unsmoothed),

@@ -242,3 +242,21 @@ def copy_task_exact_match(copy: bool, steps: int = 150) -> float:
 def test_a_copy_task_with_unseen_words_is_solved_only_with_copying():
     assert copy_task_exact_match(copy=True) >= 0.9
     assert copy_task_exact_match(copy=False) == 0.0  # the rare word comes out as <unk>
+
+
+def test_label_smoothing_and_scheduled_sampling_train_a_copy_model():
+    model = Seq2SeqModel(
+        small(copy_attention=True), SOURCE_V, TARGET_V, label_smoothing=0.1,
+        scheduled_sampling="constant", scheduled_sampling_start=0.5,
+    )  # fmt: skip
+    plain_nll = Seq2SeqModel(small(copy_attention=True), SOURCE_V, TARGET_V)
+    plain_nll.load_state_dict(model.state_dict())
+    b = copy_batch()
+    loss, stats = model.loss(b)
+    loss.backward()
+    assert torch.isfinite(loss) and all(
+        torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None
+    )
+    model.eval(), plain_nll.eval()  # no scheduled sampling outside training: the same NLL
+    assert model.loss(b)[1] == plain_nll.loss(b)[1]
+    assert model.loss(b)[0] > plain_nll.loss(b)[0]  # the smoothed loss is larger
