@@ -222,7 +222,9 @@ class Seq2SeqModel(nn.Module):
                 raise ValueError(
                     f"src_copy {tuple(src_copy.shape)}: must have the shape of src {tuple(src.shape)}"
                 )
-            width = max(self.target_vocab_size, int(src_copy.max()) + 1) if src_copy.numel() else 0
+            width = self.target_vocab_size
+            if src_copy.numel():
+                width = max(width, int(src_copy.max()) + 1)
             memory = replace(memory, copy_ids=src_copy.to(src.device), extended_size=width)
         return memory
 
@@ -290,8 +292,7 @@ class Seq2SeqModel(nn.Module):
         self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor, fused: bool | None = None
     ) -> tuple[Tensor, Tensor | None]:
         """Teacher-forced logits [B, T, V] and attention [B, T, S] (or None) for decoder inputs tgt_in
-        (a copy model: log-probabilities over the extended vocabulary of ``src_copy``, see
-        :meth:`forward_copy`)."""
+        (of a copy model: its vocabulary logits alone; the mixture with copying is :meth:`forward_copy`)."""
         memory = self.encode(src, src_lengths)
         features, attention = self.decoder(tgt_in, self.start_state(memory), memory, fused)
         return self.logits(features), attention
