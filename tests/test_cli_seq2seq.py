@@ -1,6 +1,7 @@
 """End to end through the real CLI, in a temp dir: train the tiny reversal recipe, evaluate it (it
 must have learned to reverse), translate a text (with an attention heat map) and a file, average two
-checkpoints and translate with the result; and the errors a user can cause."""
+checkpoints and translate with the result; the copy-attention recipe (a word no vocabulary holds,
+p_gen in the heat map); and the errors a user can cause."""
 
 import os
 import re
@@ -82,6 +83,16 @@ def test_translate_a_text_with_attention_plot_and_a_file(run, tmp_path):
     assert output.read_text(encoding="utf-8").splitlines() == ["c b a", "e f g h"]
     n_best = run_cli("translate", str(run), "a b", "--n-best", "2", "--beam-size", "2").stdout.splitlines()
     assert len(n_best) == 2 and n_best[0].split()[-2:] == ["b", "a"]
+
+
+def test_copy_attention_writes_an_unseen_word_and_plots_p_gen(tmp_path):
+    run = tmp_path / "copy"
+    run_cli("train", str(REPO / "configs" / "tiny_copy.yaml"), "--run-dir", str(run))
+    plot = tmp_path / "copy.png"
+    text = "alpha beta zorblat gamma"
+    result = run_cli("translate", str(run), text, "--attention-plot", str(plot), "--beam-size", "3")
+    assert result.stdout.strip() == text
+    assert plot.read_bytes().startswith(PNG_MAGIC)
 
 
 def test_average_then_translate(run, tmp_path):

@@ -155,7 +155,13 @@ def cmd_translate(args: argparse.Namespace) -> int:
         if want_attention:
             from seqlab.plots import attention_png
 
-            attention_png(result.attention, result.source_tokens, result.tokens, args.attention_plot)
+            attention_png(
+                result.attention,
+                result.source_tokens,
+                result.tokens,
+                args.attention_plot,
+                generation=result.generation,
+            )
             print(f"attention heat map: {args.attention_plot}", file=sys.stderr)
         return 0
     texts = read_lines(args.input)
@@ -286,7 +292,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--batch-size", type=int, help="sentences per batch (default: the run's decoding.batch_size)"
     )
     p.add_argument(
-        "--attention-plot", metavar="PNG", help="with a TEXT: draw the attention heat map (source x output)"
+        "--attention-plot",
+        metavar="PNG",
+        help="with a TEXT: draw the attention heat map (source x output; a copy model's p_gen by output)",
     )
     add_decoding_arguments(p)
     add_no_verify_argument(p)

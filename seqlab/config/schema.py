@@ -233,6 +233,10 @@ class ModelConfig:
     bridge: Literal["linear", "copy", "zero"] = "linear"
     tie_decoder_embeddings: bool = False
     share_embeddings: bool = False
+    # copy attention (pointer-generator, See et al. 2017): see seqlab/models/copy.py
+    copy_attention: bool = False
+    coverage_loss: float = 0.0
+    coverage: bool = False
 
     @property
     def encoder_output_size(self) -> int:
@@ -275,6 +279,8 @@ class ModelConfig:
         for name in ("char_embedding_size", "char_hidden_size"):
             if getattr(self, name) < 1:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
+        if not 0.0 <= self.coverage_loss <= 100.0:
+            errors.append(f"coverage_loss = {self.coverage_loss}: must be in [0, 100] (0 = off)")
         return errors
 
 

@@ -120,6 +120,10 @@ def _not_seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
             errors.append(f"data.{name} = {getattr(data, name)!r}: only for task: seq2seq (use data.train)")
     if cfg.training.label_smoothing or cfg.training.scheduled_sampling != "none":
         errors.append("training.label_smoothing / scheduled_sampling: only for task: seq2seq")
+    if cfg.model.copy_attention or cfg.model.coverage_loss > 0 or cfg.model.coverage:
+        errors.append(
+            "model.copy_attention / coverage_loss / coverage: only for task: seq2seq (with attention)"
+        )
     return errors
 
 
@@ -176,4 +180,10 @@ def seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
         errors.append("model.weight_drop / locked_dropout: language-model regularisers, not for seq2seq")
     if model.pretrained_vectors is not None:
         errors.append("model.pretrained_vectors: not supported for seq2seq yet")
+    if model.attention == "none" and (model.copy_attention or model.coverage_loss > 0 or model.coverage):
+        errors.append(
+            f"model.copy_attention = {str(model.copy_attention).lower()}, model.coverage_loss = "
+            f"{model.coverage_loss}, model.coverage = {str(model.coverage).lower()}: copying and coverage "
+            "read the attention, and model.attention is 'none'; set model.attention: luong or bahdanau"
+        )
     return errors

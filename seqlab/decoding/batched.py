@@ -2,6 +2,11 @@
 package over length-sorted, padded batches (:func:`decode_ids`), with the refilling greedy search for
 plain greedy decoding. Used by the Seq2Seq predictor (``translate`` / ``evaluate``) and by training's
 validation hook (:mod:`seqlab.training.seq2seq_validation`), so both decode the same way.
+
+Copy-attention models take each source's copy ids too (``copy_sources``, one id list per source,
+aligned with its tokens): they are padded like the sources and handed to ``model.encode(src,
+src_lengths, src_copy)``, the protocol's one optional argument; the hypotheses' ids may then reach
+past the target vocabulary (the caller maps them back to source words).
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ def pad_ids(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[Tensor, Tensor]
 
 
 def start_search(
-    model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions
+    model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions, src_copy: Tensor | None = None
 ) -> tuple[Any, Any, Tensor, Tensor]:
-    """Encode a padded batch -> (memory, start state, max_lengths, min_lengths LongTensor[B])."""
-    memory = model.encode(src, src_lengths)
+    """Encode a padded batch -> (memory, start state, max_lengths, min_lengths LongTensor[B]).
+    ``src_copy`` LongTensor[B, S]: the copy ids of a copy-attention model, else None."""
+    memory = model.encode(src, src_lengths) if src_copy is None else model.encode(src, src_lengths, src_copy)
     max_lengths, min_lengths = length_limits(
         memory.lengths,
         max_length=opts.max_length,
@@ -42,10 +48,12 @@ def start_search(
     return memory, model.start_state(memory), max_lengths, min_lengths
 
 
-def run_search(model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions) -> list[list[Hypothesis]]:
+def run_search(
+    model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions, src_copy: Tensor | None = None
+) -> list[list[Hypothesis]]:
     """Decode one padded batch (src LongTensor[B, S], src_lengths LongTensor[B]) -> per sentence a
     list of hypotheses, best first (one for greedy and sampling, up to ``n_best`` for beam)."""
-    memory, state, max_lengths, min_lengths = start_search(model, src, src_lengths, opts)
+    memory, state, max_lengths, min_lengths = start_search(model, src, src_lengths, opts, src_copy)
     return search(
         model, memory, state, opts, max_lengths=max_lengths, min_lengths=min_lengths,
         processors=opts.processors() or None, bos_id=model.bos_id, eos_id=model.eos_id,
@@ -84,11 +92,16 @@ def refills(opts: SearchOptions) -> bool:
 
 
 def run_greedy_refill(
-    model: Any, src: Tensor, src_lengths: Tensor, opts: SearchOptions, width: int
+    model: Any,
+    src: Tensor,
+    src_lengths: Tensor,
+    opts: SearchOptions,
+    width: int,
+    src_copy: Tensor | None = None,
 ) -> list[list[Hypothesis]]:
     """Greedy decoding of a padded window (src LongTensor[N, S]) with at most ``width`` sentences
     in the decoder at a time -> per sentence a one-hypothesis list."""
-    memory, state, max_lengths, min_lengths = start_search(model, src, src_lengths, opts)
+    memory, state, max_lengths, min_lengths = start_search(model, src, src_lengths, opts, src_copy)
     found = greedy_refill_search(
         model, memory, state, width=width, max_lengths=max_lengths, min_lengths=min_lengths,
         bos_id=model.bos_id, eos_id=model.eos_id,
@@ -97,10 +110,16 @@ def run_greedy_refill(
 
 
 def decode_ids(
-    model: nn.Module, sources: Sequence[list[int]], opts: SearchOptions, batch_size: int, progress: Any = None
+    model: nn.Module,
+    sources: Sequence[list[int]],
+    opts: SearchOptions,
+    batch_size: int,
+    progress: Any = None,
+    copy_sources: Sequence[list[int]] | None = None,
 ) -> list[list[Hypothesis]]:
     """Decode id sequences in length-sorted batches; results in input order. ``progress``: an
     optional callable told the number of sentences done after each batch (window, for greedy).
+    ``copy_sources``: each source's copy ids (copy-attention models; see the module doc).
 
     Greedy decoding without processors keeps ``batch_size`` sentences in the decoder and refills a
     row as soon as its sentence ends, over windows of several batches encoded together
@@ -108,13 +127,18 @@ def decode_ids(
     device = next(model.parameters()).device
     results: list[list[Hypothesis]] = [[] for _ in sources]
     refill = refills(opts)
+    if copy_sources is not None and len(copy_sources) != len(sources):
+        raise ValueError(f"{len(copy_sources)} copy-id lists for {len(sources)} sources")
     with inference_mode(model):
         for chunk in windows([len(s) for s in sources], batch_size, refill):
             src, lengths = pad_ids([sources[i] for i in chunk], model.pad_id)
+            src_copy = None
+            if copy_sources is not None:
+                src_copy = pad_ids([copy_sources[i] for i in chunk], model.pad_id)[0].to(device)
             if refill:
-                found = run_greedy_refill(model, src.to(device), lengths, opts, batch_size)
+                found = run_greedy_refill(model, src.to(device), lengths, opts, batch_size, src_copy)
             else:
-                found = run_search(model, src.to(device), lengths, opts)
+                found = run_search(model, src.to(device), lengths, opts, src_copy)
             for index, hyps in zip(chunk, found):
                 results[index] = hyps
             if progress is not None:

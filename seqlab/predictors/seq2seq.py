@@ -29,13 +29,16 @@ from seqlab.models.pooling import pool as pool_states
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
 from seqlab.predictors.language_model import LanguageModelPredictor
 from seqlab.predictors.mmi import MMIReranker, check_mmi_search, load_language_model, rerank_order
+from seqlab.text.extended_vocab import SourceCopy, extend_source
 
 
 @dataclass(frozen=True)
 class Translation:
     """One output: ``text`` and its ``tokens``, the ``source_tokens`` the model read, the search
     ``score``, the attention ``[T][S]`` (one row per output token; with ``return_attention`` and an
-    attention model, else None) and the ``n_best`` list of ``(text, score)``, best first."""
+    attention model, else None), the ``n_best`` list of ``(text, score)``, best first, and for a
+    copy-attention model with ``return_attention`` the generation probability p_gen of each output
+    token (``generation``: 1 = from the vocabulary, 0 = copied from the source), else None."""
 
     text: str
     tokens: list[str]
@@ -43,6 +46,7 @@ class Translation:
     score: float
     attention: list[list[float]] | None = None
     n_best: list[tuple[str, float]] = field(default_factory=list)
+    generation: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {"text": self.text, "score": self.score}
@@ -50,6 +54,8 @@ class Translation:
             record["n_best"] = [[text, score] for text, score in self.n_best]
         if self.attention is not None:
             record.update(source_tokens=self.source_tokens, tokens=self.tokens, attention=self.attention)
+        if self.generation is not None:
+            record["p_gen"] = self.generation
         return record
 
 
@@ -102,9 +108,17 @@ class Seq2SeqPredictor:
     def has_attention(self) -> bool:
         return self.config.model.attention != "none"
 
+    @property
+    def copies(self) -> bool:
+        """Whether the model has copy attention (outputs may be source words outside its vocabulary)."""
+        return self.config.model.copy_attention
+
     # -- translation -----------------------------------------------------------------------------
-    def _render(self, hyp: Hypothesis, source_tokens: list[str], replace: bool) -> tuple[str, list[str]]:
-        tokens = self.pipeline.target_vocab.decode(hyp.tokens)
+    def _render(
+        self, hyp: Hypothesis, source_tokens: list[str], replace: bool, copy: SourceCopy | None = None
+    ) -> tuple[str, list[str]]:
+        vocab = self.pipeline.target_vocab
+        tokens = vocab.decode(hyp.tokens) if copy is None else copy.decode(hyp.tokens, vocab)
         if replace and hyp.attention is not None:
             tokens = replace_unk(tokens, source_tokens, hyp.attention)
         return self.pipeline.target_text(tokens), tokens
@@ -186,25 +200,37 @@ class Seq2SeqPredictor:
         batch_size = batch_size or decoding.batch_size
         source_tokens = [self.pipeline.source_tokens(t) for t in items]
         sources = [self.pipeline.source_vocab.encode(tokens) for tokens in source_tokens]
+        target_vocab = self.pipeline.target_vocab
+        copies = [extend_source(tokens, target_vocab) if self.copies else None for tokens in source_tokens]
+        copy_ids = [c.ids for c in copies if c is not None] if self.copies else None
         bar = tqdm(total=len(items), unit="sent", desc="translate", disable=not progress or None)
         try:
-            found = decode_ids(self.model, sources, opts, batch_size, progress=bar.update)
+            found = decode_ids(
+                self.model, sources, opts, batch_size, progress=bar.update, copy_sources=copy_ids
+            )
         finally:
             bar.close()
-        rendered = [[self._render(h, t, replace) for h in hyps] for hyps, t in zip(found, source_tokens)]
+        rendered = [
+            [self._render(h, t, replace, c) for h in hyps] for hyps, t, c in zip(found, source_tokens, copies)
+        ]
         scores = [[h.score for h in hyps] for hyps in found]
         if reranker is not None:
             scores = self._mmi_scores(reranker, found, rendered, batch_size)
         results = []
-        for hyps, rows, row_scores, src_tokens in zip(found, rendered, scores, source_tokens, strict=True):
+        rows_of = zip(found, rendered, scores, source_tokens, sources, copies, strict=True)
+        for hyps, rows, row_scores, src_tokens, src_ids, copy in rows_of:
             order = rerank_order(row_scores)[:shown] if reranker is not None else range(len(hyps))
             best, (text, tokens) = hyps[order[0]], rows[order[0]]
-            attention = None
+            attention = generation = None
             if return_attention and best.attention is not None:
                 attention = best.attention[: len(tokens)].tolist()
+                if copy is not None:
+                    generation = self._generation(best, src_ids, copy)[: len(tokens)]
             n_best_list = [(rows[i][0], row_scores[i]) for i in order]
             results.append(
-                Translation(text, tokens, src_tokens, row_scores[order[0]], attention, n_best_list)
+                Translation(
+                    text, tokens, src_tokens, row_scores[order[0]], attention, n_best_list, generation
+                )
             )
         return results
 
@@ -255,6 +281,16 @@ class Seq2SeqPredictor:
             scores.append(flat[start : start + len(hyps)])
             start += len(hyps)
         return scores
+
+    def _generation(self, hyp: Hypothesis, source_ids: list[int], copy: SourceCopy) -> list[float]:
+        """p_gen at each step of ``hyp`` (its tokens fed back as in the search, from its source)."""
+        device = self.device
+        src = torch.tensor([source_ids], device=device)
+        src_copy = torch.tensor([copy.ids], device=device)
+        tgt_in = torch.tensor([[self.model.bos_id, *hyp.tokens]], device=device)
+        lengths = torch.tensor([len(copy.ids)])
+        with torch.no_grad():
+            return self.model.generation_probabilities(src, lengths, src_copy, tgt_in)[0].tolist()
 
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(

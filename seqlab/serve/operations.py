@@ -217,9 +217,10 @@ def translate(entry: ModelEntry, request: s.TranslateRequest, settings: ServeSet
     def finish(outputs: list[Any]) -> s.TranslateResponse:
         results = []
         for t in outputs:
-            attention = None
+            attention = p_gen = None
             if request.return_attention and t.attention is not None:
                 attention = [[float(w) for w in row] for row in t.attention]
+                p_gen = None if t.generation is None else [float(p) for p in t.generation]
             n_best = [s.Hypothesis(text=text, score=finite(score)) for text, score in (t.n_best or [])]
             results.append(
                 s.TranslateResult(
@@ -229,6 +230,7 @@ def translate(entry: ModelEntry, request: s.TranslateRequest, settings: ServeSet
                     score=finite(t.score),
                     n_best=n_best,
                     attention=attention,
+                    p_gen=p_gen,
                 )
             )
         return s.TranslateResponse(model=entry.spec.name, results=results)

@@ -251,6 +251,11 @@ class TranslateResult(BaseModel):
     score: float | None = Field(..., description="after length and coverage penalties (null if not finite)")
     n_best: list[Hypothesis] = Field(default_factory=list)
     attention: list[list[float]] | None = Field(None, description="[target token][source token]")
+    p_gen: list[float] | None = Field(
+        None,
+        description="copy-attention models, with return_attention: each output token's probability of "
+        "being generated from the vocabulary rather than copied from the source",
+    )
 
 
 class TranslateResponse(BaseModel):

@@ -31,15 +31,20 @@ class DecodingValidator:
         self.pipeline = pipeline
         self.metrics = tuple(metrics)
         self.sources = [pipeline.source_ids(s) for s in grouped]
+        self.copies = [pipeline.source_copy(s) for s in grouped] if cfg.model.copy_attention else None
         self.ref_texts = list(grouped.values())
         self.ref_tokens = [[pipeline.target_tokens(r) for r in refs] for refs in self.ref_texts]
         self.options = SearchOptions.from_config(cfg.decoding).greedy()
         self.batch_size = cfg.decoding.batch_size
 
     def __call__(self, model: nn.Module) -> dict[str, float]:
-        found = decode_ids(model, self.sources, self.options, self.batch_size)
+        copy_ids = None if self.copies is None else [c.ids for c in self.copies]
+        found = decode_ids(model, self.sources, self.options, self.batch_size, copy_sources=copy_ids)
         vocab = self.pipeline.target_vocab
-        tokens = [vocab.decode(hyps[0].tokens) for hyps in found]
+        if self.copies is None:
+            tokens = [vocab.decode(hyps[0].tokens) for hyps in found]
+        else:
+            tokens = [copy.decode(hyps[0].tokens, vocab) for hyps, copy in zip(found, self.copies)]
         texts = [self.pipeline.target_text(t) for t in tokens]
         scores, _, _ = score_outputs(texts, tokens, self.ref_texts, self.ref_tokens, self.metrics)
         return scores

@@ -132,3 +132,24 @@ def test_dialogue_and_email_formats_are_seq2seq_formats_only():
 def test_dialogue_and_email_recipes_load():
     for name in ("dailydialog_attention", "aeslc_attention", "tiny_dailydialog", "tiny_aeslc"):
         assert load_config(f"configs/{name}.yaml").task == "seq2seq"
+
+
+def test_copy_attention_and_coverage_are_refused_without_attention(tmp_path):
+    assert build(model={"copy_attention": True, "coverage_loss": 1.0}).model.copy_attention
+    assert (ExperimentConfig().model.copy_attention, ExperimentConfig().model.coverage_loss) == (False, 0.0)
+    message = problems(model={"attention": "none", "copy_attention": True})
+    assert "model.copy_attention = true" in message and "set model.attention: luong or bahdanau" in message
+    assert "model.attention is 'none'" in problems(model={"attention": "none", "coverage_loss": 0.5})
+    assert "model.coverage = true" in problems(model={"attention": "none", "coverage": True})
+    assert "coverage_loss = -1.0" in problems(model={"coverage_loss": -1.0})
+    with pytest.raises(ConfigError, match="only for task: seq2seq"):
+        config_from_dict({"data": {"train": "a.txt"}, "model": {"copy_attention": True}})
+    recipe = tmp_path / "copy.yaml"
+    recipe.write_text(
+        "task: seq2seq\ndata: {format: tsv, train: p.tsv, valid_fraction: 0.1}\n"
+        "model: {attention: none, copy_attention: true}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="copy_attention") as info:
+        load_config(recipe)
+    assert str(recipe) in str(info.value)

@@ -142,3 +142,43 @@ def test_averaging_refuses_different_models(run, tmp_path):
     (other / "model.safetensors").write_bytes((run / "model.safetensors").read_bytes())
     with pytest.raises(ConfigError, match="hidden_size: 32 vs 48"):
         average_checkpoints([run, other], tmp_path / "avg")
+
+
+# -- copy attention -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def copy_run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("copy") / "run"
+    cfg = load_config(
+        REPO / "configs" / "tiny_copy.yaml",
+        [
+            f"data.train={REPO / 'tests/fixtures/tiny_copy_train.tsv'}",
+            f"data.valid={REPO / 'tests/fixtures/tiny_copy_valid.tsv'}",
+        ],
+    )
+    train(cfg, run_dir)
+    return run_dir
+
+
+def test_a_copy_model_writes_source_words_its_vocabulary_lacks(copy_run):
+    predictor = seqlab.load(copy_run)
+    assert predictor.copies
+    assert "zorblat" not in predictor.pipeline.target_vocab.stoi
+    texts = ["alpha beta zorblat gamma", "delta quux eps", "zorblat"]
+    greedy = predictor.translate(texts, beam_size=1)
+    assert [t.text for t in greedy] == texts
+    beam = predictor.translate(texts, beam_size=3, n_best=3, return_attention=True)
+    assert [t.text for t in beam] == texts
+    assert all(len(t.n_best) == 3 and len(t.attention) == len(t.tokens) for t in beam)
+    # p_gen per output token: the word no vocabulary holds can only have been copied
+    first = beam[0]
+    assert len(first.generation) == len(first.tokens) and all(0.0 <= p <= 1.0 for p in first.generation)
+    assert first.generation[first.tokens.index("zorblat")] < 0.5
+    assert first.to_dict()["p_gen"] == first.generation
+    assert greedy[0].generation is None  # only with return_attention
+    drawn = predictor.translate(texts[0], sampling=True, seed=1, temperature=0.5)[0]
+    assert drawn.text == predictor.translate(texts[0], sampling=True, seed=1, temperature=0.5)[0].text
+    assert "zorblat" in drawn.tokens  # sampling draws from the extended vocabulary too
+    result = predictor.evaluate([Pair(t, t) for t in texts], beam_size=1)
+    assert result.summary["exact_match"] == 100.0

@@ -2,8 +2,11 @@
 
 A target ``y1..yn`` is read by the decoder as ``tgt_in = <bos> y1..yn`` and predicted as
 ``tgt_out = y1..yn <eos>`` (both ``n + 1`` long; ``tgt_lengths`` counts them). Padding is id 0 on
-both sides. :class:`Seq2SeqLoader` cuts the pairs into batches within a padded token budget with the
-shared :class:`~seqlab.data.batching.buckets.TokenBudgetSampler` (an example's length is the longer of its
+both sides. For a copy-attention model (``model.copy_attention``) a pair also holds its source's copy
+ids (:mod:`seqlab.text.extended_vocab`) and its target ids are over the extended vocabulary, so
+``tgt_out`` may hold ids ``>= V`` (the model feeds them back as ``<unk>``). :class:`Seq2SeqLoader`
+cuts the pairs into batches within a padded token budget with the shared
+:class:`~seqlab.data.batching.buckets.TokenBudgetSampler` (an example's length is the longer of its
 source and its ``n + 1`` target positions), so it has the Trainer's data interface.
 """
 
@@ -21,10 +24,13 @@ from seqlab.text.vocab import Vocabulary
 
 @dataclass(frozen=True)
 class EncodedPair:
-    """A pair as ids: ``source`` (at least one id) and ``target`` (no <bos>/<eos>)."""
+    """A pair as ids: ``source`` (at least one id) and ``target`` (no <bos>/<eos>); for copy
+    attention ``source_copy`` (one copy id per source token) and a ``target`` over the source's
+    extended vocabulary, else None."""
 
     source: list[int]
     target: list[int]
+    source_copy: list[int] | None = None
 
     @property
     def length(self) -> int:
@@ -36,13 +42,15 @@ class EncodedPair:
 class Seq2SeqBatch:
     """src: LongTensor[B, S] right-padded; src_lengths: LongTensor[B] (CPU, for packing);
     tgt_in, tgt_out: LongTensor[B, T] (``<bos> y`` and ``y <eos>``); tgt_lengths: LongTensor[B]
-    (CPU), ``len(y) + 1``."""
+    (CPU), ``len(y) + 1``; src_copy: LongTensor[B, S], the source's copy ids (copy attention),
+    else None."""
 
     src: torch.Tensor
     src_lengths: torch.Tensor
     tgt_in: torch.Tensor
     tgt_out: torch.Tensor
     tgt_lengths: torch.Tensor
+    src_copy: torch.Tensor | None = None
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Seq2SeqBatch:
         """A copy with the token tensors on ``device`` (lengths stay on the CPU: packing wants them)."""
@@ -52,6 +60,7 @@ class Seq2SeqBatch:
             self.tgt_in.to(device, non_blocking=non_blocking),
             self.tgt_out.to(device, non_blocking=non_blocking),
             self.tgt_lengths,
+            None if self.src_copy is None else self.src_copy.to(device, non_blocking=non_blocking),
         )
 
     @property
@@ -68,7 +77,10 @@ def collate_pairs(pairs: Sequence[EncodedPair], pad_id: int = Vocabulary.pad_id)
     src, src_lengths = pad_batch([p.source for p in pairs], pad_id)
     tgt_in, tgt_lengths = pad_batch([[Vocabulary.bos_id, *p.target] for p in pairs], pad_id)
     tgt_out, _ = pad_batch([[*p.target, Vocabulary.eos_id] for p in pairs], pad_id)
-    return Seq2SeqBatch(src, src_lengths, tgt_in, tgt_out, tgt_lengths)
+    src_copy = None
+    if pairs and pairs[0].source_copy is not None:
+        src_copy, _ = pad_batch([p.source_copy or [] for p in pairs], pad_id)
+    return Seq2SeqBatch(src, src_lengths, tgt_in, tgt_out, tgt_lengths, src_copy)
 
 
 class Seq2SeqLoader(ExampleLoader):

@@ -37,6 +37,7 @@ from seqlab.rundir.names import (
     TARGET_TOKENIZER_DIR,
     TARGET_VOCAB_FILE,
 )
+from seqlab.text.extended_vocab import SourceCopy, extend_source
 from seqlab.text.tokenizers import Tokenizer, build_tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
 
@@ -75,6 +76,11 @@ class Seq2SeqPipeline:
 
     def source_ids(self, text: str, max_length: int | None = None) -> list[int]:
         return self.source_vocab.encode(self.source_tokens(text, max_length))
+
+    def source_copy(self, text: str, max_length: int | None = None) -> SourceCopy:
+        """The source's copy ids over the extended target vocabulary (copy attention), one per
+        token of :meth:`source_tokens`."""
+        return extend_source(self.source_tokens(text, max_length), self.target_vocab)
 
     def target_tokens(self, text: str) -> list[str]:
         return self.target_tokenizer.tokenize(text)
@@ -209,18 +215,26 @@ def encode_pairs(
     pairs: list[Pair],
     max_source_length: int | None = None,
     max_target_length: int | None = None,
+    copy: bool = False,
 ) -> tuple[list[EncodedPair], list[Pair]]:
-    """Encode ``pairs``; a pair longer than a limit (in tokens) is dropped and returned as such."""
+    """Encode ``pairs``; a pair longer than a limit (in tokens) is dropped and returned as such.
+    ``copy``: also the source's copy ids, and target ids over its extended vocabulary."""
     encoded, too_long = [], []
     for pair in pairs:
         source = pipeline.source_ids(pair.source)
-        target = pipeline.target_ids(pair.target)
+        source_copy = None
+        if copy:
+            extended = pipeline.source_copy(pair.source)
+            source_copy = extended.ids
+            target = extended.target_ids(pipeline.target_tokens(pair.target), pipeline.target_vocab)
+        else:
+            target = pipeline.target_ids(pair.target)
         if (max_source_length and len(source) > max_source_length) or (
             max_target_length and len(target) > max_target_length
         ):
             too_long.append(pair)
             continue
-        encoded.append(EncodedPair(source, target))
+        encoded.append(EncodedPair(source, target, source_copy))
     return encoded, too_long
 
 
@@ -238,8 +252,9 @@ def load_seq2seq_corpus(cfg: ExperimentConfig, directory: str | Path, fit: bool 
         raise DataError("no validation pairs (every pair had an empty side?)")
     pipeline = fit_pipeline(cfg, train.pairs, directory) if fit else Seq2SeqPipeline.load(directory)
     data = cfg.data
+    copy = cfg.model.copy_attention
     train_encoded, too_long = encode_pairs(
-        pipeline, train.pairs, data.max_source_length, data.max_target_length
+        pipeline, train.pairs, data.max_source_length, data.max_target_length, copy=copy
     )
     if too_long:
         logger.warning(
@@ -251,5 +266,5 @@ def load_seq2seq_corpus(cfg: ExperimentConfig, directory: str | Path, fit: bool 
         )
     if not train_encoded:
         raise DataError("every training pair is longer than data.max_source_length / max_target_length")
-    valid_encoded, _ = encode_pairs(pipeline, valid.pairs)
+    valid_encoded, _ = encode_pairs(pipeline, valid.pairs, copy=copy)
     return Seq2SeqCorpus(train_encoded, valid_encoded, valid.pairs, pipeline)

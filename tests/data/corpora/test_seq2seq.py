@@ -131,3 +131,27 @@ def test_email_folders_read_as_body_subject_pairs(tmp_path):
     )
     corpus = load_seq2seq_corpus(cfg, tmp_path / "run")
     assert len(corpus.train) == 6 and [p.target for p in corpus.valid_pairs] == ["item 0", "item 1"]
+
+
+def test_copy_attention_pairs_hold_copy_ids_and_targets_over_the_extended_vocabulary(tmp_path):
+    """With model.copy_attention, a target word outside the target vocabulary that the source has
+    points at the source's extended id; the batch carries the copy ids, padded like the source."""
+    cfg = parallel_config(tmp_path, "data.target_tokenizer.lowercase=true", "data.target_vocab.min_freq=2")
+    plain = load_seq2seq_corpus(cfg, tmp_path / "plain")
+    assert all(p.source_copy is None for p in plain.train)
+    copy_cfg = parallel_config(
+        tmp_path,
+        "data.target_tokenizer.lowercase=true",
+        "data.target_vocab.min_freq=2",
+        "model.copy_attention=true",
+    )
+    corpus = load_seq2seq_corpus(copy_cfg, tmp_path / "copy")
+    pipeline = corpus.pipeline
+    vocab = pipeline.target_vocab
+    assert "d" not in vocab.stoi  # seen once: the target vocabulary lacks it
+    (pair,) = [p for p in corpus.train + corpus.valid if pipeline.source_vocab.decode(p.source) == ["d"]]
+    assert pair.source_copy == [len(vocab)] and pair.target == [len(vocab)]
+    batch = collate_pairs([*corpus.train, pair])
+    assert batch.src_copy is not None and batch.src_copy.shape == batch.src.shape
+    assert batch.src_copy[-1].tolist()[:1] == [len(vocab)]
+    assert int(batch.tgt_out.max()) == len(vocab)  # the copied word, beyond the vocabulary
