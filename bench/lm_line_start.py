@@ -48,10 +48,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from seqlab.api import LanguageModelPredictor  # noqa: E402
-from seqlab.data.bptt import BPTTBatcher  # noqa: E402
-from seqlab.data.catalogue import resolve_split  # noqa: E402
-from seqlab.data.lm_corpus import encode_lines  # noqa: E402
-from seqlab.data.readers import read_lines  # noqa: E402
+from seqlab.data.batching.bptt import BPTTBatcher  # noqa: E402
+from seqlab.data.catalogue.lookup import resolve_split  # noqa: E402
+from seqlab.data.corpora.lm import encode_lines  # noqa: E402
+from seqlab.data.readers.lines import read_lines  # noqa: E402
 from seqlab.models.line_start import (  # noqa: E402
     METHODS,
     estimate_line_start,

@@ -77,9 +77,9 @@ import torch
 import torch.nn.functional as F
 
 from seqlab.config import ExperimentConfig, load_config
-from seqlab.data.bptt import BPTTBatcher, LMBatch
-from seqlab.data.catalogue import cache_dir, data_root, get_dataset
-from seqlab.data.lm_corpus import load_lm_corpus
+from seqlab.data.batching.bptt import BPTTBatcher, LMBatch
+from seqlab.data.catalogue.lookup import cache_dir, data_root, get_dataset
+from seqlab.data.corpora.lm import load_lm_corpus
 from seqlab.models.factory import build_model
 from seqlab.training.optim import build_optimizer
 from seqlab.training.trainer import Trainer

@@ -124,7 +124,7 @@ def time_steps(model: nn.Module, batches: list[Any], clip: float | None) -> floa
 
 def lm_case(config: str, steps: int) -> dict[str, Any]:
     from seqlab.config import load_config
-    from seqlab.data.bptt import BPTTBatcher
+    from seqlab.data.batching.bptt import BPTTBatcher
     from seqlab.models.factory import build_model
 
     cfg = load_config(REPO / config)
@@ -144,7 +144,7 @@ def lm_case(config: str, steps: int) -> dict[str, Any]:
 
 
 def s2s_pairs(limit: int) -> tuple[list[Any], str]:
-    from seqlab.data.s2s_batches import EncodedPair
+    from seqlab.data.batching.seq2seq import EncodedPair
 
     if (PEERS_DATA / "train.en").is_file():
         ids = {}
@@ -181,7 +181,7 @@ def peers_model(input_feeding: bool = True, vocab: int = 2000) -> nn.Module:
 
 
 def s2s_case(input_feeding: bool, steps: int) -> dict[str, Any]:
-    from seqlab.data.s2s_batches import Seq2SeqLoader
+    from seqlab.data.batching.seq2seq import Seq2SeqLoader
 
     model = peers_model(input_feeding)
     pairs, source = s2s_pairs(2000)

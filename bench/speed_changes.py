@@ -47,7 +47,7 @@ from lstm_roofline import peers_model, s2s_pairs  # noqa: E402
 
 import seqlab.models.decoder as decoder_module  # noqa: E402
 from seqlab.config import OptimizerConfig  # noqa: E402
-from seqlab.data.s2s_batches import Seq2SeqLoader  # noqa: E402
+from seqlab.data.batching.seq2seq import Seq2SeqLoader  # noqa: E402
 from seqlab.models.lstm_steps import LSTMSteps  # noqa: E402
 from seqlab.training.optim import build_optimizer  # noqa: E402
 
@@ -124,7 +124,7 @@ PEERS_DEV = HERE / "peers" / "work" / "data" / "dev.en"
 def greedy_sent_s(predictor: Any, sources: list[str], refill: bool) -> tuple[float, list[torch.Tensor]]:
     """Greedy sentences/s of ``translate`` (batches of 64) with or without refilling rows, and the
     outputs' scores (identical outputs give a zero difference)."""
-    import seqlab.predictors.seq2seq_search as glue
+    import seqlab.decoding.batched as glue
 
     original = glue.refills
     if not refill:

@@ -117,14 +117,19 @@ def attention_png(
     target_tokens: Sequence[str],
     path: str | Path,
     title: str = "Attention",
+    generation: Sequence[float] | None = None,
 ) -> Path:
     """Draw a Seq2Seq attention matrix ``attention[t][s]`` (output token t, source token s) as a heat
     map with the source tokens on the x axis and the output tokens on the y axis; write ``path`` (PNG).
 
     Rows may be longer than ``source_tokens`` (padding) or more than ``target_tokens`` (the ``<eos>``
-    step): only the labelled part is drawn.
+    step): only the labelled part is drawn. ``generation``: a copy model's p_gen per output token,
+    written after each output token (1 = generated from the vocabulary, 0 = copied).
     """
     path = Path(path)
+    if generation is not None:
+        target_tokens = [f"{t}  p_gen {p:.2f}" for t, p in zip(target_tokens, generation)]
+        title = f"{title} (p_gen: share generated, not copied)"
     rows = [list(row[: len(source_tokens)]) for row in attention[: len(target_tokens)]]
     width = max(4.0, 0.4 * len(source_tokens) + 2)
     height = max(3.0, 0.4 * len(target_tokens) + 1.5)

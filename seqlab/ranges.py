@@ -17,7 +17,11 @@ useful setting:
 - ``top_p`` in (0, 1]: a probability mass (Hugging Face's ``TopPLogitsWarper`` uses the same);
 - ``repetition_penalty`` in [1, 100]: 1 is off (CTRL, Keskar et al. 2019, used 1.2); at 100 a
   repeated token is as good as banned;
-- ``coverage_penalty`` in [0, 100]: Wu et al. 2016 tuned beta in [0, 1] (0.2 was best).
+- ``coverage_penalty`` in [0, 100]: Wu et al. 2016 tuned beta in [0, 1] (0.2 was best);
+- ``diversity_strength`` in [0, 100]: diverse beam search's lambda (Vijayakumar et al. 2018 found
+  0.2 to 0.8 useful); at 100 a token an earlier group chose at the same step is as good as banned;
+- ``mmi_lambda`` in [0, 100]: the anti-language-model weight of MMI reranking (Li et al. 2016 tuned
+  it in [0, 1]); ``mmi_length_weight`` in [-100, 100]: a reward (or cost) per output token.
 
 A value outside its range is a user error (``ConfigError`` naming the value and the range).
 """
@@ -70,3 +74,6 @@ TEMPERATURE = NumberRange(0.01, 100.0)
 TOP_P = NumberRange(0.0, 1.0, low_open=True)
 REPETITION_PENALTY = NumberRange(1.0, 100.0)
 COVERAGE_PENALTY = NumberRange(0.0, 100.0)
+DIVERSITY_STRENGTH = NumberRange(0.0, 100.0)
+MMI_LAMBDA = NumberRange(0.0, 100.0)
+MMI_LENGTH_WEIGHT = NumberRange(-100.0, 100.0)

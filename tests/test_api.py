@@ -16,7 +16,7 @@ import torch
 
 import seqlab
 from seqlab.config import load_config
-from seqlab.data.readers import read_lines
+from seqlab.data.readers.lines import read_lines
 from seqlab.errors import ConfigError
 from seqlab.training.pipeline import train
 
@@ -64,7 +64,7 @@ def test_predict_next_reads_the_line_from_a_fresh_state(line_model):
 @pytest.fixture(scope="module")
 def stream_run_with_line_start(tmp_path_factory):
     """A stream-trained tiny LM whose run holds an estimated line-start state."""
-    from seqlab.data.lm_corpus import encode_file
+    from seqlab.data.corpora.lm import encode_file
     from seqlab.models.line_start import estimate_line_start, save_line_start
 
     run_dir = tmp_path_factory.mktemp("api_stream") / "run"

@@ -48,6 +48,8 @@ def one_line_error(capsys, argv: list[str]) -> str:
         ("classifier", ["score", "{run}", str(FIXTURES / "tiny_valid.txt")], "seqlab predict"),
         ("seq2seq", ["score", "{run}", str(FIXTURES / "tiny_valid.txt")], "seqlab translate"),
         ("lm", ["predict", "{run}", "hello"], "seqlab generate"),
+        ("classifier", ["chat", "{run}"], "seqlab predict"),
+        ("tagger", ["chat", "{run}"], "seqlab predict"),
     ],
 )
 def test_a_command_for_another_family_names_the_runs_family_and_the_command_to_use(
@@ -151,7 +153,7 @@ def test_nan_weights_are_refused_on_load_naming_file_and_tensor(runs, tmp_path, 
 
 @pytest.mark.parametrize("error", [ConfigError, DataError, CheckpointError, TrainingError])
 def test_every_user_error_type_exits_2_with_one_line(monkeypatch, capsys, error):
-    import seqlab.data.catalogue as catalogue
+    import seqlab.data.catalogue.lookup as catalogue
 
     def fail(*args, **kwargs):
         raise error("data/x.txt:3: what went wrong; what to do")
@@ -171,7 +173,7 @@ def test_an_output_path_the_system_refuses_is_a_one_line_error(runs, tmp_path, c
 
 
 def test_an_os_error_about_no_file_is_a_bug_with_its_traceback(monkeypatch):
-    import seqlab.data.catalogue as catalogue
+    import seqlab.data.catalogue.lookup as catalogue
 
     def bug(*args, **kwargs):
         raise OSError("internal")
@@ -182,7 +184,7 @@ def test_an_os_error_about_no_file_is_a_bug_with_its_traceback(monkeypatch):
 
 
 def test_a_bug_still_shows_its_traceback(monkeypatch):
-    import seqlab.data.catalogue as catalogue
+    import seqlab.data.catalogue.lookup as catalogue
 
     def bug(*args, **kwargs):
         raise KeyError("internal")

@@ -1,6 +1,7 @@
 """End to end through the real CLI, in a temp dir: train the tiny reversal recipe, evaluate it (it
 must have learned to reverse), translate a text (with an attention heat map) and a file, average two
-checkpoints and translate with the result; and the errors a user can cause."""
+checkpoints and translate with the result; the copy-attention recipe (a word no vocabulary holds,
+p_gen in the heat map); and the errors a user can cause."""
 
 import os
 import re
@@ -56,6 +57,18 @@ def test_evaluate_prints_scores_with_signature_and_length_table_and_the_model_le
     assert exact >= 90.0, out  # a tiny model learns to reverse short sequences
     data = REPO / "tests" / "fixtures" / "tiny_s2s_valid.tsv"
     assert "60 sources" in run_cli("evaluate", str(run), "--data", str(data), "--beam-size", "1").stdout
+    perplexity = float(re.search(r"perplexity ([\d.]+)", out).group(1))
+    assert 1.0 <= perplexity < 2.0, out  # it learned: far below the target vocabulary's size
+    assert "distinct-1" not in out
+
+
+def test_evaluate_with_dialogue_adds_bleu_1_2_distinct_and_the_top_10_share(run):
+    out = run_cli("evaluate", str(run), "--dialogue", "--beam-size", "1").stdout
+    bleu1, bleu2 = (float(x) for x in re.search(r"BLEU-1 +([\d.]+) +BLEU-2 +([\d.]+)", out).groups())
+    assert bleu2 <= bleu1 <= 100.0 and "ngram:2" in out
+    distinct1 = float(re.search(r"distinct-1 ([\d.]+)", out).group(1))
+    share = float(re.search(r"top-10 outputs ([\d.]+)%", out).group(1))
+    assert 0 < distinct1 <= 100 and 0 < share <= 100
 
 
 def test_translate_a_text_with_attention_plot_and_a_file(run, tmp_path):
@@ -70,6 +83,16 @@ def test_translate_a_text_with_attention_plot_and_a_file(run, tmp_path):
     assert output.read_text(encoding="utf-8").splitlines() == ["c b a", "e f g h"]
     n_best = run_cli("translate", str(run), "a b", "--n-best", "2", "--beam-size", "2").stdout.splitlines()
     assert len(n_best) == 2 and n_best[0].split()[-2:] == ["b", "a"]
+
+
+def test_copy_attention_writes_an_unseen_word_and_plots_p_gen(tmp_path):
+    run = tmp_path / "copy"
+    run_cli("train", str(REPO / "configs" / "tiny_copy.yaml"), "--run-dir", str(run))
+    plot = tmp_path / "copy.png"
+    text = "alpha beta zorblat gamma"
+    result = run_cli("translate", str(run), text, "--attention-plot", str(plot), "--beam-size", "3")
+    assert result.stdout.strip() == text
+    assert plot.read_bytes().startswith(PNG_MAGIC)
 
 
 def test_average_then_translate(run, tmp_path):

@@ -44,7 +44,7 @@ def report(prof: profile, wall: float, title: str, rows: int) -> None:
 
 
 def profile_training(input_feeding: bool, steps: int, rows: int) -> None:
-    from seqlab.data.s2s_batches import Seq2SeqLoader
+    from seqlab.data.batching.seq2seq import Seq2SeqLoader
 
     model = peers_model(input_feeding).train()
     pairs, source = s2s_pairs(4000)

@@ -17,7 +17,7 @@ def seqlab_budget(info: DataInfo, seed: int = 0) -> tuple[int, float]:
     """seqlab batches by a padded-token budget (``data.max_tokens``); the budget whose epoch has as
     many batches as 64-sentence batches would (ceil(pairs / 64)), so that a step sees 64 sentences
     on average. Returns (max_tokens, mean sentences per batch)."""
-    from seqlab.data.bucketing import TokenBudgetSampler
+    from seqlab.data.batching.buckets import TokenBudgetSampler
 
     src = Path(info.path("train.en")).read_text(encoding="utf-8").splitlines()
     tgt = Path(info.path("train.ja")).read_text(encoding="utf-8").splitlines()

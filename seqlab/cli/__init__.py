@@ -17,14 +17,14 @@ from collections.abc import Sequence
 
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from seqlab.cli import compare, data, evaluate, lm, predict, serve, train
+from seqlab.cli import chat, compare, data, evaluate, lm, predict, serve, train
 from seqlab.cli import seq2seq as seq2seq_verbs
 
 __all__ = ["build_parser", "help_markdown", "main"]
 from seqlab.errors import SeqlabError
 
 # the verbs in the order --help lists them
-VERB_FAMILIES = (train, evaluate, predict, lm, seq2seq_verbs, data, serve, compare)
+VERB_FAMILIES = (train, evaluate, predict, lm, seq2seq_verbs, chat, data, serve, compare)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,7 +44,7 @@ def load_for(command: str, run_dir: str, *families: str, verify: bool = True):  
 
 
 def read_text_lines(path: str) -> list[str]:
-    from seqlab.data.readers import read_lines
+    from seqlab.data.readers.lines import read_lines
 
     return read_lines(Path(path))
 

@@ -9,7 +9,7 @@ from seqlab.errors import ConfigError
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from seqlab.data.catalogue import check_dataset, data_root, list_datasets
+    from seqlab.data.catalogue.lookup import check_dataset, data_root, list_datasets
 
     if args.data_command == "list":
         root = data_root()
@@ -23,9 +23,9 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 def _vector_texts(args: argparse.Namespace) -> tuple[list[str], str]:
     """The texts of ``--dataset`` (its training split) or ``--train``, and where they came from."""
-    from seqlab.data.catalogue import get_dataset, resolve_split
-    from seqlab.data.labelled import read_labelled
-    from seqlab.data.readers import read_lines
+    from seqlab.data.catalogue.lookup import get_dataset, resolve_split
+    from seqlab.data.readers.labelled import read_labelled
+    from seqlab.data.readers.lines import read_lines
 
     if (args.dataset is None) == (args.train is None):
         raise ConfigError("vectors train: give exactly one of --dataset NAME and --train FILE")

@@ -10,7 +10,7 @@ from seqlab.cli.common import add_no_verify_argument, read_text_lines
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import seqlab
-    from seqlab.data.catalogue import get_dataset, resolve_split
+    from seqlab.data.catalogue.lookup import get_dataset, resolve_split
 
     predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
     if predictor.config.task == "seq2seq":
@@ -37,7 +37,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _config_valid_lines(cfg) -> list[str]:  # noqa: ANN001 - ExperimentConfig
-    from seqlab.data.lm_corpus import split_lines
+    from seqlab.data.corpora.lm import split_lines
 
     return split_lines(cfg.data)[1]
 
@@ -52,7 +52,7 @@ def _evaluation_data(cfg, source: str | None) -> tuple[object, str]:  # noqa: AN
     """A file path, or examples (a catalogue dataset's validation split, or the run's own)."""
     import dataclasses
 
-    from seqlab.data.cls_corpus import read_splits
+    from seqlab.data.corpora.labelled import read_splits
 
     if source is not None and Path(source).is_file():
         return source, source
@@ -89,15 +89,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
         help="perplexity (language model); accuracy, macro-F1, per-class table and a confusion "
-        "matrix PNG (classifier, tagger); BLEU, chrF, ROUGE, PER/WER, exact match and a table by "
-        "source length (seq2seq)",
+        "matrix PNG (classifier, tagger); perplexity, BLEU, chrF, ROUGE, PER/WER, exact match and "
+        "a table by source length (seq2seq)",
     )
     p.add_argument("run_dir", help="a trained run directory")
     p.add_argument(
         "--data",
         help="a catalogue name (its validation split; seq2seq: NAME:SPLIT for another, e.g. "
-        "multi30k_en_de:test) or a file (text for a language model, the run's labelled or pair format "
-        "otherwise); default: the run's validation data",
+        "multi30k_en_de:test, dailydialog:valid_unseen, aeslc:valid_ann) or a file (text for a "
+        "language model, the run's labelled or pair format otherwise); default: the run's validation data",
     )
     p.add_argument(
         "--batch-size",
@@ -109,6 +109,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reference", help="seq2seq: the target file aligned with --data (then a source file, one a line)"
     )
-    p.add_argument("--beam-size", type=int, help="seq2seq: beam width (default: the run's decoding section)")
+    from seqlab.cli.seq2seq import add_decoding_arguments
+
+    add_decoding_arguments(p, title="seq2seq decoding")
+    p.add_argument(
+        "--dialogue",
+        action="store_true",
+        help="seq2seq: also BLEU-1/2 (cumulative), distinct-1/2 and the share of outputs that are one "
+        "of the ten most frequent (on by default when training.metric is bleu1 or bleu2)",
+    )
     add_no_verify_argument(p)
     p.set_defaults(func=_cmd_evaluate)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from seqlab.cli.common import add_no_verify_argument, load_for, read_text_lines
-from seqlab.ranges import REPETITION_PENALTY, TEMPERATURE, TOP_P
+from seqlab.ranges import DIVERSITY_STRENGTH, REPETITION_PENALTY, TEMPERATURE, TOP_P
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -28,6 +28,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         num_samples=args.num_samples,
         allow_unk=args.allow_unk,
         beam_size=args.beam,
+        diverse_groups=args.diverse_groups,
+        diversity_strength=args.diversity_strength,
     )
     for i, text in enumerate(texts):
         if len(texts) > 1:
@@ -84,6 +86,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stop-at-eos", action="store_true", help="stop each sample at its first line end")
     p.add_argument("--allow-unk", action="store_true", help="let the model produce <unk> (banned by default)")
     p.add_argument("--beam", type=int, default=1, help="beam search of this width (default 1: no beam)")
+    p.add_argument(
+        "--diverse-groups",
+        type=int,
+        default=1,
+        help="with --beam: diverse beam search in G groups (G must divide the width; default 1: plain beam)",
+    )
+    p.add_argument(
+        "--diversity-strength",
+        type=float,
+        default=0.0,
+        help=f"with --diverse-groups: lower a token by this x the earlier groups that chose it at the "
+        f"same step, {DIVERSITY_STRENGTH.text}",
+    )
     add_no_verify_argument(p)
     p.set_defaults(func=_cmd_generate)
 

@@ -5,14 +5,21 @@ and the library)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
 
 from seqlab.cli.common import add_no_verify_argument, load_for
 from seqlab.errors import ConfigError
-from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY, TEMPERATURE, TOP_P
+from seqlab.ranges import (
+    COVERAGE_PENALTY,
+    DIVERSITY_STRENGTH,
+    MMI_LAMBDA,
+    MMI_LENGTH_WEIGHT,
+    REPETITION_PENALTY,
+    TEMPERATURE,
+    TOP_P,
+)
 
 DECODING_FLAGS = (
     ("--beam-size", int, "beam width (1: greedy)"),
@@ -33,6 +40,17 @@ DECODING_FLAGS = (
     ),
     ("--no-repeat-ngram", int, "never repeat an n-gram of this size (0: off)"),
     ("--repetition-penalty", float, f"penalise tokens already produced, {REPETITION_PENALTY.text} (1: off)"),
+    (
+        "--diverse-groups",
+        int,
+        "diverse beam search: split the beam into G groups (G must divide --beam-size; 1: plain beam)",
+    ),
+    (
+        "--diversity-strength",
+        float,
+        f"diverse beam search: lower a token by this x the earlier groups that chose it at the same "
+        f"step, {DIVERSITY_STRENGTH.text} (0: independent groups)",
+    ),
     ("--temperature", float, f"with --sampling: divide logits by T, {TEMPERATURE.text}"),
     ("--top-k", int, "with --sampling: draw among the K most likely tokens (0: off)"),
     ("--top-p", float, f"with --sampling: nucleus, the smallest set with probability >= P, {TOP_P.text}"),
@@ -40,9 +58,29 @@ DECODING_FLAGS = (
 )
 
 
-def add_decoding_arguments(p: argparse.ArgumentParser) -> None:
-    """Every decoding control as a flag (default: the run's ``decoding`` section)."""
-    group = p.add_argument_group("decoding (default: the run's decoding section)")
+MMI_FLAGS = (
+    (
+        "--mmi-lm",
+        str,
+        "MMI anti-LM reranking of the beam (Li et al. 2016): a language-model RUN trained on the target side",
+    ),
+    (
+        "--mmi-lambda",
+        float,
+        f"with --mmi-lm: weight of the LM's log-probability, {MMI_LAMBDA.text}",
+    ),
+    ("--mmi-gamma", int, "with --mmi-lm: the LM scores the first N tokens of each output (its own tokens)"),
+    (
+        "--mmi-length-weight",
+        float,
+        f"with --mmi-lm: add this x the output length in tokens, {MMI_LENGTH_WEIGHT.text}",
+    ),
+)
+
+
+def add_decoding_arguments(p: argparse.ArgumentParser, title: str = "decoding") -> None:
+    """Every decoding control as a flag (default: the run's ``decoding`` section), and MMI reranking."""
+    group = p.add_argument_group(f"{title} (default: the run's decoding section)")
     for flag, kind, text in DECODING_FLAGS:
         group.add_argument(flag, type=kind, help=text)
     group.add_argument("--length-penalty", choices=("none", "average", "gnmt"), help="length normalisation")
@@ -53,6 +91,12 @@ def add_decoding_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="replace an output <unk> by the most attended source token",
     )
+    mmi = p.add_argument_group(
+        "MMI reranking (needs --beam-size >= 2: reranks the whole beam, shows --n-best; "
+        "defaults: the run's decoding section)"
+    )
+    for flag, kind, text in MMI_FLAGS:
+        mmi.add_argument(flag, type=kind, metavar="RUN" if flag == "--mmi-lm" else None, help=text)
 
 
 RANGED_FLAGS = {
@@ -60,6 +104,9 @@ RANGED_FLAGS = {
     "--top-p": TOP_P,
     "--repetition-penalty": REPETITION_PENALTY,
     "--coverage-penalty": COVERAGE_PENALTY,
+    "--diversity-strength": DIVERSITY_STRENGTH,
+    "--mmi-lambda": MMI_LAMBDA,
+    "--mmi-length-weight": MMI_LENGTH_WEIGHT,
 }
 
 
@@ -74,7 +121,8 @@ def check_ranged_flags(args: argparse.Namespace) -> None:
 def decoding_kwargs(args: argparse.Namespace) -> dict:
     """The decoding flags given, as keyword arguments of ``translate`` (ranges checked)."""
     check_ranged_flags(args)
-    names = [flag[2:].replace("-", "_") for flag, _, _ in DECODING_FLAGS] + ["length_penalty", "replace_unk"]
+    flags = DECODING_FLAGS + MMI_FLAGS
+    names = [flag[2:].replace("-", "_") for flag, _, _ in flags] + ["length_penalty", "replace_unk"]
     kwargs = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if getattr(args, "sampling", False):
         kwargs["sampling"] = True
@@ -86,7 +134,7 @@ def _load_seq2seq(run_dir: str, verify: bool):  # noqa: ANN202 - Seq2SeqPredicto
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    from seqlab.data.readers import read_lines
+    from seqlab.data.readers.lines import read_lines
 
     if (args.text is None) == (args.input is None):
         raise ConfigError("give a TEXT or --input FILE (one of them)")
@@ -107,7 +155,13 @@ def cmd_translate(args: argparse.Namespace) -> int:
         if want_attention:
             from seqlab.plots import attention_png
 
-            attention_png(result.attention, result.source_tokens, result.tokens, args.attention_plot)
+            attention_png(
+                result.attention,
+                result.source_tokens,
+                result.tokens,
+                args.attention_plot,
+                generation=result.generation,
+            )
             print(f"attention heat map: {args.attention_plot}", file=sys.stderr)
         return 0
     texts = read_lines(args.input)
@@ -136,8 +190,8 @@ def cmd_average(args: argparse.Namespace) -> int:
 def _evaluation_pairs(cfg, data: str | None, reference: str | None) -> tuple[list, str]:  # noqa: ANN001
     """Pairs to evaluate on, and a label: the run's validation split, a catalogue NAME[:SPLIT], a
     TSV/JSONL file in the run's format, or a source file with ``--reference``."""
-    from seqlab.data.s2s_corpus import read_pair_file, read_seq2seq_splits
-    from seqlab.data.s2s_datasets import read_dataset_pairs
+    from seqlab.data.catalogue.seq2seq_pairs import read_dataset_pairs
+    from seqlab.data.corpora.seq2seq import read_pair_file, read_seq2seq_splits
 
     if data is None:
         if reference is not None:
@@ -150,23 +204,44 @@ def _evaluation_pairs(cfg, data: str | None, reference: str | None) -> tuple[lis
     if reference is not None:
         raise ConfigError(f"--data {data}: no such file (with --reference, --data is the source file)")
     name, _, split = data.partition(":")
-    report = read_dataset_pairs(name, split or "valid")
+    report = read_dataset_pairs(name, split or "valid", cfg.data)
+    report.log(data)
     return report.pairs, f"{name} ({split or 'valid'})"
 
 
+def wants_dialogue_scores(cfg, asked: bool) -> bool:  # noqa: ANN001 - ExperimentConfig
+    """Whether ``seqlab evaluate`` adds the dialogue scores: with ``--dialogue``, or when the run
+    selects its checkpoints by one of them (``training.metric`` bleu1 or bleu2)."""
+    return asked or cfg.training.metric in ("bleu1", "bleu2")
+
+
+def _print_dialogue(summary: dict[str, float], signatures: dict[str, str]) -> None:
+    print(f"BLEU-1 {summary['bleu1']:6.2f}  BLEU-2 {summary['bleu2']:6.2f}  {signatures['bleu2']}")
+    print(
+        f"distinct-1 {summary['distinct1']:.2f}  distinct-2 {summary['distinct2']:.2f}  "
+        f"top-10 outputs {summary['frequent_share']:.2f}% of all"
+    )
+
+
 def evaluate_seq2seq(predictor, args: argparse.Namespace) -> int:  # noqa: ANN001 - Seq2SeqPredictor
-    """Decode the evaluation pairs and print BLEU, chrF (signatures), ROUGE, PER, WER, exact match
+    """Decode the evaluation pairs and print the teacher-forced perplexity, BLEU, chrF (signatures),
+    ROUGE, PER, WER, exact match (with ``--dialogue``: BLEU-1/2, distinct-1/2, the top-10 share)
     and a table by source length."""
+    from seqlab.metrics.references import DEFAULT_SCORES, DIALOGUE_SCORES
+
+    search = decoding_kwargs(args)
     pairs, label = _evaluation_pairs(predictor.config, args.data, getattr(args, "reference", None))
-    search = {}
-    if getattr(args, "beam_size", None):
-        search["beam_size"] = args.beam_size
     if args.batch_size:
         search["batch_size"] = args.batch_size
-    result = predictor.evaluate(pairs, progress=True, **search)
+    dialogue = wants_dialogue_scores(predictor.config, getattr(args, "dialogue", False))
+    scores = (*DEFAULT_SCORES, *DIALOGUE_SCORES) if dialogue else DEFAULT_SCORES
+    result = predictor.evaluate(pairs, progress=True, scores=scores, **search)
     summary, signatures = result.summary, result.signatures
-    decoding = dataclasses.replace(predictor.config.decoding, **{k: v for k, v in search.items()})
-    print(f"{label}: {result.count} sources ({len(pairs)} pairs), beam {decoding.beam_size}")
+    print(f"{label}: {result.count} sources ({len(pairs)} pairs), {_search_label(predictor.config, search)}")
+    teacher = predictor.perplexity(pairs)
+    print(f"perplexity {teacher['ppl']:.2f}  (teacher-forced loss {teacher['loss']:.4f} per target token)")
+    if dialogue:
+        _print_dialogue(summary, signatures)
     print(f"BLEU  {summary['bleu']:6.2f}  {signatures['bleu']}")
     print(f"chrF  {summary['chrf']:6.2f}  {signatures['chrf']}")
     print(
@@ -187,6 +262,24 @@ def evaluate_seq2seq(predictor, args: argparse.Namespace) -> int:  # noqa: ANN00
     return 0
 
 
+def _search_label(cfg, search: dict) -> str:  # noqa: ANN001 - ExperimentConfig
+    """The search ``evaluate`` ran, in a few words: beam width, diversity, MMI reranking."""
+    decoding = cfg.decoding
+    if search.get("sampling"):
+        return "sampling"
+    beam = search.get("beam_size", decoding.beam_size)
+    words = [f"beam {beam}"]
+    groups = search.get("diverse_groups", decoding.diverse_groups)
+    if beam > 1 and groups > 1:
+        strength = search.get("diversity_strength", decoding.diversity_strength)
+        words.append(f"{groups} diverse groups (strength {strength:g})")
+    if search.get("no_repeat_ngram", decoding.no_repeat_ngram):
+        words.append(f"no repeated {search.get('no_repeat_ngram', decoding.no_repeat_ngram)}-grams")
+    if "mmi_lm" in search:
+        words.append(f"MMI reranking with {search['mmi_lm']}")
+    return ", ".join(words)
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register ``translate`` and ``average``."""
     p = sub.add_parser("translate", help="translate with a Seq2Seq run: one text, or a file in batches")
@@ -199,7 +292,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--batch-size", type=int, help="sentences per batch (default: the run's decoding.batch_size)"
     )
     p.add_argument(
-        "--attention-plot", metavar="PNG", help="with a TEXT: draw the attention heat map (source x output)"
+        "--attention-plot",
+        metavar="PNG",
+        help="with a TEXT: draw the attention heat map (source x output; a copy model's p_gen by output)",
     )
     add_decoding_arguments(p)
     add_no_verify_argument(p)

@@ -6,6 +6,7 @@
 - :mod:`~seqlab.compare.worker`: one contender: train, decode, measure, ``result.json``;
 - :mod:`~seqlab.compare.lm_sep`: the language-model contender over ``source <sep> target``;
 - :mod:`~seqlab.compare.measure`: quality, speed, length buckets, repetition, attention examples;
+- :mod:`~seqlab.compare.diversity`: distinct-1/2 and the top-10 output share, and their table;
 - :mod:`~seqlab.compare.results`, :mod:`~seqlab.compare.verdict`, :mod:`~seqlab.compare.report`,
   :mod:`~seqlab.compare.figures`: ``results.json``, the verdict computed from it, the report.
 """

@@ -67,7 +67,7 @@ def held_out_words(spec: CompareSpec, count: int = HELD_OUT_WORDS) -> list[tuple
     """``count`` validation words (never trained on) of 7+ letters with their dictionary
     pronunciation, drawn with a fixed seed."""
     from seqlab.compare.spec import data_config
-    from seqlab.data.s2s_corpus import read_seq2seq_splits
+    from seqlab.data.corpora.seq2seq import read_seq2seq_splits
 
     train, valid = read_seq2seq_splits(data_config(spec))
     seen = {pair.source for pair in train.pairs}

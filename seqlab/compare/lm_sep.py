@@ -31,7 +31,7 @@ import torch
 
 from seqlab.compare.spec import LM_SEPARATOR, lm_pair_files
 from seqlab.config import ExperimentConfig
-from seqlab.data.s2s_corpus import Seq2SeqPipeline, fit_pipeline, read_seq2seq_splits
+from seqlab.data.corpora.seq2seq import Seq2SeqPipeline, fit_pipeline, read_seq2seq_splits
 from seqlab.decoding.beam import beam_search
 from seqlab.decoding.chain import build_processors
 from seqlab.decoding.penalties import LengthPenalty

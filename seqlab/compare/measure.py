@@ -1,5 +1,6 @@
 """What is measured on a trained contender: quality, decoding speed, quality by source length,
-repetition and length ratio (with and without n-gram blocking), attention examples, sample outputs.
+repetition, diversity (distinct-1/2, the top-10 share) and length ratio (with and without n-gram
+blocking), attention examples, sample outputs.
 
 Everything goes through a translator with ``translate(texts, **settings) -> outputs`` whose outputs
 have ``text``, ``tokens``, ``source_tokens`` and ``attention`` (the Seq2Seq predictor's
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from seqlab.compare import bootstrap
+from seqlab.compare.diversity import diversity_block
 from seqlab.compare.spec import CompareSpec
 from seqlab.metrics import sequences as seq_metrics
 
@@ -93,6 +95,7 @@ def _quality_block(
         "repeated_ngram_rate": seq_metrics.repeated_ngram_rate(hyp_tokens, spec.evaluation.repetition_n),
         "length_ratio": seq_metrics.length_ratio(hyp_tokens, ref_tokens),
         "quality": quality,
+        **diversity_block(hyp_tokens),
     }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seqlab.compare import diversity
 from seqlab.compare.figures import quality_by_length_png, read_metrics_log, training_curves_png
 from seqlab.compare.results import seed_values
 from seqlab.compare.spec import METRIC_LABELS
@@ -351,6 +352,7 @@ NOTES = [
     "alone); on a GPU it is torch.cuda.max_memory_allocated.",
     "The repetition table decodes once more with n-gram blocking (no_repeat_ngram) to show what it "
     "removes and what it costs.",
+    diversity.NOTE,
     "The quality interval is a paired bootstrap: 1,000 resamples (seeded by the spec's seed) of the "
     "held-out pairs, the same draw for both contenders, each resample scored the way the corpus metric "
     "is (corpus BLEU/chrF recomputed by sacreBLEU from each sentence's statistics; edits over reference "
@@ -396,6 +398,7 @@ def write_markdown(results: dict[str, Any], figures: dict[str, list[Figure]], re
     parts += ["## Quality by source length\n", length_note(results) + "\n", *images("length")]
     parts += [markdown_table(*length_table(results)), ""]
     parts += ["## Repetition and length\n", markdown_table(*repetition_table(results)), ""]
+    parts += [markdown_table(*diversity.diversity_table(results)), ""]
     parts += ["## Training curves\n", *images("curves")]
     if figures["attention"]:
         parts += ["## Attention\n", *images("attention")]
@@ -462,7 +465,11 @@ def write_html(results: dict[str, Any], figures: dict[str, list[Figure]], report
             images("length"),
             _html_table(*length_table(results)),
         ),
-        section("Repetition and length", _html_table(*repetition_table(results))),
+        section(
+            "Repetition and length",
+            _html_table(*repetition_table(results)),
+            _html_table(*diversity.diversity_table(results)),
+        ),
         section("Training curves", images("curves")),
     ]
     if figures["attention"]:

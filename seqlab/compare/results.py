@@ -19,8 +19,9 @@ for the training curves). Layout::
       "decode": {"sentences", "seconds", "sentences_per_s"},
       "memory": {"peak_mb", "train_peak_mb", "baseline_mb", "how"},   # numbers null when not measured
       "by_length": [{"low", "high", "label", "count", "score"}, ...],
-      "repetition": {"n": int, "plain": {"repeated_ngram_rate", "length_ratio", "quality"},
-                     "blocked": {"no_repeat_ngram", "repeated_ngram_rate", "length_ratio", "quality"} | null},
+      "repetition": {"n": int, "plain": {"repeated_ngram_rate", "length_ratio", "quality", "distinct1",
+                                         "distinct2", "frequent_share"},
+                     "blocked": {"no_repeat_ngram", the same keys as plain} | null},
       "attention_examples": [{"source_tokens", "output_tokens", "weights": [[float]]}, ...],
       "examples": [{"source", "reference", "output"}, ...],
       "per_example": {"metric", "pairs" (a digest of the held-out pairs), "stats": [[float]]},
@@ -28,8 +29,9 @@ for the training curves). Layout::
 
     SEED_RUN = {"seed", "run_dir", "quality", "metrics", "parameters", "train", "per_example"}
 
-Results written before the bootstrap, the budget keys or seeds (no ``per_example``, ``lm_loss``,
-``train.target_tokens``, ``seeds``) still load: the report prints ``-`` for what they lack.
+Results written before the bootstrap, the budget keys, seeds or the diversity figures (no
+``per_example``, ``lm_loss``, ``train.target_tokens``, ``seeds``, ``distinct1``, ...) still load:
+the report prints ``-`` for what they lack.
 
 With ``seeds``, each CONTENDER is its first seed's result (by length, repetition, speed, memory,
 examples) with every seed's numbers in ``seed_runs`` (the first seed's ``per_example`` moves there);

@@ -88,8 +88,8 @@ def _model_size(
 ) -> int:
     """Parameters of the contender's model, built (untrained) on its data's vocabularies. The
     language model's lines are written into its run directory now (the worker keeps them)."""
-    from seqlab.data.readers import read_lines
-    from seqlab.data.s2s_corpus import fit_pipeline, read_seq2seq_splits
+    from seqlab.data.corpora.seq2seq import fit_pipeline, read_seq2seq_splits
+    from seqlab.data.readers.lines import read_lines
     from seqlab.models.factory import build_model
     from seqlab.text.tokenizers import build_tokenizer
     from seqlab.text.vocab import Vocabulary

@@ -108,7 +108,7 @@ def load_translator(run_dir: Path, contender: ContenderSpec, device: str) -> Any
 def eval_pairs(spec: CompareSpec) -> tuple[list[str], list[str]]:
     """The held-out pairs every contender is scored on (a seeded sample of the validation split)."""
     from seqlab.compare.measure import eval_sample
-    from seqlab.data.s2s_corpus import read_seq2seq_splits
+    from seqlab.data.corpora.seq2seq import read_seq2seq_splits
 
     _, valid = read_seq2seq_splits(data_config(spec))
     picked = [valid.pairs[i] for i in eval_sample(len(valid.pairs), spec.evaluation.max_examples, spec.seed)]

@@ -10,7 +10,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY
+from seqlab.ranges import (
+    COVERAGE_PENALTY,
+    DIVERSITY_STRENGTH,
+    MMI_LAMBDA,
+    MMI_LENGTH_WEIGHT,
+    REPETITION_PENALTY,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Sections
@@ -71,7 +77,11 @@ class DataConfig:
     ``source`` / ``target``). Each side has its own tokenizer and vocabulary
     (``source_tokenizer``, ``target_tokenizer``, ``source_vocab``, ``target_vocab``) unless
     ``share_vocab``; training pairs longer than ``max_source_length`` / ``max_target_length``
-    tokens are dropped and counted.
+    tokens are dropped and counted. ``dailydialog`` reads dialogues, one a line, turns ending with
+    ``__eou__`` (a text file or the official zip): every turn after the first is a target, its source
+    the last ``context_turns`` turns joined by ``turn_separator`` (kept as one token by the word and
+    sentencepiece tokenizers). ``aeslc`` reads emails (``*.subject`` files in a tar archive or a
+    folder): body -> the ``@subject`` line.
 
     A language model reads its text in one of two ``lm_mode`` s. ``stream``: all lines as one token
     stream (``<eos>`` after each) in BPTT windows of ``bptt`` tokens, ``batch_size`` streams, the
@@ -93,9 +103,18 @@ class DataConfig:
     train: str | None = None
     valid: str | None = None
     valid_fraction: float = 0.0
-    format: Literal["text", "tsv", "label_text", "jsonl", "word_tag", "conll", "brown_zip", "parallel"] = (
-        "text"
-    )
+    format: Literal[
+        "text",
+        "tsv",
+        "label_text",
+        "jsonl",
+        "word_tag",
+        "conll",
+        "brown_zip",
+        "parallel",
+        "dailydialog",
+        "aeslc",
+    ] = "text"
     text_field: str = "text"
     label_field: str = "label"
     coarse_labels: bool = False
@@ -129,9 +148,20 @@ class DataConfig:
     target_vocab: VocabConfig = field(default_factory=VocabConfig)
     max_source_length: int | None = None
     max_target_length: int | None = None
+    context_turns: int = 2
+    turn_separator: str = "<turn>"
 
     def check(self) -> list[str]:
         errors = []
+        if self.context_turns < 1:
+            errors.append(
+                f"context_turns = {self.context_turns}: must be >= 1 (turns of context before a reply)"
+            )
+        if not self.turn_separator or any(c.isspace() for c in self.turn_separator):
+            errors.append(
+                f"turn_separator = {self.turn_separator!r}: a non-empty token without whitespace, "
+                "e.g. '<turn>'"
+            )
         has_train = self.train is not None or self.train_source is not None
         if self.dataset is None and not has_train:
             errors.append(
@@ -203,6 +233,10 @@ class ModelConfig:
     bridge: Literal["linear", "copy", "zero"] = "linear"
     tie_decoder_embeddings: bool = False
     share_embeddings: bool = False
+    # copy attention (pointer-generator, See et al. 2017): see seqlab/models/copy.py
+    copy_attention: bool = False
+    coverage_loss: float = 0.0
+    coverage: bool = False
 
     @property
     def encoder_output_size(self) -> int:
@@ -245,6 +279,8 @@ class ModelConfig:
         for name in ("char_embedding_size", "char_hidden_size"):
             if getattr(self, name) < 1:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
+        if not 0.0 <= self.coverage_loss <= 100.0:
+            errors.append(f"coverage_loss = {self.coverage_loss}: must be in [0, 100] (0 = off)")
         return errors
 
 
@@ -388,7 +424,12 @@ class DecodingConfig:
     ``gnmt`` (divided by ((5 + length) / 6) ** alpha, Wu et al. 2016). Length bounds: absolute
     (``min_length``, ``max_length``) and as a ratio of the source length (``*_length_ratio``); the
     tighter bound wins. ``replace_unk`` replaces an output ``<unk>`` by the source token with the
-    highest attention.
+    highest attention. ``diverse_groups`` > 1 is diverse beam search (Vijayakumar et al. 2018): the
+    beam splits into that many groups (it must divide ``beam_size``), and each group's candidates
+    lose ``diversity_strength`` x the number of earlier groups that chose the same token at that step.
+    ``mmi_*``: MMI anti-language-model reranking (Li et al. 2016), used when ``translate`` /
+    ``evaluate`` get a language model (``--mmi-lm``): score = log p(T|S) - ``mmi_lambda`` x the
+    language model's log-probability of T's first ``mmi_gamma`` tokens + ``mmi_length_weight`` x |T|.
     """
 
     beam_size: int = 5
@@ -402,12 +443,17 @@ class DecodingConfig:
     max_length_ratio: float | None = None
     min_length_ratio: float | None = None
     n_best: int = 1
+    diverse_groups: int = 1
+    diversity_strength: float = 0.0
+    mmi_lambda: float = 0.5
+    mmi_gamma: int = 5
+    mmi_length_weight: float = 0.0
     replace_unk: bool = True
     batch_size: int = 64
 
     def check(self) -> list[str]:
         errors = []
-        for name in ("beam_size", "max_length", "n_best", "batch_size"):
+        for name in ("beam_size", "max_length", "n_best", "batch_size", "diverse_groups", "mmi_gamma"):
             if getattr(self, name) < 1:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 1")
         if self.alpha < 0:
@@ -418,6 +464,9 @@ class DecodingConfig:
         for name, valid in (
             ("repetition_penalty", REPETITION_PENALTY),
             ("coverage_penalty", COVERAGE_PENALTY),
+            ("diversity_strength", DIVERSITY_STRENGTH),
+            ("mmi_lambda", MMI_LAMBDA),
+            ("mmi_length_weight", MMI_LENGTH_WEIGHT),
         ):
             if not valid.contains(getattr(self, name)):
                 errors.append(f"{name} = {getattr(self, name)}: must be a number {valid.text}")
@@ -426,33 +475,12 @@ class DecodingConfig:
                 errors.append(f"{name} = {getattr(self, name)}: must be > 0 or null (no bound)")
         if self.n_best > self.beam_size:
             errors.append(f"n_best = {self.n_best}: at most beam_size ({self.beam_size})")
+        if self.diverse_groups >= 1 and self.beam_size >= 1 and self.beam_size % self.diverse_groups:
+            valid = [d for d in range(1, self.beam_size + 1) if self.beam_size % d == 0]
+            errors.append(
+                f"diverse_groups = {self.diverse_groups}: must divide beam_size = {self.beam_size} "
+                f"(valid: {', '.join(map(str, valid))})"
+            )
         if self.min_length > self.max_length:
             errors.append(f"min_length = {self.min_length}: at most max_length ({self.max_length})")
         return errors
-
-
-TASKS = ("language_model", "classifier", "tagger", "seq2seq")
-FORMATS_BY_TASK = {
-    "language_model": ("text",),
-    "classifier": ("tsv", "label_text", "jsonl"),
-    "tagger": ("word_tag", "conll", "brown_zip"),
-    "seq2seq": ("parallel", "tsv", "jsonl"),
-}
-METRICS_BY_TASK = {
-    "language_model": {"ppl": "min", "loss": "min", "accuracy": "max", "target_accuracy": "max"},
-    "classifier": {"accuracy": "max", "loss": "min"},
-    "tagger": {"accuracy": "max", "loss": "min"},
-    "seq2seq": {
-        "loss": "min",
-        "ppl": "min",
-        "accuracy": "max",
-        "bleu": "max",
-        "chrf": "max",
-        "wer": "min",
-        "per": "min",
-        "exact_match": "max",
-        "rouge_l": "max",
-    },
-}
-# Seq2Seq validation metrics that need decoding the validation set (greedy), not just its loss
-DECODED_METRICS = ("bleu", "chrf", "wer", "per", "exact_match", "rouge_l")

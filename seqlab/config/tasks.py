@@ -9,13 +9,41 @@ from typing import Literal
 
 from seqlab.config.build import did_you_mean
 from seqlab.config.schema import (
-    FORMATS_BY_TASK,
-    METRICS_BY_TASK,
     DataConfig,
     DecodingConfig,
     ModelConfig,
     TrainingConfig,
 )
+
+TASKS = ("language_model", "classifier", "tagger", "seq2seq")
+FORMATS_BY_TASK = {
+    "language_model": ("text",),
+    "classifier": ("tsv", "label_text", "jsonl"),
+    "tagger": ("word_tag", "conll", "brown_zip"),
+    "seq2seq": ("parallel", "tsv", "jsonl", "dailydialog", "aeslc"),
+}
+METRICS_BY_TASK = {
+    "language_model": {"ppl": "min", "loss": "min", "accuracy": "max", "target_accuracy": "max"},
+    "classifier": {"accuracy": "max", "loss": "min"},
+    "tagger": {"accuracy": "max", "loss": "min"},
+    "seq2seq": {
+        "loss": "min",
+        "ppl": "min",
+        "accuracy": "max",
+        "bleu": "max",
+        "chrf": "max",
+        "wer": "min",
+        "per": "min",
+        "exact_match": "max",
+        "rouge_l": "max",
+        "bleu1": "max",
+        "bleu2": "max",
+    },
+}
+# Seq2Seq validation metrics that need decoding the validation set (greedy), not just its loss.
+# distinct-1/2 and the frequent-output share are logged beside bleu1/bleu2 but never select a
+# checkpoint: outputs of random tokens would maximise them.
+DECODED_METRICS = ("bleu", "chrf", "wer", "per", "exact_match", "rouge_l", "bleu1", "bleu2")
 
 
 @dataclass(frozen=True)
@@ -92,6 +120,10 @@ def _not_seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
             errors.append(f"data.{name} = {getattr(data, name)!r}: only for task: seq2seq (use data.train)")
     if cfg.training.label_smoothing or cfg.training.scheduled_sampling != "none":
         errors.append("training.label_smoothing / scheduled_sampling: only for task: seq2seq")
+    if cfg.model.copy_attention or cfg.model.coverage_loss > 0 or cfg.model.coverage:
+        errors.append(
+            "model.copy_attention / coverage_loss / coverage: only for task: seq2seq (with attention)"
+        )
     return errors
 
 
@@ -148,4 +180,10 @@ def seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
         errors.append("model.weight_drop / locked_dropout: language-model regularisers, not for seq2seq")
     if model.pretrained_vectors is not None:
         errors.append("model.pretrained_vectors: not supported for seq2seq yet")
+    if model.attention == "none" and (model.copy_attention or model.coverage_loss > 0 or model.coverage):
+        errors.append(
+            f"model.copy_attention = {str(model.copy_attention).lower()}, model.coverage_loss = "
+            f"{model.coverage_loss}, model.coverage = {str(model.coverage).lower()}: copying and coverage "
+            "read the attention, and model.attention is 'none'; set model.attention: luong or bahdanau"
+        )
     return errors

@@ -1,18 +1,9 @@
 """Data: readers, the dataset catalogue, language-model and labelled corpora, BPTT and token-budget
 batching."""
 
-from seqlab.data.bptt import BPTTBatcher, LMBatch
-from seqlab.data.bucketing import TokenBudgetSampler, pad_batch
-from seqlab.data.catalogue import (
-    DatasetEntry,
-    cache_dir,
-    check_dataset,
-    data_root,
-    get_dataset,
-    list_datasets,
-    resolve_split,
-)
-from seqlab.data.cls_batches import (
+from seqlab.data.batching.bptt import BPTTBatcher, LMBatch
+from seqlab.data.batching.buckets import TokenBudgetSampler, pad_batch
+from seqlab.data.batching.labelled import (
     ClassificationBatch,
     EncodedTags,
     EncodedText,
@@ -21,8 +12,17 @@ from seqlab.data.cls_batches import (
     collate_classification,
     collate_tagging,
 )
-from seqlab.data.cls_corpus import Corpus, TextPipeline, load_corpus, read_splits
-from seqlab.data.lm_corpus import (
+from seqlab.data.catalogue.lookup import (
+    DatasetEntry,
+    cache_dir,
+    check_dataset,
+    data_root,
+    get_dataset,
+    list_datasets,
+    resolve_split,
+)
+from seqlab.data.corpora.labelled import Corpus, TextPipeline, load_corpus, read_splits
+from seqlab.data.corpora.lm import (
     LMCorpus,
     encode_file,
     encode_lines,
@@ -30,7 +30,7 @@ from seqlab.data.lm_corpus import (
     load_text_pipeline,
     reload_lm_corpus,
 )
-from seqlab.data.readers import read_lines
+from seqlab.data.readers.lines import read_lines
 
 __all__ = [
     "BPTTBatcher",

@@ -21,7 +21,8 @@ n-best list; the output is exactly that of searching on). Its rows then leave th
 batch shrinks and the state and memory are reordered with ``.reorder``). Hypotheses within a step
 rank by running score, which the length penalty cannot reorder (they share a length) and the
 coverage penalty only changes on finishing, as in OpenNMT-py. All of this is tensor work per step;
-Python loops only over finished hypotheses.
+Python loops only over finished hypotheses (and, in diverse beam search, over the groups: see
+:mod:`seqlab.decoding.diversity`; each (sentence, group) is then a sentence of its own here).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from seqlab.decoding.diversity import check_groups, expand_groups, hamming_penalty, merge_groups
 from seqlab.decoding.hypothesis import Hypothesis
 from seqlab.decoding.penalties import CoveragePenalty, LengthPenalty
 from seqlab.decoding.processors import LogitsProcessor
@@ -62,6 +64,8 @@ def beam_search(
     eos_id: int,
     stop_early: bool = True,
     prefix: Tensor | None = None,
+    diverse_groups: int = 1,
+    diversity_strength: float = 0.0,
 ) -> list[list[Hypothesis]]:
     """Beam search over B sentences -> per sentence (input order) up to ``n_best`` hypotheses, best first.
 
@@ -76,8 +80,38 @@ def beam_search(
     model in eval mode; the search runs under ``torch.no_grad``. ``stop_early=False`` turns off
     the n-best stop of the module doc (the same output after more steps; for checking it).
     ``prefix`` LongTensor[B, t0] (default none): tokens the processors see before each row's
-    output (a language model's prompt), not part of the hypotheses.
+    output (a language model's prompt), not part of the hypotheses. ``diverse_groups`` (default 1:
+    plain beam search; must divide ``beam_size``) and ``diversity_strength`` (>= 0) make it diverse
+    beam search (:mod:`seqlab.decoding.diversity`): each group keeps ``beam_size / diverse_groups``
+    hypotheses and contributes its best ``min(n_best, beam_size / diverse_groups)``. The n-best stop
+    then applies to each group only with ``diversity_strength = 0`` (a group that stops would change
+    the penalties of the groups after it).
     """
+    length_penalty = _check_widths(beam_size, n_best, length_penalty)
+    coverage = CoveragePenalty(coverage_penalty)
+    check_token_id("bos_id", bos_id)
+    check_token_id("eos_id", eos_id)
+    groups, strength = check_groups(beam_size, diverse_groups, diversity_strength)
+    batch_size = int(memory.lengths.shape[0])
+    check_length_tensors(max_lengths, min_lengths, batch_size)
+    group_size = beam_size // groups
+    with torch.no_grad():
+        prefix = check_prefix(prefix, batch_size, memory.lengths.device)
+        memory, state, max_lengths, min_lengths, prefix = expand_groups(
+            groups, memory, state, max_lengths, min_lengths, prefix
+        )
+        search = _BeamSearch(model, memory, state, group_size, max_lengths, min_lengths, bos_id, eos_id)
+        search.groups, search.strength = groups, strength
+        search.history, search.start = prefix, prefix.shape[1]
+        # scores only fall without length normalisation: stop a sentence once its n-best are fixed
+        exact = stop_early and length_penalty.kind == "none" and (groups == 1 or strength == 0)
+        search.stop_at_n_best = min(n_best, group_size) if exact else None
+        finished = search.run(length_penalty, coverage, processors)
+    return merge_groups(finished, groups, n_best, group_size)
+
+
+def _check_widths(beam_size: int, n_best: int, length_penalty: LengthPenalty | None) -> LengthPenalty:
+    """ConfigError unless 1 <= n_best <= beam_size (integers); the length penalty (default none)."""
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise ConfigError(f"beam_size = {beam_size!r}: must be an integer >= 1")
     if isinstance(n_best, bool) or not isinstance(n_best, int) or not 1 <= n_best <= beam_size:
@@ -85,19 +119,7 @@ def beam_search(
     length_penalty = LengthPenalty("none") if length_penalty is None else length_penalty
     if not isinstance(length_penalty, LengthPenalty):
         raise ConfigError(f"length_penalty = {length_penalty!r}: must be a LengthPenalty")
-    coverage = CoveragePenalty(coverage_penalty)
-    check_token_id("bos_id", bos_id)
-    check_token_id("eos_id", eos_id)
-    batch_size = int(memory.lengths.shape[0])
-    check_length_tensors(max_lengths, min_lengths, batch_size)
-    with torch.no_grad():
-        search = _BeamSearch(model, memory, state, beam_size, max_lengths, min_lengths, bos_id, eos_id)
-        search.history = check_prefix(prefix, batch_size, memory.lengths.device)
-        search.start = search.history.shape[1]
-        # scores only fall without length normalisation: stop a sentence once its n-best are fixed
-        search.stop_at_n_best = n_best if stop_early and length_penalty.kind == "none" else None
-        finished = search.run(length_penalty, coverage, processors)
-    return [sorted(hyps, key=lambda h: -h.score)[:n_best] for hyps in finished]
+    return length_penalty
 
 
 class _BeamSearch:
@@ -135,6 +157,7 @@ class _BeamSearch:
         self.log_prob = torch.zeros(batch_size, device=device)  # running model log-probability per row
         self.stop_at_n_best: int | None = None  # see the module doc; None searches on
         self.n_best_score = torch.full((batch_size,), -math.inf, device=device)  # per active sentence
+        self.groups, self.strength = 1, 0.0  # diverse beam search: sentences are (sentence, group) rows
 
     def run(
         self, length_penalty: LengthPenalty, coverage: CoveragePenalty, processors: LogitsProcessor | None
@@ -154,11 +177,9 @@ class _BeamSearch:
             )
             vocab = scores.shape[1]
             active = self.sentence.shape[0]
-            candidates = (self.score.unsqueeze(1) + scores).view(active, width * vocab)
-            if candidates.shape[1] < 2 * k:  # tiny vocabulary: pad with dead candidates
-                dead = candidates.new_full((active, 2 * k - width * vocab), -math.inf)
-                candidates = torch.cat([candidates, dead], dim=1)
-            top_score, top_index = candidates.topk(2 * k, dim=1)
+            top_score, top_index, pick = self._select(
+                (self.score.unsqueeze(1) + scores).view(active, width, vocab)
+            )
             top_token = top_index % vocab
             top_beam = (top_index // vocab).clamp(max=width - 1)  # a padded candidate points at a real row
             top_row = top_beam + torch.arange(active, device=top_index.device).unsqueeze(1) * width
@@ -170,10 +191,6 @@ class _BeamSearch:
                 self._finish(
                     ends, top_row, top_score, log_probs, step_attention, step, length_penalty, coverage
                 )
-            # The first k candidates that are not <eos> go on (with fewer than k of them, <eos> ones fill
-            # the gap as dead rows).
-            rank = torch.arange(2 * k, device=top_score.device).expand_as(top_score)
-            pick = torch.where(is_eos, rank + 2 * k, rank).topk(k, dim=1, largest=False).indices
             next_token = top_token.gather(1, pick)
             next_score = top_score.gather(1, pick).masked_fill(next_token == self.eos_id, -math.inf)
             next_row = top_row.gather(1, pick)
@@ -182,31 +199,72 @@ class _BeamSearch:
                 done |= next_score[:, 0] <= self.n_best_score
             if bool(done.all()):
                 break
-            shrink = bool(done.any())
-            if shrink:
-                keep = (~done).nonzero().squeeze(1)
-                next_score, next_token, next_row = next_score[keep], next_token[keep], next_row[keep]
-                self.sentence, self.done_count = self.sentence[keep], self.done_count[keep]
-                self.max_lengths, self.min_lengths = self.max_lengths[keep], self.min_lengths[keep]
-                self.n_best_score = self.n_best_score[keep]
-            rows = next_row.reshape(-1)
-            self.tokens = next_token.reshape(-1)
-            self.score = next_score.reshape(-1)
-            self.log_prob = self.log_prob[rows] + log_probs[rows, self.tokens]
-            self.history = torch.cat([self.history[rows], self.tokens.unsqueeze(1)], dim=1)
-            if step_attention is not None:
-                chosen = step_attention[rows]
-                if self.attention is None or self.attention_sum is None:
-                    self.attention, self.attention_sum = chosen.unsqueeze(1), chosen
-                else:
-                    self.attention = torch.cat([self.attention[rows], chosen.unsqueeze(1)], dim=1)
-                    self.attention_sum = self.attention_sum[rows] + chosen
-            self.state = self.state.reorder(rows)
-            if shrink or width != k:  # memory rows follow the sentences, not the hypotheses
-                self.memory = self.memory.reorder(rows)
-            self.width = k
+            self._advance(next_token, next_score, next_row, log_probs, step_attention, done)
             step += 1
         return self.finished
+
+    def _select(self, candidates: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Each active sentence's candidates FloatTensor[active, width, V] (running scores) -> the
+        best ``2k`` (scores, flat indices into width x V) [active, 2k] and which ``k`` of them go
+        on [active, k]; with diversity, group after group (:mod:`seqlab.decoding.diversity`)."""
+        if self.groups == 1 or self.strength == 0:
+            return _top(candidates, self.beam_size, self.eos_id)
+        active, width, vocab = candidates.shape
+        k, device = self.beam_size, candidates.device
+        sentence, group = self.sentence // self.groups, self.sentence % self.groups
+        counts = candidates.new_zeros(int(sentence.max()) + 1, vocab)  # tokens chosen at this step
+        top_score = candidates.new_empty(active, 2 * k)
+        top_index = torch.empty(active, 2 * k, dtype=torch.long, device=device)
+        pick = torch.empty(active, k, dtype=torch.long, device=device)
+        for g in range(self.groups):
+            rows = (group == g).nonzero().squeeze(1)
+            if rows.numel() == 0:
+                continue
+            penalised = hamming_penalty(candidates[rows], counts[sentence[rows]], self.strength)
+            score, index, chosen = _top(penalised, k, self.eos_id)
+            top_score[rows], top_index[rows], pick[rows] = score, index, chosen
+            token = index.gather(1, chosen) % vocab
+            goes_on = (score.gather(1, chosen) > -math.inf) & (token != self.eos_id)
+            owner = sentence[rows].unsqueeze(1).expand_as(token)
+            counts.index_put_((owner[goes_on], token[goes_on]), counts.new_ones(()), accumulate=True)
+        return top_score, top_index, pick
+
+    def _advance(
+        self,
+        next_token: Tensor,
+        next_score: Tensor,
+        next_row: Tensor,
+        log_probs: Tensor,
+        step_attention: Tensor | None,
+        done: Tensor,
+    ) -> None:
+        """Move the beams one step: drop the sentences that are ``done`` (BoolTensor[active]), then
+        keep for each of the others its ``k`` chosen continuations (``next_*``: [active, k]; rows of
+        the current ``log_probs``/``step_attention`` [active x width, ...])."""
+        k, width = self.beam_size, self.width
+        shrink = bool(done.any())
+        if shrink:
+            keep = (~done).nonzero().squeeze(1)
+            next_score, next_token, next_row = next_score[keep], next_token[keep], next_row[keep]
+            self.sentence, self.done_count = self.sentence[keep], self.done_count[keep]
+            self.max_lengths, self.min_lengths = self.max_lengths[keep], self.min_lengths[keep]
+            self.n_best_score = self.n_best_score[keep]
+        rows = next_row.reshape(-1)
+        self.tokens = next_token.reshape(-1)
+        self.score = next_score.reshape(-1)
+        self.log_prob = self.log_prob[rows] + log_probs[rows, self.tokens]
+        self.history = torch.cat([self.history[rows], self.tokens.unsqueeze(1)], dim=1)
+        if step_attention is not None:
+            chosen = step_attention[rows]
+            if self.attention is None or self.attention_sum is None:
+                self.attention, self.attention_sum = chosen.unsqueeze(1), chosen
+            else:
+                self.attention = torch.cat([self.attention[rows], chosen.unsqueeze(1)], dim=1)
+                self.attention_sum = self.attention_sum[rows] + chosen
+        self.state = self.state.reorder(rows)
+        if shrink or width != k:  # memory rows follow the sentences, not the hypotheses
+            self.memory = self.memory.reorder(rows)
+        self.width = k
 
     def _finish(
         self,
@@ -249,3 +307,18 @@ class _BeamSearch:
                 scores = sorted((h.score for h in self.finished[int(self.sentence[active])]), reverse=True)
                 if len(scores) >= n:
                     self.n_best_score[active] = scores[n - 1]
+
+
+def _top(candidates: Tensor, k: int, eos_id: int) -> tuple[Tensor, Tensor, Tensor]:
+    """candidates FloatTensor[n, width, V] -> the best ``2k`` (scores, flat indices into width x V)
+    [n, 2k] and ``pick`` LongTensor[n, k]: the first ``k`` of them that are not ``<eos>`` (with fewer
+    than ``k`` of those, ``<eos>`` ones fill the gap, as dead rows)."""
+    n, width, vocab = candidates.shape
+    flat = candidates.reshape(n, width * vocab)
+    if flat.shape[1] < 2 * k:  # tiny vocabulary: pad with dead candidates
+        flat = torch.cat([flat, flat.new_full((n, 2 * k - width * vocab), -math.inf)], dim=1)
+    top_score, top_index = flat.topk(2 * k, dim=1)
+    is_eos = top_index % vocab == eos_id
+    rank = torch.arange(2 * k, device=top_score.device).expand_as(top_score)
+    pick = torch.where(is_eos, rank + 2 * k, rank).topk(k, dim=1, largest=False).indices
+    return top_score, top_index, pick

@@ -16,6 +16,7 @@ import torch
 from seqlab.config import DecodingConfig
 from seqlab.decoding.beam import beam_search
 from seqlab.decoding.chain import build_processors
+from seqlab.decoding.diversity import check_groups
 from seqlab.decoding.hypothesis import Hypothesis
 from seqlab.decoding.penalties import LengthPenalty
 from seqlab.decoding.processors import ProcessorList
@@ -39,6 +40,8 @@ class SearchOptions:
     max_length: int = _DEFAULTS.max_length
     max_length_ratio: float | None = _DEFAULTS.max_length_ratio
     min_length_ratio: float | None = _DEFAULTS.min_length_ratio
+    diverse_groups: int = _DEFAULTS.diverse_groups
+    diversity_strength: float = _DEFAULTS.diversity_strength
     sampling: bool = False
     temperature: float = 1.0
     top_k: int = 0
@@ -54,7 +57,7 @@ class SearchOptions:
         return cls(**base)
 
     def greedy(self) -> SearchOptions:
-        return dataclasses.replace(self, beam_size=1, n_best=1, sampling=False)
+        return dataclasses.replace(self, beam_size=1, n_best=1, sampling=False, diverse_groups=1)
 
     def processors(self, banned: list[int] | tuple[int, ...] = ()) -> ProcessorList:
         """The chain of these options' penalties (off at their neutral values), after ``banned``."""
@@ -79,8 +82,11 @@ def search(
 
     ``common``: the keyword arguments every search takes (``max_lengths``, ``min_lengths``,
     ``processors``, ``bos_id``, ``eos_id``, ``prefix``). Sampling draws with ``generator``, or else
-    with one seeded with ``opts.seed`` on the memory's device when that is set.
+    with one seeded with ``opts.seed`` on the memory's device when that is set. Sampling ignores
+    ``beam_size`` and ``diverse_groups``; otherwise ``diverse_groups`` must divide ``beam_size``.
     """
+    if not opts.sampling:
+        check_groups(opts.beam_size, opts.diverse_groups, opts.diversity_strength)
     if opts.sampling:
         if generator is None and opts.seed is not None:
             generator = torch.Generator(device=memory.lengths.device)
@@ -95,5 +101,6 @@ def search(
     return beam_search(
         model, memory, state, beam_size=opts.beam_size,
         length_penalty=LengthPenalty(opts.length_penalty, opts.alpha),
-        coverage_penalty=opts.coverage_penalty, n_best=opts.n_best, **common,
+        coverage_penalty=opts.coverage_penalty, n_best=opts.n_best, diverse_groups=opts.diverse_groups,
+        diversity_strength=opts.diversity_strength, **common,
     )  # fmt: skip

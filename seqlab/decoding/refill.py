@@ -47,99 +47,119 @@ def greedy_refill_search(
     ``max_lengths`` / ``min_lengths`` LongTensor[N]: output tokens allowed per sentence. Sentences
     enter in their order in ``memory``: sort them by length for rows that end together.
     """
-    check_token_id("bos_id", bos_id)
-    check_token_id("eos_id", eos_id)
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ConfigError(f"width = {width!r}: must be an integer >= 1")
     total = int(memory.lengths.shape[0])
-    check_length_tensors(max_lengths, min_lengths, total)
+    _check_arguments(width, max_lengths, min_lengths, total, bos_id, eos_id)
     device = memory.lengths.device
     source_lengths = memory.lengths.tolist()
     banned = banned_ids(model, bos_id, eos_id)
     all_max, all_min = max_lengths.to(device).long(), min_lengths.to(device).long()
     results: list[Hypothesis | None] = [None] * total
-
     entered = min(width, total)
-    sentence = torch.arange(entered, device=device)  # row -> sentence
-    rows_memory = memory if entered == total else memory.reorder(sentence)
-    rows_state = state if entered == total else state.reorder(sentence)
+    rows = _Rows(torch.arange(entered, device=device))
+    rows_memory = memory if entered == total else memory.reorder(rows.sentence)
+    rows_state = state if entered == total else state.reorder(rows.sentence)
     tokens = torch.full((entered,), bos_id, dtype=torch.long, device=device)
-    row_step = torch.zeros(entered, dtype=torch.long, device=device)  # tokens each row has produced
-    total_score = torch.zeros(entered, device=device)
-    total_log_prob = torch.zeros(entered, device=device)
-    outputs: list[list[int]] = [[] for _ in range(entered)]
-    attentions: list[list[Tensor]] = [[] for _ in range(entered)]
     with torch.no_grad():
         while True:
             logits, rows_state, attention = model.decode_step(tokens, rows_state, rows_memory)
-            rows = tokens.shape[0]
-            # each row's step: compare its bounds with its own step count (next_token_scores
-            # compares them with one common step, here 0)
-            limits_max = all_max.index_select(0, sentence) - row_step
-            limits_min = all_min.index_select(0, sentence) - row_step
+            # the bounds minus each row's own step count (next_token_scores sees one step, 0)
+            limits_max = all_max.index_select(0, rows.sentence) - rows.step
+            limits_min = all_min.index_select(0, rows.sentence) - rows.step
             log_probs, scores = next_token_scores(
-                logits, tokens.new_zeros(rows, 0), 0, limits_min, limits_max, None, eos_id, banned
+                logits, tokens.new_zeros(tokens.shape[0], 0), 0, limits_min, limits_max, None, eos_id, banned
             )
             tokens = scores.argmax(dim=-1)
-            chosen = tokens.unsqueeze(1)
-            total_score = total_score + scores.gather(1, chosen).squeeze(1)
-            total_log_prob = total_log_prob + log_probs.gather(1, chosen).squeeze(1)
-            if attention is not None:
-                step_attention = attention.float().cpu()
-                for row in range(rows):
-                    attentions[row].append(step_attention[row])
-            ended_rows: list[int] = []
-            for row, token in enumerate(tokens.tolist()):
-                if token == eos_id:
-                    ended_rows.append(row)
-                else:
-                    outputs[row].append(token)
+            ended_rows = rows.add(tokens, scores, log_probs, attention, eos_id)
             if not ended_rows:
-                row_step = row_step + 1
                 continue
-            _finish(results, ended_rows, sentence, outputs, attentions, total_score, total_log_prob,
-                    source_lengths)  # fmt: skip
+            _finish(results, ended_rows, rows, source_lengths)
             ended = set(ended_rows)
-            keep_rows = [row for row in range(rows) if row not in ended]
+            keep_rows = [row for row in range(tokens.shape[0]) if row not in ended]
             newcomers = min(len(ended_rows), total - entered)
             if not keep_rows and not newcomers:
                 break
             keep = torch.tensor(keep_rows, dtype=torch.long, device=device)
             new = torch.arange(entered, entered + newcomers, device=device)
             entered += newcomers
-            sentence = torch.cat([sentence.index_select(0, keep), new])
-            rows_memory = memory.reorder(sentence)
+            rows.replace(keep_rows, keep, new)
+            rows_memory = memory.reorder(rows.sentence)
             rows_state = rows_state.reorder(keep)
             if newcomers:
                 rows_state = rows_state.extend(state.reorder(new))
-            fresh = torch.zeros(newcomers, dtype=torch.long, device=device)
-            tokens = torch.cat([tokens.index_select(0, keep), fresh + bos_id])
-            row_step = torch.cat([row_step.index_select(0, keep) + 1, fresh])
-            total_score = torch.cat([total_score.index_select(0, keep), fresh.float()])
-            total_log_prob = torch.cat([total_log_prob.index_select(0, keep), fresh.float()])
-            outputs = [outputs[row] for row in keep_rows] + [[] for _ in range(newcomers)]
-            attentions = [attentions[row] for row in keep_rows] + [[] for _ in range(newcomers)]
+            tokens = torch.cat([tokens.index_select(0, keep), torch.full_like(new, bos_id)])
     assert all(result is not None for result in results)  # every row ends by its maximum length
     return results  # type: ignore[return-value]
 
 
-def _finish(
-    results: list[Hypothesis | None],
-    rows: list[int],
-    sentence: Tensor,
-    outputs: list[list[int]],
-    attentions: list[list[Tensor]],
-    total_score: Tensor,
-    total_log_prob: Tensor,
-    source_lengths: list[int],
+def _check_arguments(
+    width: int, max_lengths: Tensor, min_lengths: Tensor, total: int, bos_id: int, eos_id: int
 ) -> None:
-    """Store the hypotheses of ``rows``, which just produced ``<eos>``."""
-    index = torch.tensor(rows, dtype=torch.long, device=sentence.device)
-    ids = sentence.index_select(0, index).tolist()
-    scores = total_score.index_select(0, index).tolist()
-    log_probs = total_log_prob.index_select(0, index).tolist()
-    for row, i, score, log_prob in zip(rows, ids, scores, log_probs, strict=True):
+    """ConfigError unless ``width`` is an integer >= 1, the ids are token ids and the length
+    tensors hold one bound per sentence (``total``)."""
+    check_token_id("bos_id", bos_id)
+    check_token_id("eos_id", eos_id)
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ConfigError(f"width = {width!r}: must be an integer >= 1")
+    check_length_tensors(max_lengths, min_lengths, total)
+
+
+class _Rows:
+    """The rows in the decoder, one entry per row: its sentence (index into the window), the tokens
+    it has produced (``step``), its running totals, its output ids and attention rows so far."""
+
+    def __init__(self, sentence: Tensor) -> None:
+        self.sentence = sentence
+        self.step = torch.zeros_like(sentence)
+        self.total_score = torch.zeros(sentence.shape[0], device=sentence.device)
+        self.total_log_prob = torch.zeros(sentence.shape[0], device=sentence.device)
+        self.outputs: list[list[int]] = [[] for _ in range(sentence.shape[0])]
+        self.attentions: list[list[Tensor]] = [[] for _ in range(sentence.shape[0])]
+
+    def add(
+        self, tokens: Tensor, scores: Tensor, log_probs: Tensor, attention: Tensor | None, eos_id: int
+    ) -> list[int]:
+        """Count the chosen ``tokens`` LongTensor[rows] (``scores`` / ``log_probs`` FloatTensor[rows,
+        V], ``attention`` FloatTensor[rows, S] or None) -> the rows that chose ``eos_id``; the other
+        rows' steps advance only when no row ended (:meth:`replace` advances them otherwise)."""
+        chosen = tokens.unsqueeze(1)
+        self.total_score = self.total_score + scores.gather(1, chosen).squeeze(1)
+        self.total_log_prob = self.total_log_prob + log_probs.gather(1, chosen).squeeze(1)
+        if attention is not None:
+            step_attention = attention.float().cpu()
+            for row in range(tokens.shape[0]):
+                self.attentions[row].append(step_attention[row])
+        ended: list[int] = []
+        for row, token in enumerate(tokens.tolist()):
+            if token == eos_id:
+                ended.append(row)
+            else:
+                self.outputs[row].append(token)
+        if not ended:
+            self.step = self.step + 1
+        return ended
+
+    def replace(self, keep_rows: list[int], keep: Tensor, new: Tensor) -> None:
+        """Keep the rows ``keep_rows`` (``keep``: the same as a LongTensor), one step further, and
+        append a fresh row for each sentence in ``new`` LongTensor[newcomers]."""
+        fresh = torch.zeros(new.shape[0], dtype=torch.long, device=new.device)
+        self.sentence = torch.cat([self.sentence.index_select(0, keep), new])
+        self.step = torch.cat([self.step.index_select(0, keep) + 1, fresh])
+        self.total_score = torch.cat([self.total_score.index_select(0, keep), fresh.float()])
+        self.total_log_prob = torch.cat([self.total_log_prob.index_select(0, keep), fresh.float()])
+        self.outputs = [self.outputs[row] for row in keep_rows] + [[] for _ in range(new.shape[0])]
+        self.attentions = [self.attentions[row] for row in keep_rows] + [[] for _ in range(new.shape[0])]
+
+
+def _finish(
+    results: list[Hypothesis | None], ended: list[int], rows: _Rows, source_lengths: list[int]
+) -> None:
+    """Store the hypotheses of the ``ended`` rows, which just produced ``<eos>``."""
+    index = torch.tensor(ended, dtype=torch.long, device=rows.sentence.device)
+    ids = rows.sentence.index_select(0, index).tolist()
+    scores = rows.total_score.index_select(0, index).tolist()
+    log_probs = rows.total_log_prob.index_select(0, index).tolist()
+    for row, i, score, log_prob in zip(ended, ids, scores, log_probs, strict=True):
         attention = None
-        if attentions[row]:
-            attention = torch.stack(attentions[row])[:, : source_lengths[i]].clone()
-        results[i] = Hypothesis(tokens=outputs[row], score=score, log_prob=log_prob, attention=attention)
+        if rows.attentions[row]:
+            attention = torch.stack(rows.attentions[row])[:, : source_lengths[i]].clone()
+        results[i] = Hypothesis(tokens=rows.outputs[row], score=score, log_prob=log_prob, attention=attention)

@@ -11,6 +11,7 @@ runs under ``torch.no_grad``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -103,6 +104,38 @@ def _argmax(scores: Tensor) -> Tensor:
     return scores.argmax(dim=-1)
 
 
+@dataclass
+class _Rows:
+    """The rows still decoding, one entry per row: its sentence (index into the batch), length
+    bounds, token history (prefix first) and running totals of processed and model log-probabilities;
+    ``attention`` FloatTensor[rows, steps, S] once the model returns attention."""
+
+    sentence: Tensor
+    row_max: Tensor
+    row_min: Tensor
+    history: Tensor
+    total_score: Tensor
+    total_log_prob: Tensor
+    attention: Tensor | None = None
+
+    def add(self, tokens: Tensor, scores: Tensor, log_probs: Tensor, attention: Tensor | None) -> None:
+        """Count the chosen ``tokens`` LongTensor[rows] in the totals (``scores`` / ``log_probs``
+        FloatTensor[rows, V]) and append this step's ``attention`` FloatTensor[rows, S]."""
+        chosen = tokens.unsqueeze(1)
+        self.total_score = self.total_score + scores.gather(1, chosen).squeeze(1)
+        self.total_log_prob = self.total_log_prob + log_probs.gather(1, chosen).squeeze(1)
+        if attention is not None:
+            step = attention.float().unsqueeze(1)
+            self.attention = step if self.attention is None else torch.cat([self.attention, step], dim=1)
+
+    def keep(self, index: Tensor) -> None:
+        """Keep only the rows at ``index`` LongTensor[kept]."""
+        for name in ("sentence", "row_max", "row_min", "history", "total_score", "total_log_prob"):
+            setattr(self, name, getattr(self, name)[index])
+        if self.attention is not None:
+            self.attention = self.attention[index]
+
+
 def _sequential_search(
     model: Any,
     memory: Any,
@@ -124,60 +157,39 @@ def _sequential_search(
     source_lengths = memory.lengths.tolist()
     banned = banned_ids(model, bos_id, eos_id)
     results: list[Hypothesis | None] = [None] * batch_size
-
-    sentence = torch.arange(batch_size, device=device)  # row -> sentence
-    row_max, row_min = max_lengths.to(device).long(), min_lengths.to(device).long()
-    tokens = torch.full((batch_size,), bos_id, dtype=torch.long, device=device)
     history = check_prefix(prefix, batch_size, device)
     start = history.shape[1]  # the prefix: seen by the processors, not part of the output
-    attention_history: Tensor | None = None
-    total_score = torch.zeros(batch_size, device=device)
-    total_log_prob = torch.zeros(batch_size, device=device)
+    rows = _Rows(
+        sentence=torch.arange(batch_size, device=device),
+        row_max=max_lengths.to(device).long(),
+        row_min=min_lengths.to(device).long(),
+        history=history,
+        total_score=torch.zeros(batch_size, device=device),
+        total_log_prob=torch.zeros(batch_size, device=device),
+    )
+    tokens = torch.full((batch_size,), bos_id, dtype=torch.long, device=device)
     step = 0
     with torch.no_grad():
         while True:
             logits, state, attention = model.decode_step(tokens, state, memory)
             log_probs, scores = next_token_scores(
-                logits, history, step, row_min, row_max, processors, eos_id, banned
+                logits, rows.history, step, rows.row_min, rows.row_max, processors, eos_id, banned
             )
             tokens = choose(scores)
-            chosen = tokens.unsqueeze(1)
-            total_score = total_score + scores.gather(1, chosen).squeeze(1)
-            total_log_prob = total_log_prob + log_probs.gather(1, chosen).squeeze(1)
-            if attention is not None:
-                step_attention = attention.float().unsqueeze(1)
-                attention_history = (
-                    step_attention
-                    if attention_history is None
-                    else torch.cat([attention_history, step_attention], dim=1)
-                )
+            rows.add(tokens, scores, log_probs, attention)
             ended = tokens == eos_id
             if bool(ended.any()):
-                rows = ended.nonzero().squeeze(1)
                 _finish(
-                    results,
-                    rows,
-                    sentence,
-                    history[:, start:],
-                    total_score,
-                    total_log_prob,
-                    attention_history,
-                    source_lengths,
-                )
+                    results, ended.nonzero().squeeze(1), rows.sentence, rows.history[:, start:],
+                    rows.total_score, rows.total_log_prob, rows.attention, source_lengths,
+                )  # fmt: skip
                 if bool(ended.all()):
                     break
                 keep = (~ended).nonzero().squeeze(1)
-                sentence, tokens, row_max, row_min = (
-                    sentence[keep],
-                    tokens[keep],
-                    row_max[keep],
-                    row_min[keep],
-                )
-                history, total_score, total_log_prob = history[keep], total_score[keep], total_log_prob[keep]
-                if attention_history is not None:
-                    attention_history = attention_history[keep]
+                rows.keep(keep)
+                tokens = tokens[keep]
                 state, memory = state.reorder(keep), memory.reorder(keep)
-            history = torch.cat([history, tokens.unsqueeze(1)], dim=1)
+            rows.history = torch.cat([rows.history, tokens.unsqueeze(1)], dim=1)
             step += 1
     assert all(result is not None for result in results)  # every row ends by its maximum length
     return results  # type: ignore[return-value]

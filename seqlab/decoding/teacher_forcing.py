@@ -21,14 +21,20 @@ from torch import Tensor
 
 @torch.no_grad()
 def teacher_forced_hits(
-    model: Any, src: Tensor, src_lengths: Tensor, targets: Sequence[Sequence[int]]
+    model: Any,
+    src: Tensor,
+    src_lengths: Tensor,
+    targets: Sequence[Sequence[int]],
+    src_copy: Tensor | None = None,
 ) -> tuple[int, int]:
     """(argmax hits, predicted tokens) over ``targets`` + ``<eos>``.
 
     ``model`` speaks the protocol (``encode``, ``start_state``, ``decode_step``, ``bos_id``,
     ``eos_id``, ``pad_id``); src LongTensor[B, S] right-padded source ids, src_lengths LongTensor[B];
     ``targets``: B id lists (no ``<bos>``/``<eos>``). Step t feeds ``<bos>`` (t = 0) or the reference
-    token t - 1, and predicts reference token t (``<eos>`` after the last).
+    token t - 1, and predicts reference token t (``<eos>`` after the last). A copy-attention
+    model takes ``src_copy`` LongTensor[B, S] (its sources' copy ids) and targets over the extended
+    vocabulary.
     """
     batch = src.shape[0]
     if len(targets) != batch:
@@ -40,7 +46,7 @@ def teacher_forced_hits(
     for row, ids in enumerate(gold):
         reference[row, : len(ids)] = torch.tensor(ids, dtype=torch.long, device=device)
     real = reference != model.pad_id
-    memory = model.encode(src, src_lengths)
+    memory = model.encode(src, src_lengths) if src_copy is None else model.encode(src, src_lengths, src_copy)
     state = model.start_state(memory)
     tokens = torch.full((batch,), model.bos_id, dtype=torch.long, device=device)
     hits = 0

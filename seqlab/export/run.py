@@ -129,6 +129,11 @@ def graphs_for(pred: Any) -> tuple[list[Graph], dict[str, Any]]:
     if family == "tagger":
         return _tagger_graphs(pred)
     if family == "seq2seq":
+        if pred.config.model.copy_attention or pred.config.model.coverage:
+            raise ConfigError(
+                "model.copy_attention / model.coverage = true: such a model cannot be exported yet (its "
+                "step needs each source's copy ids or coverage); use seqlab translate or seqlab serve"
+            )
         return seq2seq_graphs(pred)
     raise ConfigError(
         f"task {family!r} cannot be exported (exported: language_model, classifier, tagger, seq2seq)"

@@ -44,21 +44,29 @@ def _strings(items: Sequence, what: str) -> list[str]:
     return list(items)
 
 
-def bleu(hyps: Sequence[str], refs: Sequence[str], *, tokenize: str | None = None) -> tuple[float, str]:
+def bleu(
+    hyps: Sequence[str], refs: Sequence[str], *, tokenize: str | None = None, max_order: int = 4
+) -> tuple[float, str]:
     """Corpus BLEU (sacreBLEU, one reference per hypothesis) on detokenized strings.
 
     ``tokenize`` is sacreBLEU's tokenizer (``13a`` by default; ``zh`` for Chinese, ``char``, ``intl``,
-    ``none``). Returns ``(score 0-100, signature)``, e.g.
-    ``(34.2, "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0")``.
+    ``none``). ``max_order`` is the largest n-gram order: BLEU-n is *cumulative*, the brevity penalty
+    times the geometric mean of the 1- to n-gram precisions (sacreBLEU's ``max_ngram_order``; 4 is
+    the usual BLEU, 1 and 2 the BLEU-1/BLEU-2 of dialogue papers). Returns ``(score 0-100,
+    signature)``, e.g. ``(34.2, "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0")``;
+    with ``max_order`` other than 4 the signature ends in ``|ngram:N`` (sacreBLEU's own leaves it out).
     """
     from sacrebleu.metrics import BLEU
 
     _check_pairs(hyps, refs)
     if tokenize is not None and tokenize not in BLEU.TOKENIZERS:
         raise ConfigError(f"BLEU tokenize={tokenize!r} is unknown; valid: {', '.join(BLEU.TOKENIZERS)}")
-    metric = BLEU(tokenize=tokenize)
+    if isinstance(max_order, bool) or not isinstance(max_order, int) or max_order < 1:
+        raise ConfigError(f"BLEU max_order = {max_order!r}: must be an integer >= 1")
+    metric = BLEU(tokenize=tokenize, max_ngram_order=max_order)
     score = metric.corpus_score(_strings(hyps, "hyps"), [_strings(refs, "refs")]).score
-    return min(score, 100.0), metric.get_signature().format()
+    signature = metric.get_signature().format()
+    return min(score, 100.0), signature if max_order == 4 else f"{signature}|ngram:{max_order}"
 
 
 def chrf(hyps: Sequence[str], refs: Sequence[str], *, word_order: int = 0) -> tuple[float, str]:
@@ -167,6 +175,8 @@ def length_ratio(hyps: Sequence[TokensOrText], refs: Sequence[TokensOrText]) -> 
 
 METRICS: dict[str, Metric] = {
     "bleu": lambda hyps, refs: bleu(hyps, refs)[0],
+    "bleu1": lambda hyps, refs: bleu(hyps, refs, max_order=1)[0],
+    "bleu2": lambda hyps, refs: bleu(hyps, refs, max_order=2)[0],
     "chrf": lambda hyps, refs: chrf(hyps, refs)[0],
     "rouge1": lambda hyps, refs: rouge(hyps, refs)["rouge1"],
     "rouge2": lambda hyps, refs: rouge(hyps, refs)["rouge2"],

@@ -45,12 +45,14 @@ class DecoderState:
     """The decoder's state between steps.
 
     ``rnn``: the recurrent state (h, c: [L, B, Hd]); ``feed``: the previous attentional vector
-    [B, Hd] (input feeding) or None; ``context``: Cho's fixed context [B, He] or None.
+    [B, Hd] (input feeding) or None; ``context``: Cho's fixed context [B, He] or None;
+    ``coverage``: the attention each source token has had so far [B, S] (a coverage decoder) or None.
     """
 
     rnn: RecurrentState
     feed: Tensor | None = None
     context: Tensor | None = None
+    coverage: Tensor | None = None
 
     def reorder(self, indices: Tensor) -> DecoderState:
         """Select batch rows (beam search): ``indices`` LongTensor[B'] -> a state of batch B'."""
@@ -59,6 +61,7 @@ class DecoderState:
             self.rnn.reorder(indices),
             None if self.feed is None else self.feed.index_select(0, indices),
             None if self.context is None else self.context.index_select(0, indices),
+            None if self.coverage is None else self.coverage.index_select(0, indices),
         )
 
     def extend(self, other: DecoderState) -> DecoderState:
@@ -68,7 +71,10 @@ class DecoderState:
             return None if a is None or b is None else torch.cat([a, b], dim=0)
 
         return DecoderState(
-            self.rnn.extend(other.rnn), both(self.feed, other.feed), both(self.context, other.context)
+            self.rnn.extend(other.rnn),
+            both(self.feed, other.feed),
+            both(self.context, other.context),
+            both(self.coverage, other.coverage),
         )
 
     @property
@@ -84,6 +90,8 @@ class Decoder(nn.Module):
         attention: 'none', 'bahdanau' or 'luong'; ``score``: Luong's 'dot', 'general' or 'concat'.
         hidden_size: Hd, units of the decoder stack; ``memory_size``: He, width of encoder states.
         input_feeding: Luong's input feeding; ``context_every_step``: Cho's context (no attention).
+        coverage: feed the coverage vector to the attention scores (See et al. 2017); the state
+            carries it, so every step depends on the previous one (no fused path).
     """
 
     def __init__(
@@ -99,6 +107,7 @@ class Decoder(nn.Module):
         input_feeding: bool = False,
         context_every_step: bool = False,
         dropout: float = 0.0,
+        coverage: bool = False,
     ) -> None:
         super().__init__()
         if attention not in ATTENTION_KINDS:
@@ -107,7 +116,10 @@ class Decoder(nn.Module):
             raise ConfigError("input_feeding: only with luong attention")
         if context_every_step and attention != "none":
             raise ConfigError("context_every_step: only without attention")
+        if coverage and attention == "none":
+            raise ConfigError("coverage: only with attention")
         self.kind = attention
+        self.coverage = coverage
         self.input_feeding = input_feeding
         self.context_every_step = context_every_step
         self.hidden_size = hidden_size
@@ -125,7 +137,7 @@ class Decoder(nn.Module):
         self.combine: nn.Linear | None = None
         if attention != "none":
             self.attention = Attention(
-                "additive" if attention == "bahdanau" else score, hidden_size, memory_size
+                "additive" if attention == "bahdanau" else score, hidden_size, memory_size, coverage=coverage
             )
             self.combine = nn.Linear(hidden_size + memory_size, hidden_size, bias=False)
             self.output_size = hidden_size
@@ -143,7 +155,7 @@ class Decoder(nn.Module):
     @property
     def can_fuse(self) -> bool:
         """Whether training can read the whole target in one recurrent call (no step feeds the next)."""
-        return self.kind == "none" or (self.kind == "luong" and not self.input_feeding)
+        return self.kind == "none" or (self.kind == "luong" and not self.input_feeding and not self.coverage)
 
     def keys(self, memory: EncoderMemory) -> Tensor | None:
         """The attention's source-only projection, cached in the memory by ``Seq2SeqModel.encode``."""
@@ -156,9 +168,16 @@ class Decoder(nn.Module):
             else None
         )
 
-    def _attend(self, query: Tensor, memory: EncoderMemory) -> tuple[Tensor, Tensor]:
+    def initial_coverage(self, memory: EncoderMemory) -> Tensor | None:
+        """Zeros [B, S] for a coverage decoder (nothing attended yet), else None."""
+        return memory.mask.new_zeros(memory.mask.shape, dtype=torch.float32) if self.coverage else None
+
+    def _attend(
+        self, query: Tensor, memory: EncoderMemory, coverage: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         assert self.attention is not None
-        return self.attention(query, memory.states, memory.mask, memory.keys)
+        steps = None if coverage is None else coverage.unsqueeze(1)
+        return self.attention(query, memory.states, memory.mask, memory.keys, steps)
 
     def _features(self, hidden: Tensor, context: Tensor) -> Tensor:
         assert self.combine is not None
@@ -218,6 +237,22 @@ class Decoder(nn.Module):
 
         ``steps`` (from :meth:`stepper`) and ``token_gates`` (its ``project_tokens`` of this
         step's embedded tokens, [B, 4Hd]) let a loop over a known target build them once."""
+        features, new_state, weights, _ = self.step_with_context(
+            tokens, state, memory, steps=steps, token_gates=token_gates
+        )
+        return features, new_state, weights
+
+    def step_with_context(
+        self,
+        tokens: Tensor,
+        state: DecoderState,
+        memory: EncoderMemory,
+        *,
+        steps: LSTMSteps | None = None,
+        token_gates: Tensor | None = None,
+    ) -> tuple[Tensor, DecoderState, Tensor | None, Tensor | None]:
+        """:meth:`step`, also returning the attention context [B, He] (None without attention):
+        what copy attention's generation probability reads."""
         if token_gates is None and steps is None:
             cached = self._cached_stepper()
             if cached is not None:
@@ -228,7 +263,7 @@ class Decoder(nn.Module):
         extras = []
         context = weights = None
         if self.kind == "bahdanau":
-            context, weights = self._attend(state.rnn.h[-1].unsqueeze(1), memory)
+            context, weights = self._attend(state.rnn.h[-1].unsqueeze(1), memory, state.coverage)
             extras.append(context[:, 0])
         if self.context_every_step:
             assert state.context is not None
@@ -249,14 +284,19 @@ class Decoder(nn.Module):
             h, h_all, c_all = steps.step(token_gates, extra, state.rnn.h, state.rnn.c)
             rnn = RecurrentState(h_all, c_all)
         if self.kind == "luong":
-            context, weights = self._attend(h.unsqueeze(1), memory)
+            context, weights = self._attend(h.unsqueeze(1), memory, state.coverage)
         if self.kind == "none":
             features = h if state.context is None else torch.cat([h, state.context], dim=-1)
         else:
             assert context is not None
             features = self._features(h, context[:, 0])
-        new_state = DecoderState(rnn, features if self.input_feeding else None, state.context)
-        return features, new_state, None if weights is None else weights[:, 0]
+        coverage = None
+        if state.coverage is not None:
+            assert weights is not None
+            coverage = state.coverage + weights[:, 0]
+        new_state = DecoderState(rnn, features if self.input_feeding else None, state.context, coverage)
+        step_context = None if context is None else context[:, 0]
+        return features, new_state, None if weights is None else weights[:, 0], step_context
 
     # -- the whole target ---------------------------------------------------------------------------
     def forward(
@@ -265,10 +305,18 @@ class Decoder(nn.Module):
         """Teacher-forced pass over tgt_in: LongTensor[B, T] -> features [B, T, F] and attention
         [B, T, S] (None without attention). ``fused`` (default: whenever possible) picks the one-call
         path; False forces the step-by-step loop (the reference the fused path is tested against)."""
+        features, weights, _ = self.forward_with_context(tgt_in, state, memory, fused)
+        return features, weights
+
+    def forward_with_context(
+        self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory, fused: bool | None = None
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """:meth:`forward`, also returning the attention contexts [B, T, He] (None without attention)."""
         fused = self.can_fuse if fused is None else fused
         if fused and not self.can_fuse:
             raise ConfigError(
-                f"the {self.kind} decoder{' with input feeding' * self.input_feeding} cannot fuse"
+                f"the {self.kind} decoder{' with input feeding' * self.input_feeding}"
+                f"{' with coverage' * self.coverage} cannot fuse"
             )
         if fused:
             return self._forward_fused(tgt_in, state, memory)
@@ -276,7 +324,7 @@ class Decoder(nn.Module):
 
     def _forward_fused(
         self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory
-    ) -> tuple[Tensor, Tensor | None]:
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         x = self.dropout(self.embedding(tgt_in))  # [B, T, E]
         steps = tgt_in.shape[1]
         if self.context_every_step:
@@ -285,15 +333,15 @@ class Decoder(nn.Module):
         out, _ = self.rnn(x, state.rnn.as_tuple())  # one call over all T positions: [B, T, Hd]
         if self.kind == "none":
             if state.context is None:
-                return out, None
-            return torch.cat([out, state.context.unsqueeze(1).expand(-1, steps, -1)], dim=-1), None
+                return out, None, None
+            return torch.cat([out, state.context.unsqueeze(1).expand(-1, steps, -1)], dim=-1), None, None
         context, weights = self._attend(out, memory)  # every step at once: [B, T, He], [B, T, S]
-        return self._features(out, context), weights
+        return self._features(out, context), weights, context
 
     def _forward_steps(
         self, tgt_in: Tensor, state: DecoderState, memory: EncoderMemory
-    ) -> tuple[Tensor, Tensor | None]:
-        features, weights = [], []
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        features, weights, contexts = [], [], []
         steps = self.stepper()
         gates: tuple[Tensor, ...] | None = None
         if steps is not None:  # the embedding's share of the gates, every position in one product
@@ -302,8 +350,13 @@ class Decoder(nn.Module):
             gates = steps.project_tokens(self.dropout(self.embedding(tgt_in))).unbind(1)  # T x [B, 4Hd]
         for t in range(tgt_in.shape[1]):
             step_gates = None if gates is None else gates[t]
-            feat, state, attn = self.step(tgt_in[:, t], state, memory, steps=steps, token_gates=step_gates)
+            feat, state, attn, context = self.step_with_context(
+                tgt_in[:, t], state, memory, steps=steps, token_gates=step_gates
+            )
             features.append(feat)
             if attn is not None:
                 weights.append(attn)
-        return torch.stack(features, dim=1), torch.stack(weights, dim=1) if weights else None
+            if context is not None:
+                contexts.append(context)
+        stacked = torch.stack(weights, dim=1) if weights else None
+        return torch.stack(features, dim=1), stacked, torch.stack(contexts, dim=1) if contexts else None

@@ -24,7 +24,10 @@ class EncoderMemory:
     ``states``: FloatTensor[B, S, He], zeros at padding; ``mask``: BoolTensor[B, S] (True = real
     token); ``lengths``: LongTensor[B] (on the states' device); ``keys``: the attention's cached
     projection of the states (FloatTensor[B, S, K]) or None; ``final``: the encoder's final state,
-    every layer, directions concatenated (h, c: [L, B, He]).
+    every layer, directions concatenated (h, c: [L, B, He]). Copy attention only: ``copy_ids``
+    LongTensor[B, S], each source token's id in the target vocabulary extended by its sentence's own
+    unknown words (:mod:`seqlab.text.extended_vocab`), and ``extended_size``, the width of the
+    output distribution over that vocabulary (V plus the most such words of a sentence in the batch).
     """
 
     states: Tensor
@@ -32,6 +35,8 @@ class EncoderMemory:
     lengths: Tensor
     final: RecurrentState
     keys: Tensor | None = None
+    copy_ids: Tensor | None = None
+    extended_size: int | None = None
 
     def reorder(self, indices: Tensor) -> EncoderMemory:
         """Select batch rows (beam search): ``indices`` LongTensor[B'] -> a memory of batch B'."""
@@ -42,6 +47,8 @@ class EncoderMemory:
             lengths=self.lengths.index_select(0, indices),
             final=self.final.reorder(indices),
             keys=None if self.keys is None else self.keys.index_select(0, indices),
+            copy_ids=None if self.copy_ids is None else self.copy_ids.index_select(0, indices),
+            extended_size=self.extended_size,
         )
 
     def with_keys(self, keys: Tensor | None) -> EncoderMemory:

@@ -25,9 +25,10 @@ training or data code.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -276,12 +277,7 @@ def fit_start_state(
     order: list[int] = []
     # every token weighs the same whatever its batch: NLL summed, over the mean tokens per batch
     tokens_per_batch = sum(len(line) + 1 for line in usable) / len(batches)
-    was_training = model.training
-    frozen = [p.requires_grad for p in model.parameters()]
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    try:
+    with _frozen(model):
         for _ in range(steps):
             if not order:
                 order = list(range(len(batches)))
@@ -296,11 +292,23 @@ def fit_start_state(
             loss.backward()
             optimizer.step()
             schedule.step()
+    return RecurrentState(h.detach(), None if c is None else c.detach())
+
+
+@contextlib.contextmanager
+def _frozen(model: nn.Module) -> Iterator[None]:
+    """``model`` in eval mode with no parameter requiring a gradient; both restored on exit."""
+    was_training = model.training
+    flags = [p.requires_grad for p in model.parameters()]
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    try:
+        yield
     finally:
-        for p, flag in zip(model.parameters(), frozen):
+        for p, flag in zip(model.parameters(), flags, strict=True):
             p.requires_grad_(flag)
         model.train(was_training)
-    return RecurrentState(h.detach(), None if c is None else c.detach())
 
 
 def estimate_line_start(

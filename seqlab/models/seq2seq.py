@@ -16,17 +16,28 @@ the Trainer reports through :meth:`Seq2SeqModel.set_training_progress`:
 - ``none``: 1 (always the reference); ``constant``: ``start``;
 - ``linear``: ``start * max(0, 1 - step / k)`` (reaches 0 after ``k`` steps);
 - ``inverse_sigmoid``: ``start * k / (k + exp(step / k))`` (Bengio et al. 2015).
+
+Copy attention (``model.copy_attention``, :mod:`seqlab.models.copy`): ``encode`` also takes
+``src_copy`` LongTensor[B, S], each source token's id in the target vocabulary extended by its
+sentence's unknown words, and ``decode_step`` returns **log-probabilities** over that extended
+vocabulary ([B, V + the most unknown source words of a sentence in the batch]; an id no term reaches
+is ``-inf``) instead of logits; search's ``log_softmax`` leaves them as they are. An output id
+``>= V`` fed back as the next input is read as ``<unk>``. ``model.coverage_loss`` adds See et al.'s
+coverage loss and ``model.coverage`` feeds the coverage vector to the attention scores (each with or
+without copying; :mod:`seqlab.models.attention`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import torch
 from torch import Tensor, nn
 
 from seqlab.config import ModelConfig
 from seqlab.errors import ConfigError
+from seqlab.models.copy import CopyGenerator, coverage_penalty_sum, mixture_log_probs, target_log_probs
 from seqlab.models.decoder import Decoder, DecoderState
 from seqlab.models.encoder import Encoder, EncoderMemory
 from seqlab.models.state import RecurrentState
@@ -114,6 +125,10 @@ class Seq2SeqModel(nn.Module):
         scheduled_sampling_start: float = 1.0,
         scheduled_sampling_k: float = 1000.0,
     ) -> None:
+        """Build the embeddings, encoder, bridge, decoder and output layer from ``cfg``.
+
+        Over 60 lines because each part takes its settings one keyword a line, in the order data flows.
+        """
         super().__init__()
         if cfg.share_embeddings and source_vocab_size != target_vocab_size:
             raise ConfigError(
@@ -157,6 +172,18 @@ class Seq2SeqModel(nn.Module):
             input_feeding=cfg.input_feeding,
             context_every_step=cfg.context_every_step,
             dropout=cfg.dropout,
+            coverage=cfg.coverage,
+        )
+        if (cfg.copy_attention or cfg.coverage_loss > 0) and self.decoder.attention is None:
+            raise ConfigError(
+                "model.copy_attention / coverage_loss: need attention (model.attention is none)"
+            )
+        self.target_vocab_size = target_vocab_size
+        self.coverage_weight = cfg.coverage_loss
+        self.copy = (
+            CopyGenerator(self.encoder.output_size, self.decoder.output_size, size)
+            if cfg.copy_attention
+            else None
         )
         self.dropout = nn.Dropout(cfg.dropout)
         features = self.decoder.output_size
@@ -185,17 +212,60 @@ class Seq2SeqModel(nn.Module):
         self.teacher_forcing = teacher_forcing_ratio(*self._schedule_args(step))
 
     # -- the decoding protocol -----------------------------------------------------------------
-    def encode(self, src: Tensor, src_lengths: Tensor) -> EncoderMemory:
-        """src: LongTensor[B, S]; src_lengths: LongTensor[B] -> memory (attention keys cached)."""
+    def encode(self, src: Tensor, src_lengths: Tensor, src_copy: Tensor | None = None) -> EncoderMemory:
+        """src: LongTensor[B, S]; src_lengths: LongTensor[B] -> memory (attention keys cached).
+        ``src_copy`` LongTensor[B, S]: the source's copy ids (copy attention only; see the module doc)."""
         memory = self.encoder(src, src_lengths)
-        return memory.with_keys(self.decoder.keys(memory))
+        memory = memory.with_keys(self.decoder.keys(memory))
+        if self.copy is not None and src_copy is not None:
+            if src_copy.shape != src.shape:
+                raise ValueError(
+                    f"src_copy {tuple(src_copy.shape)}: must have the shape of src {tuple(src.shape)}"
+                )
+            width = self.target_vocab_size
+            if src_copy.numel():
+                width = max(width, int(src_copy.max()) + 1)
+            memory = replace(memory, copy_ids=src_copy.to(src.device), extended_size=width)
+        return memory
+
+    def vocabulary_ids(self, tokens: Tensor) -> Tensor:
+        """Ids over the extended vocabulary -> the ids the target embedding reads (``>= V``: ``<unk>``)."""
+        if self.copy is None:
+            return tokens
+        return tokens.masked_fill(tokens >= self.target_vocab_size, self.unk_id)
+
+    def _copy_inputs(self, memory: EncoderMemory) -> tuple[Tensor, int]:
+        if memory.copy_ids is None or memory.extended_size is None:
+            raise ValueError(
+                "a copy-attention model needs each source's copy ids: encode(src, src_lengths, src_copy)"
+            )
+        return memory.copy_ids, memory.extended_size
+
+    def copy_log_probs(
+        self,
+        tokens: Tensor,
+        features: Tensor,
+        attention: Tensor,
+        context: Tensor,
+        memory: EncoderMemory,
+        logits: Tensor | None = None,
+    ) -> Tensor:
+        """Exact log-probabilities over the extended vocabulary: decoder inputs ``tokens`` [B(, T)]
+        (vocabulary ids), ``features`` [B(, T), F], ``attention`` [B(, T), S], ``context``
+        [B(, T), He] (``logits``: the output layer's, when already computed) -> FloatTensor[B(, T),
+        extended_size]."""
+        assert self.copy is not None
+        copy_ids, width = self._copy_inputs(memory)
+        gate = self.copy(context, features, self.target_embedding(tokens))
+        logits = self.logits(features) if logits is None else logits
+        return mixture_log_probs(logits, gate, attention, copy_ids, width)
 
     def start_state(self, memory: EncoderMemory) -> DecoderState:
         """The decoder's first state, from the encoder's final state through the bridge."""
         states = memory.states
         context = memory.final.h[-1] if self.decoder.context_every_step else None
         feed = self.decoder.initial_feed(memory.batch_size, states.device, states.dtype)
-        return DecoderState(self.bridge(memory.final), feed, context)
+        return DecoderState(self.bridge(memory.final), feed, context, self.decoder.initial_coverage(memory))
 
     def logits(self, features: Tensor) -> Tensor:
         """Decoder features [..., F] -> raw logits [..., V]."""
@@ -207,52 +277,107 @@ class Seq2SeqModel(nn.Module):
     def decode_step(
         self, tokens: Tensor, state: DecoderState, memory: EncoderMemory
     ) -> tuple[Tensor, DecoderState, Tensor | None]:
-        """tokens: LongTensor[B] -> logits FloatTensor[B, V], the new state, attention [B, S] or None."""
-        features, state, attention = self.decoder.step(tokens, state, memory)
-        return self.logits(features), state, attention
+        """tokens: LongTensor[B] -> logits FloatTensor[B, V], the new state, attention [B, S] or None.
+        A copy model returns log-probabilities [B, extended_size] (see the module doc)."""
+        if self.copy is None:
+            features, state, attention = self.decoder.step(tokens, state, memory)
+            return self.logits(features), state, attention
+        tokens = self.vocabulary_ids(tokens)
+        features, state, attention, context = self.decoder.step_with_context(tokens, state, memory)
+        assert attention is not None and context is not None
+        return self.copy_log_probs(tokens, features, attention, context, memory), state, attention
 
     # -- training -------------------------------------------------------------------------------
     def forward(
         self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor, fused: bool | None = None
     ) -> tuple[Tensor, Tensor | None]:
-        """Teacher-forced logits [B, T, V] and attention [B, T, S] (or None) for decoder inputs tgt_in."""
+        """Teacher-forced logits [B, T, V] and attention [B, T, S] (or None) for decoder inputs tgt_in
+        (of a copy model: its vocabulary logits alone; the mixture with copying is :meth:`forward_copy`)."""
         memory = self.encode(src, src_lengths)
         features, attention = self.decoder(tgt_in, self.start_state(memory), memory, fused)
         return self.logits(features), attention
 
+    def forward_copy(
+        self, src: Tensor, src_lengths: Tensor, src_copy: Tensor, tgt_in: Tensor, fused: bool | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """A copy model's teacher-forced log-probabilities [B, T, extended_size] and attention [B, T, S]."""
+        memory = self.encode(src, src_lengths, src_copy)
+        tgt_in = self.vocabulary_ids(tgt_in)
+        features, attention, context = self.decoder.forward_with_context(
+            tgt_in, self.start_state(memory), memory, fused
+        )
+        assert attention is not None and context is not None
+        return self.copy_log_probs(tgt_in, features, attention, context, memory), attention
+
+    @torch.no_grad()
+    def generation_probabilities(
+        self, src: Tensor, src_lengths: Tensor, src_copy: Tensor, tgt_in: Tensor
+    ) -> Tensor:
+        """A copy model's p_gen at each step of the decoder inputs tgt_in [B, T] -> FloatTensor[B, T]
+        (1: the token comes from the vocabulary distribution, 0: it is copied from the source)."""
+        if self.copy is None:
+            raise ValueError("generation probabilities: this model has no copy attention")
+        memory = self.encode(src, src_lengths, src_copy)
+        tgt_in = self.vocabulary_ids(tgt_in)
+        features, _, context = self.decoder.forward_with_context(tgt_in, self.start_state(memory), memory)
+        assert context is not None
+        return torch.sigmoid(self.copy(context, features, self.target_embedding(tgt_in)))
+
     def _scheduled_inputs(self, batch, memory: EncoderMemory) -> Tensor:  # noqa: ANN001 - Seq2SeqBatch
         """Decoder inputs with some reference tokens replaced by the model's own predictions."""
         with torch.no_grad():
-            features, _ = self.decoder(batch.tgt_in, self.start_state(memory), memory)
-            predicted = self.logits(features).argmax(dim=-1)  # prediction of position t+1 at t
+            tgt_in = self.vocabulary_ids(batch.tgt_in)
+            features, attention, context = self.decoder.forward_with_context(
+                tgt_in, self.start_state(memory), memory
+            )
+            if self.copy is None:
+                predicted = self.logits(features).argmax(dim=-1)  # prediction of position t+1 at t
+            else:
+                assert attention is not None and context is not None
+                scores = self.copy_log_probs(tgt_in, features, attention, context, memory)
+                predicted = self.vocabulary_ids(scores.argmax(dim=-1))
         use_model = torch.rand(batch.tgt_in.shape, device=batch.tgt_in.device) >= self.teacher_forcing
         use_model[:, 0] = False  # <bos> stays
         use_model &= batch.tgt_in != self.pad_id
-        shifted = torch.cat([batch.tgt_in[:, :1], predicted[:, :-1]], dim=1)
-        return torch.where(use_model, shifted, batch.tgt_in)
+        shifted = torch.cat([tgt_in[:, :1], predicted[:, :-1]], dim=1)
+        return torch.where(use_model, shifted, tgt_in)
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:  # noqa: ANN001 - Seq2SeqBatch
         """Mean (label-smoothed) cross-entropy per real target token; stats: nll_sum (unsmoothed),
         tokens, correct (summable)."""
-        memory = self.encode(batch.src, batch.src_lengths)
-        tgt_in = batch.tgt_in
+        memory = self.encode(batch.src, batch.src_lengths, getattr(batch, "src_copy", None))
+        tgt_in = self.vocabulary_ids(batch.tgt_in)
         if self.training and self.teacher_forcing < 1.0:
             tgt_in = self._scheduled_inputs(batch, memory)
-        features, _ = self.decoder(tgt_in, self.start_state(memory), memory)
+        features, attention, context = self.decoder.forward_with_context(
+            tgt_in, self.start_state(memory), memory
+        )
         logits = self.logits(features).float()
         log_probs = torch.log_softmax(logits, dim=-1)
         target = batch.tgt_out
         real = target != self.pad_id
         tokens = real.sum()
-        nll = -log_probs.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        if self.copy is None:
+            nll = -log_probs.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        else:
+            assert attention is not None and context is not None
+            copy_ids, _ = self._copy_inputs(memory)
+            gate = self.copy(context, features, self.target_embedding(tgt_in))
+            nll = -target_log_probs(logits, gate, attention, copy_ids, target)
         nll_sum = nll.masked_select(real).sum()
-        if self.label_smoothing > 0:
+        if self.label_smoothing > 0:  # with copying: smooths the vocabulary distribution
             uniform = -log_probs.mean(dim=-1).masked_select(real).sum()
             total = (1 - self.label_smoothing) * nll_sum + self.label_smoothing * uniform
         else:
             total = nll_sum
+        if self.coverage_weight > 0:
+            assert attention is not None
+            total = total + self.coverage_weight * coverage_penalty_sum(attention, real)
         loss = total / tokens.clamp(min=1)
         with torch.no_grad():
+            if self.copy is not None:
+                assert attention is not None and context is not None
+                logits = self.copy_log_probs(tgt_in, features, attention, context, memory, logits)
             correct = ((logits.argmax(dim=-1) == target) & real).sum()
         stats = {"nll_sum": float(nll_sum.detach()), "tokens": float(tokens), "correct": float(correct)}
         return loss, stats

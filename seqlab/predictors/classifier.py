@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from seqlab.config import ExperimentConfig, load_config
-from seqlab.data.bucketing import pad_batch
-from seqlab.data.cls_corpus import TextPipeline, read_eval_examples
-from seqlab.data.labelled import LabelledExample
+from seqlab.data.batching.buckets import pad_batch
+from seqlab.data.corpora.labelled import TextPipeline, read_eval_examples
+from seqlab.data.readers.labelled import LabelledExample
 from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
 from seqlab.predictors.common import Evaluation, check_pool, check_run, chunks, load_weights, score_labels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -11,12 +12,13 @@ import numpy as np
 import torch
 
 from seqlab.config import ExperimentConfig, load_config
-from seqlab.data.bptt import BPTTBatcher
-from seqlab.data.lm_corpus import encode_lines, line_ids
-from seqlab.data.lm_lines import line_loader
+from seqlab.data.batching.bptt import BPTTBatcher
+from seqlab.data.corpora.lm import encode_lines, line_ids
+from seqlab.data.corpora.lm_lines import line_loader
 from seqlab.decoding.chain import build_processors
 from seqlab.decoding.options import SearchOptions
 from seqlab.errors import ConfigError
+from seqlab.models.evaluation import evaluate_model as evaluate
 from seqlab.models.factory import build_model
 from seqlab.models.line_start import load_line_start
 from seqlab.models.pooling import pool as pool_states
@@ -25,7 +27,6 @@ from seqlab.predictors.generation import check_beam, continuations, ended_early
 from seqlab.rundir.names import CONFIG_FILE, TOKENIZER_DIR, VOCAB_FILE
 from seqlab.text.tokenizers import Tokenizer, load_tokenizer
 from seqlab.text.vocab import Vocabulary
-from seqlab.training.evaluate import evaluate
 
 
 @dataclass(frozen=True)
@@ -100,18 +101,22 @@ class LanguageModelPredictor:
         num_samples: int = 1,
         allow_unk: bool = False,
         beam_size: int = 1,
+        diverse_groups: int = 1,
+        diversity_strength: float = 0.0,
+        include_prompt: bool = True,
     ) -> list[str]:
         """Continue ``prompt`` by up to ``max_tokens`` tokens; returns ``num_samples`` continuations
-        (the prompt included). Line ends the model produces come back as newlines. ``<pad>`` and
-        ``<bos>`` are never produced, nor ``<unk>`` unless ``allow_unk``. A continuation whose every
-        next token is banned (e.g. ``no_repeat_ngram=1`` once the vocabulary is used up) ends there,
-        on an end of line (``<eos>``). ``beam_size`` > 1 is beam search (length penalty from the
-        run's ``decoding`` section; no sampling controls): the ``num_samples`` best beams, best first.
+        (the prompt included unless ``include_prompt`` is False). Line ends the model produces come
+        back as newlines. ``<pad>`` and ``<bos>`` are never produced, nor ``<unk>`` unless
+        ``allow_unk``. A continuation whose every next token is banned (e.g. ``no_repeat_ngram=1``
+        once the vocabulary is used up) ends there, on an end of line (``<eos>``). ``beam_size`` > 1
+        is beam search (length penalty from the run's ``decoding`` section; no sampling controls):
+        the ``num_samples`` best beams, best first; ``diverse_groups`` / ``diversity_strength`` make
+        it diverse beam search.
         """
-        if max_tokens < 1:
-            raise ConfigError(f"max_tokens = {max_tokens}: must be >= 1")
-        if num_samples < 1:
-            raise ConfigError(f"num_samples = {num_samples}: must be >= 1")
+        for name, value in (("max_tokens", max_tokens), ("num_samples", num_samples)):
+            if value < 1:
+                raise ConfigError(f"{name} = {value}: must be >= 1")
         check_beam(beam_size, num_samples, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
         build_processors(temperature=temperature, top_k=top_k, top_p=top_p)  # checked even when greedy
         context = self._context_ids(prompt)
@@ -123,13 +128,8 @@ class LanguageModelPredictor:
             prompt_length=len(context),
             banned=self._banned_ids(allow_unk),
         )
-        decoding = self.config.decoding
-        opts = SearchOptions(
-            beam_size=beam_size, n_best=num_samples if beam_size > 1 else 1,
-            length_penalty=decoding.length_penalty, alpha=decoding.alpha, min_length=0,
-            sampling=not greedy and beam_size == 1, temperature=1.0 if temperature is None else temperature,
-            top_k=top_k or 0, top_p=1.0 if top_p is None else top_p, seed=seed,
-        )  # fmt: skip
+        opts = self._search_options(beam_size, num_samples, greedy, temperature, top_k, top_p, seed)
+        opts = dataclasses.replace(opts, diverse_groups=diverse_groups, diversity_strength=diversity_strength)
         rows = 1 if beam_size > 1 else num_samples
         prompt_ids = torch.tensor([context] * rows, dtype=torch.long, device=self.device)
         found = continuations(
@@ -142,8 +142,27 @@ class LanguageModelPredictor:
             new = list(hyp.tokens)
             if not stop_at_eos and ended_early(hyp, max_tokens):
                 new.append(self.vocab.eos_id)  # every token was banned: the line ends there
-            texts.append(self._render(context[1:] + new))
+            texts.append(self._render(context[1:] + new if include_prompt else new))
         return texts
+
+    def _search_options(
+        self,
+        beam_size: int,
+        num_samples: int,
+        greedy: bool,
+        temperature: float | None,
+        top_k: int | None,
+        top_p: float | None,
+        seed: int | None,
+    ) -> SearchOptions:
+        """:meth:`generate`'s search: beam (the run's length penalty), greedy or sampling."""
+        decoding = self.config.decoding
+        return SearchOptions(
+            beam_size=beam_size, n_best=num_samples if beam_size > 1 else 1,
+            length_penalty=decoding.length_penalty, alpha=decoding.alpha, min_length=0,
+            sampling=not greedy and beam_size == 1, temperature=1.0 if temperature is None else temperature,
+            top_k=top_k or 0, top_p=1.0 if top_p is None else top_p, seed=seed,
+        )  # fmt: skip
 
     @torch.no_grad()
     def predict_next(self, text: str, top_k: int = 5) -> list[tuple[str, float]]:
@@ -170,6 +189,24 @@ class LanguageModelPredictor:
             logprobs = torch.log_softmax(logits[0].float(), dim=-1)
             picked = logprobs.gather(1, tensor[0, 1:].unsqueeze(1)).sum()
             results.append(LineScore(line, float(picked), len(ids) - 1))
+        return results
+
+    @torch.no_grad()
+    def token_log_probs(self, lines: Sequence[str], batch_size: int = 64) -> list[list[float]]:
+        """Per line the log-probability (natural log) of each of its tokens and then of its end of
+        line, read as :meth:`score` reads it (after a line start; the sum is its ``logprob``), in
+        right-padded batches of ``batch_size`` lines (a left-to-right model never sees the padding)."""
+        results: list[list[float]] = []
+        for chunk in chunks(list(lines), batch_size):
+            ids = [self._context_ids(line) + [self.vocab.eos_id] for line in chunk]
+            tokens = torch.full((len(ids), max(map(len, ids))), self.vocab.pad_id, dtype=torch.long)
+            for row, seq in enumerate(ids):
+                tokens[row, : len(seq)] = torch.tensor(seq)
+            tokens = tokens.to(self.device)
+            logits, _ = self.model(tokens[:, :-1])
+            picked = torch.log_softmax(logits.float(), dim=-1).gather(2, tokens[:, 1:].unsqueeze(2))
+            rows = picked.squeeze(2).cpu().tolist()
+            results.extend(row[: len(seq) - 1] for row, seq in zip(rows, ids, strict=True))
         return results
 
     @torch.no_grad()

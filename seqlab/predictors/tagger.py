@@ -10,9 +10,9 @@ import torch
 
 from seqlab import metrics
 from seqlab.config import ExperimentConfig, load_config
-from seqlab.data.cls_batches import EncodedTags, collate_tagging
-from seqlab.data.cls_corpus import TextPipeline, read_eval_examples
-from seqlab.data.tagged import TaggedSentence
+from seqlab.data.batching.labelled import EncodedTags, collate_tagging
+from seqlab.data.corpora.labelled import TextPipeline, read_eval_examples
+from seqlab.data.readers.tagged import TaggedSentence
 from seqlab.errors import DataError
 from seqlab.models.factory import build_model
 from seqlab.predictors.common import Evaluation, check_pool, check_run, chunks, load_weights, score_labels

@@ -9,6 +9,7 @@ moment). Endpoints, by family (``GET /models`` lists each model's own):
     POST /models/{name}/classify   classifier: label probabilities (+ attention weights)
     POST /models/{name}/tag        tagger: a tag per word
     POST /models/{name}/translate  seq2seq: translations, n-best lists, attention on request
+    POST /models/{name}/chat       seq2seq, language model: the next answer in a conversation
     POST /models/{name}/encode     any: sentence vectors
 
 ``GET /`` is the web page (``static/``); ``GET /openapi.json`` the schema; ``GET /stats`` the
@@ -233,6 +234,11 @@ def _add_model_routes(app: FastAPI, state: ServerState) -> None:
     async def translate(body: s.TranslateRequest, entry: Model) -> Any:
         """Translate (beam search by default); n-best lists and attention weights on request."""
         return await _dispatch(state, "translate", entry, body)
+
+    @app.post("/models/{name}/chat", response_model=s.ChatResponse, tags=["seq2seq", "language model"])
+    async def chat(body: s.ChatRequest, entry: Model) -> Any:
+        """The next answer in a conversation the client keeps (``turns``, the new one last)."""
+        return await _dispatch(state, "chat", entry, body)
 
     @app.post("/models/{name}/encode", response_model=s.EncodeResponse, tags=["models"])
     async def encode(body: s.EncodeRequest, entry: Model) -> Any:

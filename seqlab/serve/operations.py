@@ -14,6 +14,10 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from seqlab.data.readers.dialogue import join_context
+from seqlab.errors import ConfigError
+from seqlab.predictors.chat import Chatbot
+from seqlab.predictors.generation import check_beam
 from seqlab.serve import schemas as s
 from seqlab.serve.errors import ApiError
 from seqlab.serve.registry import ENDPOINTS, ModelEntry
@@ -158,6 +162,12 @@ def generate(entry: ModelEntry, request: s.GenerateRequest, settings: ServeSetti
     check_text(entry, request.prompt, "prompt", settings)
     at_most("max_tokens", request.max_tokens, settings.max_output_tokens, "--max-output-tokens")
     at_most("num_samples", request.num_samples, settings.max_batch_size, "--max-batch-size")
+    at_most("beam_size", request.beam_size, settings.max_beam_size, "--max-beam-size")
+    sampling = {k: getattr(request, k) for k in ("temperature", "top_k", "top_p", "seed")}
+    try:
+        check_beam(request.beam_size, request.num_samples, **sampling)
+    except ConfigError as exc:
+        raise invalid("beam_size", str(exc)) from exc
     params = request.model_dump(exclude={"prompt"})
     pred = entry.predictor
     run = lambda prompts: [pred.generate(p, **params) for p in prompts]  # noqa: E731
@@ -207,9 +217,10 @@ def translate(entry: ModelEntry, request: s.TranslateRequest, settings: ServeSet
     def finish(outputs: list[Any]) -> s.TranslateResponse:
         results = []
         for t in outputs:
-            attention = None
+            attention = p_gen = None
             if request.return_attention and t.attention is not None:
                 attention = [[float(w) for w in row] for row in t.attention]
+                p_gen = None if t.generation is None else [float(p) for p in t.generation]
             n_best = [s.Hypothesis(text=text, score=finite(score)) for text, score in (t.n_best or [])]
             results.append(
                 s.TranslateResult(
@@ -219,11 +230,40 @@ def translate(entry: ModelEntry, request: s.TranslateRequest, settings: ServeSet
                     score=finite(t.score),
                     n_best=n_best,
                     attention=attention,
+                    p_gen=p_gen,
                 )
             )
         return s.TranslateResponse(model=entry.spec.name, results=results)
 
     return Call((entry.spec.name, "translate", tuple(sorted(params.items()))), texts, run, finish)
+
+
+def chat(entry: ModelEntry, request: s.ChatRequest, settings: ServeSettings) -> Call:
+    """The answer to ``request.turns``: the last turns joined as the model's source or prompt
+    (:class:`~seqlab.predictors.chat.Chatbot`); requests with the same controls share a batch."""
+    check_text(entry, request.turns[-1], "turns", settings)
+    at_most("beam_size", request.beam_size, settings.max_beam_size, "--max-beam-size")
+    at_most("max_length", request.max_length, settings.max_output_tokens, "--max-output-tokens")
+    beam = request.beam_size or min(_decoding_default(entry, "beam_size", 1), settings.max_beam_size)
+    if request.n_best > (settings.max_batch_size if request.sampling else beam):
+        limit = "the batch size limit" if request.sampling else f"beam_size ({beam})"
+        raise invalid("n_best", f"{request.n_best} answers need at most {limit}")
+    max_length = request.max_length or min(
+        _decoding_default(entry, "max_length", settings.max_output_tokens), settings.max_output_tokens
+    )
+    if request.min_length is not None and request.min_length > max_length:
+        raise invalid("min_length", f"{request.min_length} is more than max_length ({max_length})")
+    params = request.model_dump(exclude={"turns", "context_turns"}, exclude_none=True)
+    params.update(beam_size=beam, max_length=max_length)
+    bot = Chatbot(entry.predictor, context_turns=request.context_turns, **params)
+    source = join_context([turn.strip() for turn in request.turns], bot.context_turns, bot.separator)
+    check_text(entry, source, "turns", settings)
+
+    def finish(outputs: list[Any]) -> s.ChatResponse:
+        answers = outputs[0]
+        return s.ChatResponse(model=entry.spec.name, text=answers[0], source=source, alternatives=answers[1:])
+
+    return Call((entry.spec.name, "chat", tuple(sorted(params.items()))), [source], bot.answers, finish)
 
 
 OPERATIONS: dict[str, tuple[type, Callable[..., Call]]] = {
@@ -233,6 +273,7 @@ OPERATIONS: dict[str, tuple[type, Callable[..., Call]]] = {
     "generate": (s.GenerateRequest, generate),
     "next": (s.NextRequest, next_tokens),
     "translate": (s.TranslateRequest, translate),
+    "chat": (s.ChatRequest, chat),
 }
 
 WARM_UP: dict[str, tuple[str, dict[str, Any]]] = {

@@ -19,10 +19,10 @@ from seqlab.rundir.names import CONFIG_FILE
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENDPOINTS = {
-    "language_model": ("generate", "next", "encode"),
+    "language_model": ("generate", "next", "chat", "encode"),
     "classifier": ("classify", "encode"),
     "tagger": ("tag", "encode"),
-    "seq2seq": ("translate", "encode"),
+    "seq2seq": ("translate", "chat", "encode"),
 }
 
 Loader = Callable[[Path], Any]

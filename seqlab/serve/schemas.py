@@ -14,7 +14,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY, TEMPERATURE, TOP_P, NumberRange
+from seqlab.ranges import (
+    COVERAGE_PENALTY,
+    DIVERSITY_STRENGTH,
+    REPETITION_PENALTY,
+    TEMPERATURE,
+    TOP_P,
+    NumberRange,
+)
 
 
 class Strict(BaseModel):
@@ -38,6 +45,7 @@ TemperatureValue = _in(TEMPERATURE)
 TopPValue = _in(TOP_P)
 RepetitionPenaltyValue = _in(REPETITION_PENALTY)
 CoveragePenaltyValue = _in(COVERAGE_PENALTY)
+DiversityStrengthValue = _in(DIVERSITY_STRENGTH)
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -77,6 +85,9 @@ class GenerateRequest(Strict):
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="for reproducible sampling")
     num_samples: int = Field(1, ge=1, description="continuations to return (at most the batch size limit)")
     stop_at_eos: bool = Field(False, description="stop each sample at its first line end")
+    beam_size: int = Field(
+        1, ge=1, description="> 1: beam search (no sampling controls; num_samples <= beam_size, best first)"
+    )
 
 
 class NextRequest(Strict):
@@ -98,6 +109,10 @@ class TranslateRequest(TextsRequest):
     coverage_penalty: CoveragePenaltyValue | None = None
     no_repeat_ngram: int | None = Field(None, ge=0)
     repetition_penalty: RepetitionPenaltyValue | None = None
+    diverse_groups: int | None = Field(
+        None, ge=1, description="diverse beam search: groups (divide beam_size)"
+    )
+    diversity_strength: DiversityStrengthValue | None = None
     sampling: bool = False
     temperature: TemperatureValue = 1.0
     top_k: int = Field(0, ge=0)
@@ -105,6 +120,27 @@ class TranslateRequest(TextsRequest):
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="for reproducible sampling")
     replace_unk: bool | None = None
     return_attention: bool = Field(False, description="the attention matrix [target][source]")
+
+
+class ChatRequest(Strict):
+    """One turn of a conversation the client keeps: ``turns`` oldest first, the user's new turn last.
+    The model reads the last ``context_turns`` of them joined with the run's turn separator (a
+    Seq2Seq run as its source, a language model as its prompt). A control left out (null) takes the
+    run's ``decoding`` config."""
+
+    turns: list[str] = Field(..., min_length=1, description="the conversation so far, the new user turn last")
+    context_turns: int | None = Field(None, ge=1, description="turns the model reads (default: the run's)")
+    beam_size: int | None = Field(None, ge=1, description="beam width (at most the beam limit)")
+    n_best: int = Field(1, ge=1, description="answers to return (<= beam_size; samples with sampling)")
+    max_length: int | None = Field(None, ge=1, description="answer tokens at most (<= the output limit)")
+    min_length: int | None = Field(None, ge=0)
+    no_repeat_ngram: int | None = Field(None, ge=0)
+    repetition_penalty: RepetitionPenaltyValue | None = None
+    sampling: bool = False
+    temperature: TemperatureValue | None = None
+    top_k: int | None = Field(None, ge=0)
+    top_p: TopPValue | None = None
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="for reproducible sampling")
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -215,11 +251,23 @@ class TranslateResult(BaseModel):
     score: float | None = Field(..., description="after length and coverage penalties (null if not finite)")
     n_best: list[Hypothesis] = Field(default_factory=list)
     attention: list[list[float]] | None = Field(None, description="[target token][source token]")
+    p_gen: list[float] | None = Field(
+        None,
+        description="copy-attention models, with return_attention: each output token's probability of "
+        "being generated from the vocabulary rather than copied from the source",
+    )
 
 
 class TranslateResponse(BaseModel):
     model: str
     results: list[TranslateResult]
+
+
+class ChatResponse(BaseModel):
+    model: str
+    text: str = Field(..., description="the answer")
+    source: str = Field(..., description="what the model read: the last turns, joined")
+    alternatives: list[str] = Field(default_factory=list, description="the other n-best answers or samples")
 
 
 class Stats(BaseModel):

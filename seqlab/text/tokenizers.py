@@ -118,6 +118,8 @@ class SentencePieceTokenizer(Tokenizer):
     ``fit`` trains deterministically and quietly on the training lines and writes
     ``directory/spm.model``; ``tokenize`` returns piece strings (``"▁the"``), which the
     Vocabulary then numbers, so the ids are seqlab's own and the specials stay 0..3.
+    ``user_symbols`` (e.g. a dialogue's turn separator ``<turn>``) are kept as whole pieces, as
+    ``<unk>`` always is; they live in the model, so a loaded tokenizer keeps them too.
     """
 
     kind = "sentencepiece"
@@ -128,8 +130,12 @@ class SentencePieceTokenizer(Tokenizer):
         model_type: str = "unigram",
         vocab_size: int = 8000,
         character_coverage: float = 1.0,
+        user_symbols: Sequence[str] = (),
     ) -> None:
         super().__init__(lowercase)
+        self.user_symbols = tuple(
+            dict.fromkeys(self._prepare(s) for s in (*_SPM_USER_SYMBOLS, *user_symbols))
+        )
         self.model_type = model_type
         self.vocab_size = vocab_size
         self.character_coverage = character_coverage
@@ -165,7 +171,7 @@ class SentencePieceTokenizer(Tokenizer):
                 vocab_size=self.vocab_size,
                 character_coverage=self.character_coverage,
                 hard_vocab_limit=False,
-                user_defined_symbols=list(_SPM_USER_SYMBOLS),
+                user_defined_symbols=list(self.user_symbols),
                 unk_piece="<spm-unk>",
                 bos_id=-1,
                 eos_id=-1,
@@ -212,15 +218,16 @@ class SentencePieceTokenizer(Tokenizer):
         return self._require_model().decode_pieces(list(tokens))
 
 
-def build_tokenizer(cfg: TokenizerConfig) -> Tokenizer:
-    """A fresh (unfitted) tokenizer for ``cfg.kind``."""
+def build_tokenizer(cfg: TokenizerConfig, user_symbols: Sequence[str] = ()) -> Tokenizer:
+    """A fresh (unfitted) tokenizer for ``cfg.kind``; sentencepiece keeps ``user_symbols`` whole
+    (the word tokenizer keeps any whitespace-free symbol whole anyway)."""
     if cfg.kind == "char":
         return CharTokenizer(cfg.lowercase)
     if cfg.kind == "word":
         return WordTokenizer(cfg.lowercase)
     if cfg.kind == "sentencepiece":
         return SentencePieceTokenizer(
-            cfg.lowercase, cfg.sp_model_type, cfg.sp_vocab_size, cfg.sp_character_coverage
+            cfg.lowercase, cfg.sp_model_type, cfg.sp_vocab_size, cfg.sp_character_coverage, user_symbols
         )
     if cfg.kind == "jieba":
         return JiebaTokenizer(cfg.lowercase)

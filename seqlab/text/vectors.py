@@ -113,6 +113,30 @@ def load_pretrained_vectors(
     if len(vocab_tokens) != rows:
         raise ConfigError(f"the vocabulary has {len(vocab_tokens)} tokens but the embedding has {rows} rows")
     exact, lowered = _rows_by_word(vocab_tokens, embedding.padding_idx)
+    found_vectors = _matching_vectors(path, size, exact, lowered)
+    if found_vectors:
+        indices = torch.tensor(sorted(found_vectors), dtype=torch.long)
+        values = torch.tensor([found_vectors[i] for i in sorted(found_vectors)], dtype=embedding.weight.dtype)
+        with torch.no_grad():
+            embedding.weight[indices.to(embedding.weight.device)] = values.to(embedding.weight.device)
+    if freeze:
+        embedding.weight.requires_grad_(False)
+    missing = [token for i, token in enumerate(vocab_tokens) if i not in found_vectors]
+    total = len(vocab_tokens)
+    return {
+        "found": len(found_vectors),
+        "total": total,
+        "coverage": len(found_vectors) / total if total else 0.0,
+        "missing_examples": missing[:10],
+    }
+
+
+def _matching_vectors(
+    path: Path, size: int, exact: dict[str, list[int]], lowered: dict[str, list[int]]
+) -> dict[int, list[float]]:
+    """Read every line of the vectors file ``path`` (each checked, used or not) -> embedding row ->
+    its vector, for the rows whose word (``exact``) or lowercased word (``lowered``) has one; an
+    exact match wins over a lowercased one. Raises ConfigError when the dimension is not ``size``."""
     source: dict[int, str] = {}  # row -> 'exact' or 'lower', the match that filled it
     found_vectors: dict[int, list[float]] = {}
     dim: int | None = None
@@ -148,18 +172,4 @@ def load_pretrained_vectors(
         raise DataError(f"{path}: no vectors in the file")
     if declared is not None and declared != vector_lines:
         raise DataError(f"{path}:1: the header announces {declared} vectors but the file has {vector_lines}")
-    if found_vectors:
-        indices = torch.tensor(sorted(found_vectors), dtype=torch.long)
-        values = torch.tensor([found_vectors[i] for i in sorted(found_vectors)], dtype=embedding.weight.dtype)
-        with torch.no_grad():
-            embedding.weight[indices.to(embedding.weight.device)] = values.to(embedding.weight.device)
-    if freeze:
-        embedding.weight.requires_grad_(False)
-    missing = [token for i, token in enumerate(vocab_tokens) if i not in found_vectors]
-    total = len(vocab_tokens)
-    return {
-        "found": len(found_vectors),
-        "total": total,
-        "coverage": len(found_vectors) / total if total else 0.0,
-        "missing_examples": missing[:10],
-    }
+    return found_vectors

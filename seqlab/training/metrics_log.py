@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from seqlab.data.readers import decode_utf8
+from seqlab.data.readers.lines import decode_utf8
 from seqlab.errors import TrainingError
 from seqlab.rundir.files import atomic_write_bytes
 from seqlab.rundir.names import METRICS_FILE, TENSORBOARD_DIR

@@ -7,9 +7,9 @@ same ids.
 
 The task picks the data and model (plain if/elif): a language model reads one token stream in BPTT
 windows, or (``data.lm_mode: lines``) each line from a fresh state in length-bucketed batches; a
-classifier or tagger reads labelled examples (:mod:`seqlab.data.cls_corpus`) in token-budget
-batches (:mod:`seqlab.data.cls_batches`); a Seq2Seq model reads pairs (:mod:`seqlab.data.s2s_corpus`)
-in length-bucketed batches (:mod:`seqlab.data.s2s_batches`) and,
+classifier or tagger reads labelled examples (:mod:`seqlab.data.corpora.labelled`) in token-budget
+batches (:mod:`seqlab.data.batching.labelled`); a Seq2Seq model reads pairs
+(:mod:`seqlab.data.corpora.seq2seq`) in length-bucketed batches (:mod:`seqlab.data.batching.seq2seq`) and,
 when ``training.metric`` needs decoding (BLEU, chrF, WER, PER, ROUGE-L, exact match), hands the
 Trainer a validation hook that decodes the validation set greedily. The one Trainer trains them all.
 """
@@ -26,12 +26,12 @@ from typing import Any
 import torch
 
 from seqlab.config import ExperimentConfig
-from seqlab.data.bptt import BPTTBatcher
-from seqlab.data.cls_batches import ExampleLoader, collate_classification, collate_tagging
-from seqlab.data.cls_corpus import Corpus, load_corpus
-from seqlab.data.lm_corpus import LMCorpus, load_lm_corpus, reload_lm_corpus
-from seqlab.data.lm_lines import LineLoader, encode_line_examples, line_loader
-from seqlab.data.lm_mixed import MixedBatcher
+from seqlab.data.batching.bptt import BPTTBatcher
+from seqlab.data.batching.labelled import ExampleLoader, collate_classification, collate_tagging
+from seqlab.data.corpora.labelled import Corpus, load_corpus
+from seqlab.data.corpora.lm import LMCorpus, load_lm_corpus, reload_lm_corpus
+from seqlab.data.corpora.lm_lines import LineLoader, encode_line_examples, line_loader
+from seqlab.data.corpora.lm_mixed import MixedBatcher
 from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
 from seqlab.rundir.manifest import write_manifest
@@ -229,7 +229,7 @@ def build_labelled_run(
 def prepare_seq2seq_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: DistInfo):  # noqa: ANN201
     """Pairs of a Seq2Seq run; tokenizers and vocabularies fitted and saved by rank 0 on a fresh
     run, reloaded on resume and by the other ranks."""
-    from seqlab.data.s2s_corpus import load_seq2seq_corpus
+    from seqlab.data.corpora.seq2seq import load_seq2seq_corpus
 
     if resume:
         return load_seq2seq_corpus(cfg, run_dir, fit=False)
@@ -244,11 +244,14 @@ def prepare_seq2seq_corpus(cfg: ExperimentConfig, run_dir: Path, resume: bool, d
 
 
 def validation_scores(metric: str) -> tuple[str, ...]:
-    """The decoded scores logged with ``metric``: its family (G2P error rates, MT scores, ROUGE)."""
+    """The decoded scores logged with ``metric``: its family (G2P error rates, MT scores, ROUGE, the
+    dialogue scores: BLEU-1/2, distinct-1/2 and the frequent-output share)."""
     if metric in ("wer", "per", "exact_match"):
         return ("wer", "per", "exact_match")
     if metric in ("bleu", "chrf"):
         return ("bleu", "chrf")
+    if metric in ("bleu1", "bleu2"):
+        return ("bleu1", "bleu2", "distinct1", "distinct2", "frequent_share")
     return (metric,)
 
 
@@ -256,8 +259,8 @@ def build_seq2seq_run(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: 
     """Model, training and validation loaders of a Seq2Seq run, and the decoding validation hook
     (None when ``training.metric`` needs no decoding). Validation is not sharded."""
     from seqlab.config import DECODED_METRICS
-    from seqlab.data.s2s_batches import Seq2SeqLoader
-    from seqlab.predictors.seq2seq_search import DecodingValidator
+    from seqlab.data.batching.seq2seq import Seq2SeqLoader
+    from seqlab.training.seq2seq_validation import DecodingValidator
 
     corpus = prepare_seq2seq_corpus(cfg, run_dir, resume, dist)
     budget = cfg.data.max_tokens

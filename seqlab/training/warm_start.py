@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from seqlab.config import load_config
-from seqlab.data.cls_corpus import TextPipeline
+from seqlab.data.corpora.labelled import TextPipeline
 from seqlab.errors import CheckpointError
 from seqlab.models.factory import build_model
 from seqlab.rundir.names import CONFIG_FILE, VOCAB_FILE

@@ -97,7 +97,7 @@ def test_log_parsers() -> None:
 
 
 def test_seqlab_budget_gives_as_many_batches_as_64_sentence_batches(tmp_path: Path) -> None:
-    from seqlab.data.bucketing import TokenBudgetSampler
+    from seqlab.data.batching.buckets import TokenBudgetSampler
 
     pairs = synthetic_pairs(1000, seed=1)
     data.write_lines(tmp_path / "train.en", [p[0] for p in pairs])

@@ -91,6 +91,15 @@ def test_results_and_report_of_a_finished_comparison(finished):
     assert any("verdict" in line for line in lines)
 
 
+def test_a_finished_comparison_measures_diversity_plain_and_blocked(finished):
+    _, report, results, _ = finished
+    for contender in results["contenders"]:
+        for block in (contender["repetition"]["plain"], contender["repetition"]["blocked"]):
+            assert 0 <= block["distinct1"] <= 100 and 0 <= block["distinct2"] <= 100
+            assert 0 < block["frequent_share"] <= 100
+    assert "| contender | distinct-1 | distinct-2 | top-10 outputs |" in (report / "report.md").read_text()
+
+
 def test_a_rerun_skips_finished_contenders(finished, tmp_path, monkeypatch):
     spec, report, results, _ = finished
     report = copy_of(report, tmp_path)

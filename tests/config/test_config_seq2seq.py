@@ -3,9 +3,11 @@ reported at once."""
 
 import pytest
 
-from seqlab.config import ExperimentConfig, config_from_dict, load_config, save_config
+from seqlab.config import DECODED_METRICS, ExperimentConfig, config_from_dict, load_config, save_config
 from seqlab.errors import ConfigError
-from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY
+from seqlab.metrics.references import SCORE_NAMES
+from seqlab.ranges import COVERAGE_PENALTY, DIVERSITY_STRENGTH, REPETITION_PENALTY
+from seqlab.training.pipeline import validation_scores
 
 BASE = {"task": "seq2seq", "data": {"format": "tsv", "train": "pairs.tsv", "valid_fraction": 0.1}}
 
@@ -42,6 +44,16 @@ def test_decoded_metrics_are_valid_with_their_direction():
     assert build(training={"metric": "bleu", "metric_mode": "max"}).training.metric == "bleu"
     assert "metric_mode" in problems(training={"metric": "wer", "metric_mode": "max"})
     assert "a seq2seq validates" in problems(training={"metric": "f1"})
+
+
+def test_dialogue_bleu_selects_checkpoints_but_distinct_does_not():
+    assert build(training={"metric": "bleu2", "metric_mode": "max"}).training.metric == "bleu2"
+    assert "bleu1" in DECODED_METRICS and "bleu2" in DECODED_METRICS
+    assert "metric_mode" in problems(training={"metric": "bleu1", "metric_mode": "min"})
+    assert "a seq2seq validates" in problems(training={"metric": "distinct2", "metric_mode": "max"})
+    logged = validation_scores("bleu2")
+    assert logged == ("bleu1", "bleu2", "distinct1", "distinct2", "frequent_share")
+    assert set(logged) <= set(SCORE_NAMES)
 
 
 def test_architecture_rules_are_all_reported_at_once():
@@ -88,3 +100,56 @@ def test_decoding_penalties_share_the_ranges_of_the_processors():
     message = problems(decoding={"repetition_penalty": 1e308, "coverage_penalty": 1e308})
     assert f"repetition_penalty = 1e+308: must be a number {REPETITION_PENALTY.text}" in message
     assert f"coverage_penalty = 1e+308: must be a number {COVERAGE_PENALTY.text}" in message
+
+
+def test_diverse_beam_settings_are_checked_at_load():
+    cfg = build(decoding={"beam_size": 6, "diverse_groups": 3, "diversity_strength": 0.5})
+    assert (cfg.decoding.diverse_groups, cfg.decoding.diversity_strength) == (3, 0.5)
+    assert (build().decoding.diverse_groups, build().decoding.diversity_strength) == (1, 0.0)
+    message = problems(decoding={"beam_size": 6, "diverse_groups": 4, "diversity_strength": -1.0})
+    assert "diverse_groups = 4: must divide beam_size = 6 (valid: 1, 2, 3, 6)" in message
+    assert f"diversity_strength = -1.0: must be a number {DIVERSITY_STRENGTH.text}" in message
+    assert "diverse_groups = 0: must be >= 1" in problems(decoding={"diverse_groups": 0})
+
+
+def test_dialogue_settings_default_once_and_are_checked_at_load():
+    cfg = build(data={"format": "dailydialog", "train": "d.txt"})
+    assert cfg.data.context_turns == 2 and cfg.data.turn_separator == "<turn>"
+    message = problems(data={"context_turns": 0, "turn_separator": "<new turn>"})
+    assert "context_turns = 0: must be >= 1" in message
+    assert "turn_separator = '<new turn>': a non-empty token without whitespace" in message
+    assert "turn_separator = ''" in problems(data={"turn_separator": ""})
+
+
+def test_dialogue_and_email_formats_are_seq2seq_formats_only():
+    assert build(data={"format": "aeslc", "train": "train.tar.gz"}).data.format == "aeslc"
+    message = str(
+        pytest.raises(ConfigError, config_from_dict, {"data": {"format": "aeslc", "train": "x"}}).value
+    )
+    assert "data.format = 'aeslc': a language_model reads text" in message
+
+
+def test_dialogue_and_email_recipes_load():
+    for name in ("dailydialog_attention", "aeslc_attention", "tiny_dailydialog", "tiny_aeslc"):
+        assert load_config(f"configs/{name}.yaml").task == "seq2seq"
+
+
+def test_copy_attention_and_coverage_are_refused_without_attention(tmp_path):
+    assert build(model={"copy_attention": True, "coverage_loss": 1.0}).model.copy_attention
+    assert (ExperimentConfig().model.copy_attention, ExperimentConfig().model.coverage_loss) == (False, 0.0)
+    message = problems(model={"attention": "none", "copy_attention": True})
+    assert "model.copy_attention = true" in message and "set model.attention: luong or bahdanau" in message
+    assert "model.attention is 'none'" in problems(model={"attention": "none", "coverage_loss": 0.5})
+    assert "model.coverage = true" in problems(model={"attention": "none", "coverage": True})
+    assert "coverage_loss = -1.0" in problems(model={"coverage_loss": -1.0})
+    with pytest.raises(ConfigError, match="only for task: seq2seq"):
+        config_from_dict({"data": {"train": "a.txt"}, "model": {"copy_attention": True}})
+    recipe = tmp_path / "copy.yaml"
+    recipe.write_text(
+        "task: seq2seq\ndata: {format: tsv, train: p.tsv, valid_fraction: 0.1}\n"
+        "model: {attention: none, copy_attention: true}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="copy_attention") as info:
+        load_config(recipe)
+    assert str(recipe) in str(info.value)

@@ -16,6 +16,8 @@ DECODERS = {
     "luong-general": dict(attention="luong", attention_score="general"),
     "luong-concat+feed": dict(attention="luong", attention_score="concat", input_feeding=True),
     "luong-gru+bi": dict(attention="luong", cell="gru", bidirectional=True, decoder_hidden_size=10),
+    "bahdanau+coverage": dict(attention="bahdanau", coverage=True),
+    "luong-general+coverage": dict(attention="luong", attention_score="general", coverage=True),
 }
 
 

@@ -62,7 +62,7 @@ def test_width_must_be_a_positive_integer():
 
 
 def test_decode_ids_refills_plain_greedy_and_gives_the_same_hypotheses(monkeypatch):
-    import seqlab.predictors.seq2seq_search as glue
+    import seqlab.decoding.batched as glue
 
     model = build("luong-concat+feed")
     sources = many_sources(13)
@@ -79,7 +79,7 @@ def test_decode_ids_refills_plain_greedy_and_gives_the_same_hypotheses(monkeypat
 
 
 def test_refill_windows_hold_several_batches_but_bounded_padded_tokens():
-    import seqlab.predictors.seq2seq_search as glue
+    import seqlab.decoding.batched as glue
 
     short = [5] * 40
     cut = glue.windows(short, 4, refill=True)

@@ -4,7 +4,9 @@ On a trained tiny model of each decoder behind the decoding protocol (a Seq2Seq 
 ``lm_sep`` language model behind :class:`PromptedLanguageModel`), the token accuracy of the
 reference targets fed step by step through ``encode`` / ``start_state`` / ``decode_step``, from the
 start state every search uses, equals the accuracy the Trainer's own validation reports on the same
-validation batches, within half a point. Beam size 1 equals greedy for both.
+validation batches, within half a point. Beam size 1 equals greedy for both. The same holds for a
+Seq2Seq model with copy attention (``configs/tiny_copy.yaml``), whose steps score the extended
+vocabulary of each source.
 
 A language model trained as one stream (its state carried from line to line: ``lm_sep`` before line
 mode) fails the check: its validation ran from carried states, its decoding from zeros.
@@ -23,7 +25,7 @@ from seqlab.compare.spec import contender_config
 from seqlab.compare.spec_file import load_spec
 from seqlab.compare.worker import prepare_lm
 from seqlab.config import load_config
-from seqlab.data.bucketing import pad_batch
+from seqlab.data.batching.buckets import pad_batch
 from seqlab.decoding.beam import beam_search
 from seqlab.decoding.search import greedy_search
 from seqlab.decoding.step import length_limits
@@ -38,10 +40,10 @@ TOLERANCE = 0.005  # half a point
 
 
 def stepwise_accuracy(model, batches) -> float:
-    """Teacher-forced accuracy through the protocol over (src, src_lengths, targets) batches."""
+    """Teacher-forced accuracy through the protocol over (src, src_lengths, targets[, src_copy]) batches."""
     hits = total = 0
-    for src, lengths, targets in batches:
-        h, n = teacher_forced_hits(model, src, lengths, targets)
+    for src, lengths, targets, *src_copy in batches:
+        h, n = teacher_forced_hits(model, src, lengths, targets, *src_copy)
         hits, total = hits + h, total + n
     return hits / total
 
@@ -86,15 +88,61 @@ def test_seq2seq_beam_one_equals_greedy(seq2seq_run):
     assert_beam_one_is_greedy(predictor.model, batch.src, batch.src_lengths)
 
 
-def assert_beam_one_is_greedy(model, src, lengths):
+def assert_beam_one_is_greedy(model, src, lengths, *src_copy):
     limits = dict(zip(("max_lengths", "min_lengths"), length_limits(lengths, max_length=20)))
     ids = dict(bos_id=model.bos_id, eos_id=model.eos_id)
-    memory = model.encode(src, lengths)
+    memory = model.encode(src, lengths, *src_copy)
     greedy = greedy_search(model, memory, model.start_state(memory), **limits, **ids)
-    memory = model.encode(src, lengths)
+    memory = model.encode(src, lengths, *src_copy)
     beam = beam_search(model, memory, model.start_state(memory), beam_size=1, **limits, **ids)
     assert [h.tokens for h in greedy] == [hyps[0].tokens for hyps in beam]
     assert any(h.tokens for h in greedy)
+    return greedy
+
+
+# -- Seq2Seq with copy attention -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def copy_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("copy") / "run"
+    overrides = [
+        f"data.train={FIXTURES / 'tiny_copy_train.tsv'}",
+        f"data.valid={FIXTURES / 'tiny_copy_valid.tsv'}",
+        "training.max_epochs=2",
+        "training.metric=loss",
+        "training.metric_mode=min",
+    ]
+    cfg = load_config(ROOT / "configs" / "tiny_copy.yaml", overrides)
+    train(cfg, run_dir)
+    predictor = seqlab.load(run_dir)
+    _, _, valid_data, _ = build_seq2seq_run(cfg, run_dir, resume=True, dist=DistInfo())
+    return predictor, valid_data
+
+
+def copy_batches(valid_data):
+    for batch in valid_data:
+        targets = [row[: int(n) - 1].tolist() for row, n in zip(batch.tgt_out, batch.tgt_lengths)]
+        yield batch.src, batch.src_lengths, targets, batch.src_copy
+
+
+def test_copy_stepwise_accuracy_equals_validation(copy_run):
+    predictor, valid_data = copy_run
+    vocab_size = len(predictor.pipeline.target_vocab)
+    batches = list(copy_batches(valid_data))
+    assert all(b[3] is not None for b in batches)
+    assert any(max(max(t) for t in b[2]) >= vocab_size for b in batches)  # targets copied from the source
+    trainer_view = evaluate(predictor.model, valid_data, predictor.device)["accuracy"]
+    decoding_view = stepwise_accuracy(predictor.model, batches)
+    assert 0.05 < trainer_view < 1.0
+    assert abs(decoding_view - trainer_view) <= TOLERANCE, (decoding_view, trainer_view)
+
+
+def test_copy_beam_one_equals_greedy_over_the_extended_vocabulary(copy_run):
+    predictor, valid_data = copy_run
+    batch = next(iter(valid_data))
+    greedy = assert_beam_one_is_greedy(predictor.model, batch.src, batch.src_lengths, batch.src_copy)
+    assert any(t >= len(predictor.pipeline.target_vocab) for h in greedy for t in h.tokens)
 
 
 # -- the prompted language model (lm_sep) ---------------------------------------------------------

@@ -39,6 +39,17 @@ def test_bleu_known_value_without_brevity_penalty():
     assert score == pytest.approx(expected, rel=1e-6)
 
 
+def test_bleu_max_order_is_cumulative_up_to_that_order():
+    # hyp "a b c d e", ref "a b c d f": precisions 4/5 and 3/4, same length -> BP = 1
+    one, signature = bleu(["a b c d e"], ["a b c d f"], max_order=1)
+    two, _ = bleu(["a b c d e"], ["a b c d f"], max_order=2)
+    assert one == pytest.approx(100 * 4 / 5, rel=1e-6)
+    assert two == pytest.approx(100 * (4 / 5 * 3 / 4) ** 0.5, rel=1e-6)
+    assert signature.endswith("|ngram:1") and "ngram" not in bleu(["a"], ["a"])[1]
+    with pytest.raises(ConfigError, match="max_order"):
+        bleu(["a"], ["a"], max_order=0)
+
+
 def test_bleu_rejects_unknown_tokenizer_naming_the_choices():
     with pytest.raises(ConfigError, match="13a"):
         bleu(["a"], ["a"], tokenize="nope")

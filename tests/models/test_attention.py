@@ -53,3 +53,25 @@ def test_bad_scores_are_refused():
         Attention("cosine", 4, 4)
     with pytest.raises(ConfigError, match="as wide"):
         Attention("dot", 4, 8)
+
+
+@pytest.mark.parametrize("score", ["dot", "general", "concat", "additive"])
+def test_coverage_enters_every_score_and_a_zero_weight_changes_nothing(score):
+    torch.manual_seed(0)
+    plain = Attention(score, query_size=6, memory_size=6)
+    covered = Attention(score, query_size=6, memory_size=6, coverage=True)
+    result = covered.load_state_dict(plain.state_dict(), strict=False)
+    assert result.missing_keys == ["coverage"]
+    states, query = torch.randn(2, 5, 6), torch.randn(2, 3, 6)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    coverage = torch.rand(2, 3, 5) * mask.unsqueeze(1)
+    _, expected = plain(query, states, mask)
+    _, weights = covered(query, states, mask, coverage=coverage)
+    torch.testing.assert_close(weights, expected)
+    with torch.no_grad():
+        covered.coverage.fill_(-3.0)  # a negative weight turns attention away from covered tokens
+    _, away = covered(query, states, mask, coverage=coverage)
+    assert not torch.allclose(away, expected)
+    assert bool((away[0, :, 3:] == 0).all())  # padding stays exactly zero
+    with pytest.raises(ValueError, match="coverage"):
+        covered(query, states, mask)

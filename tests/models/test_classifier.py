@@ -22,7 +22,7 @@ class Batch:
 
 
 def pad(seqs: list[list[int]]) -> tuple[Tensor, Tensor]:
-    """Like seqlab.data.bucketing.pad_batch (models tests do not import seqlab.data)."""
+    """Like seqlab.data.batching.buckets.pad_batch (models tests do not import seqlab.data)."""
     lengths = torch.tensor([len(s) for s in seqs])
     tokens = torch.full((len(seqs), int(lengths.max())), PAD)
     for row, seq in enumerate(seqs):

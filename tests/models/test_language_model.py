@@ -16,7 +16,7 @@ VOCAB = 11
 
 @dataclass
 class Batch:
-    """Stand-in for seqlab.data.bptt.LMBatch (same fields)."""
+    """Stand-in for seqlab.data.batching.bptt.LMBatch (same fields)."""
 
     inputs: Tensor
     targets: Tensor

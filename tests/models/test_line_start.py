@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from seqlab.config import load_config
-from seqlab.data.bptt import BPTTBatcher
+from seqlab.data.batching.bptt import BPTTBatcher
 from seqlab.errors import CheckpointError, ConfigError, DataError
 from seqlab.models import LanguageModel, RecurrentState
 from seqlab.models.line_start import (

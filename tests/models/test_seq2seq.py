@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seqlab.config import ModelConfig
-from seqlab.data.s2s_batches import EncodedPair, collate_pairs
+from seqlab.data.batching.seq2seq import EncodedPair, collate_pairs
 from seqlab.errors import ConfigError
 from seqlab.models.seq2seq import Seq2SeqModel, teacher_forcing_ratio
 
@@ -269,3 +269,29 @@ def test_token_gate_table_equals_the_per_step_product(name, monkeypatch):
         without = decoded_logits(model, b)
         assert model.decoder._cached_stepper()[1] is None
     torch.testing.assert_close(with_table, without, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["luong_general", "bahdanau"])
+def test_a_coverage_decoder_steps_sums_its_attention_and_with_a_zero_weight_is_the_plain_one(name):
+    plain = Seq2SeqModel(small(**ARCHITECTURES[name]), 12, 12).eval()
+    model = Seq2SeqModel(small(**ARCHITECTURES[name], coverage=True), 12, 12).eval()
+    assert not model.decoder.can_fuse
+    with pytest.raises(ConfigError, match="with coverage cannot fuse"):
+        model(batch().src, batch().src_lengths, batch().tgt_in, fused=True)
+    b = batch()
+    # decode_step equals the teacher-forced step path, and the state's coverage is the attention's sum
+    logits, attention = model(b.src, b.src_lengths, b.tgt_in)
+    memory = model.encode(b.src, b.src_lengths)
+    state = model.start_state(memory)
+    assert torch.equal(state.coverage, torch.zeros(b.src.shape))
+    for t in range(b.tgt_in.shape[1]):
+        step_logits, state, _ = model.decode_step(b.tgt_in[:, t], state, memory)
+        torch.testing.assert_close(step_logits, logits[:, t], atol=1e-5, rtol=0)
+    torch.testing.assert_close(state.coverage, attention.sum(1), atol=1e-5, rtol=0)
+    result = model.load_state_dict(plain.state_dict(), strict=False)
+    assert result.missing_keys == ["decoder.attention.coverage"]
+    with torch.no_grad():
+        model.decoder.attention.coverage.zero_()
+    torch.testing.assert_close(
+        model(b.src, b.src_lengths, b.tgt_in)[0], plain(b.src, b.src_lengths, b.tgt_in)[0]
+    )

@@ -12,9 +12,10 @@ from seqlab.decoding import (
     TopP,
     beam_search,
 )
+from seqlab.decoding.options import SearchOptions
 from seqlab.errors import ConfigError
 from seqlab.models import LanguageModel
-from seqlab.predictors.generation import generate, next_token_distribution
+from seqlab.predictors.generation import continuations, generate, next_token_distribution
 from seqlab.predictors.prompted import PromptedLanguageModel
 
 VOCAB = 9
@@ -222,3 +223,22 @@ def test_ragged_prompts_read_like_the_training_forward(model):
             logits, state = model(torch.tensor([ids]))
             torch.testing.assert_close(memory.start.logits[row], logits[0, -1])
             torch.testing.assert_close(memory.start.state.h[:, row], state.h[:, 0])
+
+
+def test_lm_diverse_beam_search_over_the_same_protocol(model):
+    # a language model's beam (prompt as prefix) split into groups: 1 group is the plain beam; with a
+    # strong diversity term the 4 groups of width 1 start with 4 different tokens
+    prompt = torch.tensor([[1, 2, 3], [4, 5, 6]])
+    model.eval()
+    with torch.no_grad():
+        plain = continuations(model, prompt, 5, SearchOptions(beam_size=4, n_best=4))
+        one = continuations(model, prompt, 5, SearchOptions(beam_size=4, n_best=4, diverse_groups=1))
+        diverse = continuations(
+            model, prompt, 5, SearchOptions(beam_size=4, n_best=4, diverse_groups=4, diversity_strength=50.0)
+        )
+    assert [[h.tokens for h in hyps] for hyps in one] == [[h.tokens for h in hyps] for hyps in plain]
+    assert any(len({h.tokens[0] for h in hyps}) < 4 for hyps in plain)
+    for hyps in diverse:
+        assert len(hyps) == 4 and len({h.tokens[0] for h in hyps}) == 4
+    with pytest.raises(ConfigError, match="diverse_groups = 3: must divide beam_size = 4"):
+        continuations(model, prompt, 5, SearchOptions(beam_size=4, diverse_groups=3))

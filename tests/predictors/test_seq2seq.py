@@ -1,6 +1,7 @@
 """Seq2SeqPredictor through seqlab.load: translate (batched, n-best, attention, sampling), evaluate
 (multi-reference, by-length table), encode; and checkpoint averaging of its run directory."""
 
+import math
 from pathlib import Path
 
 import pytest
@@ -8,8 +9,10 @@ import torch
 
 import seqlab
 from seqlab.config import load_config
-from seqlab.data.parallel import Pair
-from seqlab.errors import CheckpointError, ConfigError
+from seqlab.data.readers.parallel import Pair
+from seqlab.errors import CheckpointError, ConfigError, DataError
+from seqlab.metrics.dialogue import distinct_n
+from seqlab.metrics.references import DEFAULT_SCORES, DIALOGUE_SCORES
 from seqlab.rundir.safetensors_io import read_tensors
 from seqlab.training.averaging import average_checkpoints
 from seqlab.training.pipeline import train
@@ -87,6 +90,30 @@ def test_evaluate_scores_against_the_closest_reference(run):
     assert sum(row["count"] for row in result.buckets) == 2
 
 
+def test_evaluate_adds_the_dialogue_scores_when_asked(run):
+    predictor = seqlab.load(run)
+    pairs = [Pair("a b c", "c b a"), Pair("d e", "e d")]
+    plain = predictor.evaluate(pairs, beam_size=1)
+    assert "distinct1" not in plain.summary and "bleu2" not in plain.summary
+    result = predictor.evaluate(pairs, beam_size=1, scores=(*DEFAULT_SCORES, *DIALOGUE_SCORES))
+    outputs = [t.tokens for t in predictor.translate(["a b c", "d e"], beam_size=1)]
+    assert result.summary["distinct1"] == pytest.approx(distinct_n(outputs, 1))
+    assert result.summary["frequent_share"] == pytest.approx(100.0)  # two outputs, both in the top ten
+    assert result.summary["bleu"] == plain.summary["bleu"]
+    assert "|ngram:2" in result.signatures["bleu2"]
+
+
+def test_perplexity_is_the_teacher_forced_loss_of_the_targets(run):
+    predictor = seqlab.load(run)
+    pairs = [Pair("a b c", "c b a"), Pair("d e", "e d")]
+    right = predictor.perplexity(pairs)
+    wrong = predictor.perplexity([Pair("a b c", "a a a"), Pair("d e", "d d")])
+    assert right["ppl"] == pytest.approx(math.exp(right["loss"]), rel=1e-4)
+    assert right["ppl"] < wrong["ppl"]  # the model learned to reverse
+    with pytest.raises(DataError, match="no pairs"):
+        predictor.perplexity([])
+
+
 def test_encode_gives_one_vector_per_text(run):
     predictor = seqlab.load(run)
     vectors = predictor.encode(["a b", "c d e f"], pool="mean")
@@ -115,3 +142,43 @@ def test_averaging_refuses_different_models(run, tmp_path):
     (other / "model.safetensors").write_bytes((run / "model.safetensors").read_bytes())
     with pytest.raises(ConfigError, match="hidden_size: 32 vs 48"):
         average_checkpoints([run, other], tmp_path / "avg")
+
+
+# -- copy attention -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def copy_run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("copy") / "run"
+    cfg = load_config(
+        REPO / "configs" / "tiny_copy.yaml",
+        [
+            f"data.train={REPO / 'tests/fixtures/tiny_copy_train.tsv'}",
+            f"data.valid={REPO / 'tests/fixtures/tiny_copy_valid.tsv'}",
+        ],
+    )
+    train(cfg, run_dir)
+    return run_dir
+
+
+def test_a_copy_model_writes_source_words_its_vocabulary_lacks(copy_run):
+    predictor = seqlab.load(copy_run)
+    assert predictor.copies
+    assert "zorblat" not in predictor.pipeline.target_vocab.stoi
+    texts = ["alpha beta zorblat gamma", "delta quux eps", "zorblat"]
+    greedy = predictor.translate(texts, beam_size=1)
+    assert [t.text for t in greedy] == texts
+    beam = predictor.translate(texts, beam_size=3, n_best=3, return_attention=True)
+    assert [t.text for t in beam] == texts
+    assert all(len(t.n_best) == 3 and len(t.attention) == len(t.tokens) for t in beam)
+    # p_gen per output token: the word no vocabulary holds can only have been copied
+    first = beam[0]
+    assert len(first.generation) == len(first.tokens) and all(0.0 <= p <= 1.0 for p in first.generation)
+    assert first.generation[first.tokens.index("zorblat")] < 0.5
+    assert first.to_dict()["p_gen"] == first.generation
+    assert greedy[0].generation is None  # only with return_attention
+    drawn = predictor.translate(texts[0], sampling=True, seed=1, temperature=0.5)[0]
+    assert drawn.text == predictor.translate(texts[0], sampling=True, seed=1, temperature=0.5)[0].text
+    assert "zorblat" in drawn.tokens  # sampling draws from the extended vocabulary too
+    result = predictor.evaluate([Pair(t, t) for t in texts], beam_size=1)
+    assert result.summary["exact_match"] == 100.0

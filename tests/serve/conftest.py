@@ -29,6 +29,14 @@ def seq2seq_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def copy_server(tmp_path_factory) -> Iterator[Running]:
+    """The tiny copy-attention model (configs/tiny_copy.yaml) under the name ``copy``."""
+    run = tiny_runs.train_tiny("copy", tmp_path_factory.getbasetemp() / "tiny_runs")
+    with running(specs_for({"copy": run})) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
 def server(runs) -> Iterator[Running]:
     """The three tiny models with the default settings (no token)."""
     with running(specs_for(runs)) as srv:

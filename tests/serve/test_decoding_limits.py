@@ -12,7 +12,7 @@ import pytest
 import tiny_runs
 from serve_helpers import running, specs_for
 
-from seqlab.ranges import COVERAGE_PENALTY, REPETITION_PENALTY, TEMPERATURE, TOP_P
+from seqlab.ranges import COVERAGE_PENALTY, DIVERSITY_STRENGTH, REPETITION_PENALTY, TEMPERATURE, TOP_P
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,7 @@ def post(server, op: str, body: dict) -> httpx.Response:
         ("translate", "temperature", 1e-320, TEMPERATURE),
         ("translate", "repetition_penalty", 1e308, REPETITION_PENALTY),
         ("translate", "coverage_penalty", 1e308, COVERAGE_PENALTY),
+        ("translate", "diversity_strength", 1e308, DIVERSITY_STRENGTH),
         ("translate", "top_p", 0, TOP_P),
     ],
 )

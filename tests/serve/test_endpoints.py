@@ -13,7 +13,7 @@ def test_models_lists_each_model_with_family_endpoints_and_config(server):
     models = {m["name"]: m for m in httpx.get(server.url + "/models").json()["models"]}
     assert set(models) == {"lm", "classifier", "tagger"}
     assert models["lm"]["family"] == "language_model"
-    assert models["lm"]["endpoints"] == ["generate", "next", "encode"]
+    assert models["lm"]["endpoints"] == ["generate", "next", "chat", "encode"]
     assert models["classifier"]["labels"] == ["food", "sport", "weather"]
     assert models["classifier"]["explain"] is True
     assert models["tagger"]["endpoints"] == ["tag", "encode"]
@@ -50,6 +50,18 @@ def test_generate_is_reproducible_with_a_seed_and_greedy_matches_the_predictor(s
     assert greedy == seqlab.load(runs["lm"]).generate("the cat", 8, greedy=True)
 
 
+def test_generate_beam_matches_the_predictor_and_refuses_sampling_controls(server, runs):
+    url = server.url + "/models/lm/generate"
+    body = {"prompt": "the cat", "max_tokens": 6, "beam_size": 3, "num_samples": 2}
+    got = httpx.post(url, json=body)
+    assert got.status_code == 200
+    assert got.json()["texts"] == seqlab.load(runs["lm"]).generate("the cat", 6, beam_size=3, num_samples=2)
+    for bad in ({"temperature": 0.5}, {"num_samples": 4}, {"beam_size": 1000}):
+        response = httpx.post(url, json={**body, **bad})
+        assert response.status_code == 422
+        assert response.json()["field"] == "beam_size"
+
+
 def test_next_token_distribution(server, runs):
     got = httpx.post(server.url + "/models/lm/next", json={"text": "the cat", "top_k": 5}).json()
     expected = seqlab.load(runs["lm"]).predict_next("the cat", top_k=5)
@@ -73,7 +85,7 @@ def test_encode_with_attention_pooling_needs_an_attention_model(server):
 
 def test_openapi_documents_every_endpoint_and_the_error_shape(server):
     schema = httpx.get(server.url + "/openapi.json").json()
-    for op in ("classify", "tag", "generate", "next", "translate", "encode"):
+    for op in ("classify", "tag", "generate", "next", "translate", "chat", "encode"):
         assert f"/models/{{name}}/{op}" in schema["paths"]
     classify = schema["paths"]["/models/{name}/classify"]["post"]
     assert {"413", "422", "429", "504"} <= set(classify["responses"])

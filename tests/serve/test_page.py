@@ -147,3 +147,36 @@ def test_translation_and_its_attention_heatmap_appear(page, s2s_server, tmp_path
     assert float(first.get_attribute("data-weight")) == pytest.approx(expected["attention"][0][0], abs=1e-6)
     page.screenshot(path=str(tmp_path / "translation.png"), full_page=True)
     assert (tmp_path / "translation.png").stat().st_size > 1000
+
+
+def test_chat_mode_keeps_the_conversation_and_new_chat_forgets_it(page, s2s_server):
+    open_model(page, s2s_server.url, "s2s")
+    page.fill("#beam-size", "2")
+
+    def answer(turns: list[str]) -> str:
+        body = {"turns": turns, "beam_size": 2}
+        return httpx.post(s2s_server.url + "/models/s2s/chat", json=body).json()["text"]
+
+    page.fill("#input", "a b c")
+    page.click("#chat")
+    page.wait_for_selector("#chat-log li.bot")
+    first = answer(["a b c"])
+    assert page.locator("#chat-log li").all_inner_texts() == ["a b c", first]
+    assert page.input_value("#input") == ""
+    page.fill("#input", "d e")
+    page.click("#chat")
+    page.wait_for_selector("#chat-log li.bot >> nth=1")
+    assert page.locator("#chat-log li.bot").nth(1).inner_text() == answer(["a b c", first, "d e"])
+    page.click("#chat-reset")
+    assert page.locator("#chat-log li").count() == 0
+    page.fill("#input", "d e")
+    page.click("#chat")
+    page.wait_for_selector("#chat-log li.bot")
+    assert page.locator("#chat-log li").all_inner_texts() == ["d e", answer(["d e"])]
+
+
+def test_chat_is_offered_only_to_models_that_chat(page, server):
+    open_model(page, server.url, "classifier")
+    assert page.locator("#chat").is_hidden()
+    open_model(page, server.url, "lm")
+    assert page.locator("#chat").is_visible() and page.locator("#chat-reset").is_visible()

@@ -33,7 +33,14 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 
 CASES = 500
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MODEL_FOR = {"generate": "lm", "next": "lm", "classify": "classifier", "tag": "tagger", "translate": "s2s"}
+MODEL_FOR = {
+    "generate": "lm",
+    "next": "lm",
+    "classify": "classifier",
+    "tag": "tagger",
+    "translate": "s2s",
+    "chat": "s2s",
+}
 # the request defaults (max_tokens 50; beam 3 in the seq2seq recipe) within the limits, so valid
 # requests reach the models
 LIMITS = ServeSettings(

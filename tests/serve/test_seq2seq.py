@@ -1,5 +1,6 @@
 """Translation over HTTP: the predictor's outputs, n-best lists and attention on request, batched
-requests equal to alone, and the decoding limits."""
+requests equal to alone, the decoding limits, and a copy-attention model writing a word no
+vocabulary holds, with its p_gen on request."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def translate(server, body: dict) -> httpx.Response:
 def test_models_lists_the_seq2seq_model(s2s_server):
     (model,) = httpx.get(s2s_server.url + "/models").json()["models"]
     assert model["family"] == "seq2seq"
-    assert model["endpoints"] == ["translate", "encode"]
+    assert model["endpoints"] == ["translate", "chat", "encode"]
     assert model["config"]["decoding"]["beam_size"] == 3
 
 
@@ -87,3 +88,29 @@ def test_encode_gives_encoder_vectors(s2s_server, seq2seq_run):
     got = httpx.post(s2s_server.url + "/models/s2s/encode", json={"texts": TEXTS[:2]}).json()
     expected = seqlab.load(seq2seq_run).encode(TEXTS[:2])
     np.testing.assert_allclose(np.array(got["vectors"]), expected, atol=1e-5)
+
+
+def test_diverse_beam_search_matches_the_predictor(s2s_server, seq2seq_run):
+    body = {"text": "a b c d", "beam_size": 4, "n_best": 4, "diverse_groups": 2, "diversity_strength": 3.0}
+    response = translate(s2s_server, body)
+    assert response.status_code == 200, response.text
+    (got,) = response.json()["results"]
+    (expected,) = seqlab.load(seq2seq_run).translate(
+        "a b c d", beam_size=4, n_best=4, diverse_groups=2, diversity_strength=3.0
+    )
+    assert [h["text"] for h in got["n_best"]] == [text for text, _ in expected.n_best]
+    refused = translate(s2s_server, {"text": "a b", "beam_size": 4, "diverse_groups": 3})
+    assert refused.status_code == 422 and "must divide beam_size = 4" in refused.text
+
+
+def test_a_copy_model_over_http_copies_an_unseen_word_and_reports_p_gen(copy_server):
+    text = "alpha beta zorblat gamma"
+    body = {"text": text, "beam_size": 3, "return_attention": True}
+    response = httpx.post(copy_server.url + "/models/copy/translate", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    (got,) = response.json()["results"]
+    assert got["text"] == text
+    assert len(got["p_gen"]) == len(got["tokens"]) == len(got["attention"])
+    assert got["p_gen"][got["tokens"].index("zorblat")] < 0.5
+    plain = httpx.post(copy_server.url + "/models/copy/translate", json={"text": text}, timeout=60)
+    assert plain.json()["results"][0]["p_gen"] is None

@@ -25,6 +25,8 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
         "tiny_seq2seq.yaml",
         ["training.max_epochs=4", "training.metric=loss", "training.metric_mode=min"],
     ),
+    # copy attention: copies words no vocabulary holds (validated by decoding, as the recipe does)
+    "copy": ("tiny_copy.yaml", []),
 }
 
 

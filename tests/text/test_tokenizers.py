@@ -136,3 +136,19 @@ def test_load_tokenizer_errors_name_the_file(tmp_path):
     )
     with pytest.raises(DataError, match="spm.model"):
         load_tokenizer(tmp_path)
+
+
+@pytest.mark.parametrize("lowercase", [False, True])
+def test_sentencepiece_keeps_user_symbols_whole_also_after_reload(tmp_path, lowercase):
+    cfg = TokenizerConfig(kind="sentencepiece", sp_vocab_size=40, lowercase=lowercase)
+    lines = [f"{line} <turn> {line[::-1]}" for line in _corpus()[:50]]
+    plain = build_tokenizer(cfg)
+    plain.fit(lines, tmp_path / "plain")
+    assert "<turn>" not in plain.tokenize("the dog <turn> ran")  # without it, the separator is cut up
+    kept = build_tokenizer(cfg, user_symbols=("<turn>",))
+    kept.fit(lines, tmp_path / "kept")
+    for tokenizer in (kept, load_tokenizer(tmp_path / "kept")):
+        pieces = tokenizer.tokenize("the dog <turn> ran")
+        assert pieces.count("<turn>") == 1 and "<unk>" in tokenizer.tokenize("a <unk> b")
+        assert tokenizer.detokenize(pieces) == "the dog <turn> ran"
+    assert "<turn>" in build_tokenizer(TokenizerConfig(kind="word"), ("<turn>",)).tokenize("a <turn> b")

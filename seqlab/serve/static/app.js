@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 let models = [];
+let chatTurns = [];  // the conversation of the chat mode, oldest first: user, bot, user, ...
 
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
@@ -76,6 +77,9 @@ function onModelChange() {
     $("options-" + family).hidden = !m || m.family !== family;
   }
   $("generate").hidden = !m || m.family !== "language_model";
+  const chats = Boolean(m && m.endpoints && m.endpoints.includes("chat"));
+  $("chat").hidden = $("chat-reset").hidden = !chats;
+  chatTurns = [];
   $("run").textContent = m && m.family === "language_model" ? "Next token" : "Run";
   const info = [];
   if (m && m.endpoints) info.push("endpoints: " + m.endpoints.join(", "));
@@ -122,6 +126,40 @@ async function run(action) {
   } finally {
     $("run").disabled = false;
   }
+}
+
+// The chat mode: the page keeps the conversation and sends it whole; the server answers the last turn.
+async function chat() {
+  const m = currentModel();
+  const text = $("input").value;
+  if (!m) return setStatus("Pick a model first.", true);
+  const body = { turns: [...chatTurns, text] };
+  if (m.family === "seq2seq") body.beam_size = intValue("beam-size");
+  setStatus("Working…");
+  $("chat").disabled = true;
+  try {
+    const data = await api("/models/" + encodeURIComponent(m.name) + "/chat", body);
+    chatTurns.push(text.trim(), data.text);
+    $("input").value = "";
+    renderChat();
+    setStatus("");
+  } catch (err) {
+    setStatus(err.message, true);
+  } finally {
+    $("chat").disabled = false;
+  }
+}
+
+function resetChat() {
+  chatTurns = [];
+  renderChat();
+  setStatus("New conversation.");
+}
+
+function renderChat() {
+  const log = el("ol", { id: "chat-log", class: "chat", "aria-label": "conversation" });
+  chatTurns.forEach((turn, i) => log.appendChild(el("li", { class: i % 2 ? "bot" : "user" }, turn)));
+  $("output").replaceChildren(log);
 }
 
 // -- views --------------------------------------------------------------------------------------
@@ -254,6 +292,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("model").addEventListener("change", onModelChange);
   $("run").addEventListener("click", () => run("run"));
   $("generate").addEventListener("click", () => run("generate"));
+  $("chat").addEventListener("click", chat);
+  $("chat-reset").addEventListener("click", resetChat);
   $("input").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) run("run");
   });
