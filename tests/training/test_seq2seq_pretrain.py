@@ -187,3 +187,35 @@ def test_runs_that_are_no_language_model_are_refused_before_training(lm_run, tmp
     )
     assert code == 2 and "a classifier run" in capsys.readouterr().err
     assert not run_dir.exists()
+
+
+def test_frozen_vectors_stay_frozen_through_a_resume_without_the_file(tmp_path):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text((REPO / "tests/fixtures/tiny_vectors.txt").read_text())
+    run_dir = tmp_path / "s2s"
+    sets = [f"model.source_vectors={vectors}", "model.freeze_vectors=true", "model.embedding_size=4"]
+    sets += [
+        "training.max_steps=2",
+        "training.save_every=2",
+        "training.metric=ppl",
+        "training.metric_mode=min",
+    ]
+    assert main(["train", str(TINY_S2S), "--run-dir", str(run_dir)] + _sets(sets)) == 0
+    vectors.unlink()  # a resume reads the weights from the checkpoint, not the file
+    sets[3] = "training.max_steps=4"
+    assert main(["train", str(TINY_S2S), "--run-dir", str(run_dir), "--resume"] + _sets(sets)) == 0
+    run = load(run_dir)
+    tokens = list(run.pipeline.source_vocab.itos)
+    weight = run.model.source_embedding.weight.detach()
+    assert weight[tokens.index("a")].tolist() == [1, 2, 3, 4] and weight[tokens.index("b")].tolist() == [
+        5,
+        6,
+        7,
+        8,
+    ]
+    assert run.model.target_embedding.weight[run.pipeline.target_vocab.itos.index("a")].tolist() != [
+        1,
+        2,
+        3,
+        4,
+    ]
