@@ -16,8 +16,10 @@ Two ways to start a Seq2Seq model from more than its pairs, each off by default:
   wide as the language model's. A bidirectional encoder takes the language model's weights in its
   forward direction only: a left-to-right model has no backward direction, which keeps its initial
   values. Layers above the first of a bidirectional encoder read both directions and so differ in
-  shape (skipped); a Bahdanau or input-feeding decoder's first layer reads more than the embedding
-  (skipped). Every tensor is listed in the log, copied or skipped with the reason.
+  shape (skipped). A decoder whose first layer reads more than the embedding (Bahdanau's context,
+  input feeding, Cho's context) takes the language model's input weights in the embedding's columns,
+  which come first; the other columns keep their initial values. Every tensor is listed in the log,
+  copied or skipped with the reason.
 
 The runs are checked before training writes anything (:func:`check_pretrain_sources`): a missing
 path, a directory that is no run, a run that is not a language model or has another cell is refused
@@ -102,10 +104,22 @@ def _lm_layers(state: dict[str, Tensor]) -> dict[tuple[str, int], Tensor]:
 
 
 @torch.no_grad()
+def _leading_columns(value: Tensor, target: Tensor) -> bool:
+    """``target`` [G, E + extra] has ``value`` [G, E] as its first columns' shape."""
+    return value.shape[0] == target.shape[0] and value.shape[1] < target.shape[1]
+
+
 def _copy_recurrent(
-    rnn: nn.Module, prefix: str, lm: dict[tuple[str, int], Tensor], report: WarmStartReport
+    rnn: nn.Module,
+    prefix: str,
+    lm: dict[tuple[str, int], Tensor],
+    report: WarmStartReport,
+    leading_input: bool = False,
 ) -> None:
-    """Copy layer k's forward tensors of ``rnn`` from the language model's layer k where shapes agree."""
+    """Copy layer k's forward tensors of ``rnn`` from the language model's layer k where shapes agree.
+
+    ``leading_input``: the first layer's input starts with the embedding and goes on (the decoder's
+    context or input feed): its ``weight_ih`` takes the language model's in those first columns."""
     for name, target in rnn.named_parameters():
         match = re.fullmatch(r"((?:weight|bias)_(?:ih|hh))_l(\d+)(_reverse)?", name)
         full = f"{prefix}.{name}"
@@ -118,6 +132,13 @@ def _copy_recurrent(
         value = lm.get((match.group(1), int(match.group(2))))
         if value is None:
             report.skipped.append(f"{full}: missing (the language model has no layer {match.group(2)})")
+        elif leading_input and name == "weight_ih_l0" and _leading_columns(value, target):
+            width = value.shape[1]
+            target[:, :width] = value.to(target.dtype)
+            report.copied.append(
+                f"{full}[:, :{width}] (the embedding's columns; the other {target.shape[1] - width} "
+                "keep their initial values)"
+            )
         elif value.shape != target.shape:
             report.skipped.append(f"{full}: shape {tuple(value.shape)} vs {tuple(target.shape)}")
         else:
@@ -155,7 +176,7 @@ def init_side_from_lm(
         report.rows_found = _rows(embedding, state["embedding.weight"], tokens, lm_tokens, model.pad_id)
         report.rows_total = len(tokens)
         report.copied.append(name)
-    _copy_recurrent(part.rnn, f"{side}.rnn", _lm_layers(state), report)
+    _copy_recurrent(part.rnn, f"{side}.rnn", _lm_layers(state), report, leading_input=side == "decoder")
     if side == "decoder":
         _copy_output(model, state, tokens, lm_tokens, report)
     return report

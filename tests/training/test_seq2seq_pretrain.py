@@ -101,10 +101,24 @@ def test_shapes_that_differ_are_skipped_and_named(lm_run):
     before = model.decoder.rnn.weight_ih_l0.detach().clone()
     report = init_side_from_lm(model, "decoder", lm_run, tokens)
     torch.testing.assert_close(model.decoder.rnn.weight_ih_l0.detach(), before)
-    # Bahdanau's first layer reads the embedding and the context: (192, 96) vs the LM's (128, 32)
+    # 48 units: (192, 32 + 64) vs the LM's (128, 32)
     assert "decoder.rnn.weight_ih_l0: shape (128, 32) vs (192, 96)" in report.skipped
     assert "decoder.rnn.weight_hh_l1: missing (the language model has no layer 1)" in report.skipped
     assert "decoder.embedding.weight" in report.copied
+
+
+def test_a_bahdanau_decoder_takes_the_input_weights_in_the_embeddings_columns(lm_run):
+    tokens = [*SPECIALS, "a", "b"]
+    _, model = seq2seq_model(tokens, attention="bahdanau")
+    before = model.decoder.rnn.weight_ih_l0.detach().clone()
+    report = init_side_from_lm(model, "decoder", lm_run, tokens)
+    weight = model.decoder.rnn.weight_ih_l0.detach()  # (128, 32 embedding + 64 context)
+    torch.testing.assert_close(weight[:, :32], load(lm_run).model.state_dict()["recurrent.0.weight_ih_l0"])
+    torch.testing.assert_close(weight[:, 32:], before[:, 32:])
+    line = (
+        "decoder.rnn.weight_ih_l0[:, :32] (the embedding's columns; the other 64 keep their initial values)"
+    )
+    assert line in report.copied and "decoder.rnn.weight_hh_l0" in report.copied
 
 
 def test_a_training_run_logs_what_was_copied(lm_run, tmp_path, caplog):
