@@ -96,7 +96,12 @@ class ExperimentConfig:
         if self.task not in ("classifier", "tagger") and self.model.init_from is not None:
             errors.append(
                 f"model.init_from = {self.model.init_from!r}: only for a classifier or tagger "
-                f"(a {self.task} resumes with --resume)"
+                f"(a {self.task} resumes with --resume"
+                + (
+                    "; model.init_encoder_from / init_decoder_from start one from language models)"
+                    if self.task == "seq2seq"
+                    else ")"
+                )
             )
         if self.task != "tagger" and self.model.char_features:
             errors.append("model.char_features = true: only for a tagger")

@@ -47,7 +47,7 @@ from seqlab.training.warm_start import WarmStartReport, source_parts
 logger = logging.getLogger(__name__)
 
 SIDES = {"encoder": "init_encoder_from", "decoder": "init_decoder_from"}
-_LM_RECURRENT = re.compile(r"recurrent\.(\d+)\.((?:weight|bias)_(?:ih|hh))_l(\d+)$")
+_LM_RECURRENT = re.compile(r"recurrent\.(\d+)\.((?:weight|bias)_(?:ih|hh))_l(\d+)(?:_raw)?$")
 
 
 def check_pretrain_sources(cfg: ExperimentConfig) -> None:
@@ -94,7 +94,8 @@ def _rows(
 
 def _lm_layers(state: dict[str, Tensor]) -> dict[tuple[str, int], Tensor]:
     """The language model's recurrent tensors by (kind, layer): ``recurrent.0.weight_ih_l1`` (one
-    stack) and ``recurrent.1.weight_ih_l0`` (one stack a layer, locked dropout) are both layer 1."""
+    stack) and ``recurrent.1.weight_ih_l0`` (one stack a layer, locked dropout) are both layer 1; a
+    weight-dropped LSTM's ``weight_hh_l0_raw`` is its ``weight_hh_l0`` (the weight used at inference)."""
     layers = {}
     for name, value in state.items():
         match = _LM_RECURRENT.match(name)

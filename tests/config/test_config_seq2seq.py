@@ -166,5 +166,6 @@ def test_pretraining_options_are_refused_where_they_cannot_apply():
     assert "model.freeze_vectors = true: set model.source_vectors" in problems(model={"freeze_vectors": True})
     with pytest.raises(ConfigError, match=r"model.init_decoder_from = 'runs/lm': only for task: seq2seq"):
         config_from_dict({"task": "language_model", "model": {"init_decoder_from": "runs/lm"}})
+    assert "model.init_encoder_from / init_decoder_from start one" in problems(model={"init_from": "runs/x"})
     cfg = build(model={"target_vectors": "t.txt", "init_encoder_from": "runs/lm", "freeze_vectors": True})
     assert cfg.model.target_vectors == "t.txt" and cfg.model.init_encoder_from == "runs/lm"

@@ -13,7 +13,12 @@ from seqlab.cli import main
 from seqlab.config import load_config
 from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
-from seqlab.training.seq2seq_pretrain import check_pretrain_sources, init_side_from_lm, pretrain_seq2seq
+from seqlab.training.seq2seq_pretrain import (
+    _lm_layers,
+    check_pretrain_sources,
+    init_side_from_lm,
+    pretrain_seq2seq,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_S2S = REPO / "configs" / "tiny_seq2seq.yaml"
@@ -233,3 +238,14 @@ def test_frozen_vectors_stay_frozen_through_a_resume_without_the_file(tmp_path):
         3,
         4,
     ]
+
+
+def test_the_language_models_layers_are_found_in_each_of_its_layouts():
+    one, two, three = torch.zeros(1), torch.ones(1), torch.full((1,), 2.0)
+    state = {
+        "recurrent.0.weight_hh_l1_raw": one,
+        "recurrent.2.bias_ih_l0": two,
+        "recurrent.0.weight_ih_l0": three,
+    }
+    state["decoder.weight"] = one
+    assert _lm_layers(state) == {("weight_hh", 1): one, ("bias_ih", 2): two, ("weight_ih", 0): three}
