@@ -93,6 +93,10 @@ def test_copy_attention_writes_an_unseen_word_and_plots_p_gen(tmp_path):
     result = run_cli("translate", str(run), text, "--attention-plot", str(plot), "--beam-size", "3")
     assert result.stdout.strip() == text
     assert plot.read_bytes().startswith(PNG_MAGIC)
+    src = tmp_path / "src.txt"
+    src.write_text(text + "\n", encoding="utf-8")
+    evaluated = run_cli("evaluate", str(run), "--data", str(src), "--reference", str(src)).stdout
+    assert "perplexity" in evaluated and "exact match 100.00%" in evaluated
 
 
 def test_average_then_translate(run, tmp_path):

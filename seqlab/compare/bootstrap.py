@@ -4,11 +4,14 @@ Every contender decodes the same held-out pairs, so the two contenders' outputs 
 example. A resample draws the pairs with replacement (the same draw for both contenders) and
 recomputes each contender's score the way the corpus metric is computed:
 
-- ``bleu``, ``chrf``: sacreBLEU's sufficient statistics of each sentence (n-gram matches and
-  totals, lengths), summed over the resample and scored by sacreBLEU
-  (``_compute_score_from_stats``, what ``corpus_score`` and sacreBLEU's own paired bootstrap use);
+- ``bleu``, ``bleu1``, ``bleu2``, ``chrf``: sacreBLEU's sufficient statistics of each sentence
+  (n-gram matches and totals, lengths; up to 1 or 2-grams for BLEU-1/2), summed over the resample
+  and scored by sacreBLEU (``_compute_score_from_stats``, what ``corpus_score`` and sacreBLEU's own
+  paired bootstrap use);
 - ``per``, ``wer``: edit distance and reference length of each pair, summed; 100 x edits / length;
-- ``exact_match``, ``rouge_l``: the per-pair values of :mod:`seqlab.metrics.sequences`, averaged.
+- ``exact_match``, ``rouge_l``: the per-pair values of :mod:`seqlab.metrics.sequences`, averaged;
+- ``distinct1``, ``distinct2``, ``frequent_share``: set-level, not sums; each pair keeps the ids of
+  its n-grams or of its output and every resample is recomputed (:mod:`seqlab.compare.set_metrics`).
 
 The statistics are computed when a contender is measured (:func:`example_stats`) and kept in its
 ``result.json`` (``per_example``), so the interval is recomputed by ``--report-only`` too.
@@ -30,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from seqlab.compare.set_metrics import SET_METRICS, set_scores, set_stats
 from seqlab.metrics import sequences as seq_metrics
 
 RESAMPLES = 1000
@@ -46,10 +50,15 @@ def pairs_digest(sources: Sequence[str], refs: Sequence[str]) -> str:
     return digest.hexdigest()[:16]
 
 
+SACREBLEU_METRICS = {"bleu": 4, "bleu1": 1, "bleu2": 2, "chrf": 0}  # name -> BLEU's max n-gram order
+
+
 def _sacrebleu_metric(metric: str) -> Any:
     from sacrebleu.metrics import BLEU, CHRF
 
-    return BLEU() if metric == "bleu" else CHRF()  # the settings of seq_metrics.bleu / chrf
+    if metric == "chrf":
+        return CHRF()  # the settings of seq_metrics.chrf
+    return BLEU(max_ngram_order=SACREBLEU_METRICS[metric])  # those of seq_metrics.bleu
 
 
 def example_stats(
@@ -61,7 +70,9 @@ def example_stats(
 ) -> list[list[float]]:
     """One row of sufficient statistics per pair for ``metric`` (see the module docstring); summed
     over any subset of the pairs, :func:`score_totals` gives that subset's corpus score."""
-    if metric in ("bleu", "chrf"):
+    if metric in SET_METRICS:
+        return set_stats(metric, hyp_tokens)
+    if metric in SACREBLEU_METRICS:
         stats = _sacrebleu_metric(metric)._extract_corpus_statistics(list(hyp_texts), [list(ref_texts)])
         return [[float(value) for value in row] for row in stats]
     if metric in ("per", "wer"):
@@ -81,7 +92,7 @@ def example_stats(
 def score_totals(metric: str, totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Corpus scores from summed statistics: ``totals`` (resamples, k) are the statistics summed
     over each resample, ``counts`` (resamples,) its number of pairs. Returns (resamples,)."""
-    if metric in ("bleu", "chrf"):
+    if metric in SACREBLEU_METRICS:
         scorer = _sacrebleu_metric(metric)
         scores = [scorer._compute_score_from_stats([int(round(v)) for v in row]).score for row in totals]
         return np.minimum(np.array(scores, dtype=float), 100.0)  # seq_metrics.bleu caps at 100
@@ -93,10 +104,17 @@ def score_totals(metric: str, totals: np.ndarray, counts: np.ndarray) -> np.ndar
     raise ValueError(f"unknown metric {metric!r}")
 
 
+def resample_scores(metric: str, stats: Sequence[Sequence[float]], counts: np.ndarray) -> np.ndarray:
+    """(resamples,) scores from the pairs' statistics and ``counts`` (resamples, pairs), how often
+    each pair is drawn: summed statistics, or a set-level metric recomputed per resample."""
+    if metric in SET_METRICS:
+        return set_scores(metric, stats, counts)
+    return score_totals(metric, counts @ np.asarray(stats, dtype=float), counts.sum(axis=1))
+
+
 def corpus_score(metric: str, stats: Sequence[Sequence[float]]) -> float:
     """The corpus score of all the pairs (the identity resample)."""
-    array = np.asarray(stats, dtype=float)
-    return float(score_totals(metric, array.sum(axis=0, keepdims=True), np.array([len(array)]))[0])
+    return float(resample_scores(metric, stats, np.ones((1, len(stats))))[0])
 
 
 def _resample_counts(rng: np.random.Generator, resamples: int, pairs: int) -> np.ndarray:
@@ -117,14 +135,12 @@ def bootstrap_differences(
     rng = np.random.default_rng(seed)
     differences = np.zeros(resamples)
     for first, second in strata:
-        a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
-        assert a.shape[0] == b.shape[0] > 0, "paired statistics of different lengths"
+        assert len(first) == len(second) > 0, "paired statistics of different lengths"
         done = 0
         while done < resamples:
             chunk = min(_CHUNK, resamples - done)
-            counts = _resample_counts(rng, chunk, a.shape[0]).astype(float)
-            sizes = counts.sum(axis=1)
-            diff = score_totals(metric, counts @ a, sizes) - score_totals(metric, counts @ b, sizes)
+            counts = _resample_counts(rng, chunk, len(first)).astype(float)
+            diff = resample_scores(metric, first, counts) - resample_scores(metric, second, counts)
             differences[done : done + chunk] += diff / len(strata)
             done += chunk
     return differences

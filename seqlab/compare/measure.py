@@ -18,9 +18,11 @@ from typing import Any
 from seqlab.compare import bootstrap
 from seqlab.compare.diversity import diversity_block
 from seqlab.compare.spec import CompareSpec
+from seqlab.metrics import dialogue
 from seqlab.metrics import sequences as seq_metrics
 
-TEXT_METRICS = ("bleu", "chrf", "rouge_l")  # scored on detokenized strings; the others on tokens
+# scored on detokenized strings; the others on tokens
+TEXT_METRICS = ("bleu", "bleu1", "bleu2", "chrf", "rouge_l")
 
 
 def eval_sample(count: int, max_examples: int | None, seed: int) -> list[int]:
@@ -46,9 +48,16 @@ def attention_picks(source_lengths: Sequence[int], count: int) -> list[int]:
 def score(
     metric: str, hyp_texts: list[str], ref_texts: list[str], hyp_tokens: list, ref_tokens: list
 ) -> float:
-    """One metric by name (0-100 scale, see :mod:`seqlab.metrics.sequences`)."""
+    """One metric by name (0-100 scale, see :mod:`seqlab.metrics.sequences`; the dialogue metrics
+    distinct-1/2 and the top-10 share count the output tokens, :mod:`seqlab.metrics.dialogue`)."""
     if metric == "bleu":
         return seq_metrics.bleu(hyp_texts, ref_texts)[0]
+    if metric in ("bleu1", "bleu2"):
+        return seq_metrics.bleu(hyp_texts, ref_texts, max_order=int(metric[-1]))[0]
+    if metric in ("distinct1", "distinct2"):
+        return dialogue.distinct_n(hyp_tokens, int(metric[-1]))
+    if metric == "frequent_share":
+        return dialogue.frequent_share(hyp_tokens)
     if metric == "chrf":
         return seq_metrics.chrf(hyp_texts, ref_texts)[0]
     if metric == "rouge_l":

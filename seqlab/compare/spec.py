@@ -10,7 +10,8 @@ Layout of a spec (every key but ``data`` has a default)::
 
     title: G2P on the CMU dictionary
     seed: 1
-    metric: per                  # the task's metric: bleu, chrf, wer, per, exact_match, rouge_l
+    metric: per                  # the task's metric: bleu, chrf, wer, per, exact_match, rouge_l,
+                                 # bleu1, bleu2, distinct1, distinct2, frequent_share (dialogue)
     extra_metrics: [exact_match] # also reported, not judged
     data: {...}                  # a seq2seq data section, shared by every contender
     model: {...}                 # model keys shared by every contender (sizes, dropout)
@@ -39,8 +40,26 @@ from seqlab.config import DataConfig, ExperimentConfig, apply_override, config_f
 from seqlab.errors import ConfigError
 
 # The task's metrics and the direction in which each improves (seqlab.metrics.sequences computes them).
-METRICS = {"bleu": "max", "chrf": "max", "wer": "min", "per": "min", "exact_match": "max", "rouge_l": "max"}
+# bleu1/bleu2, distinct1/distinct2 and frequent_share are the dialogue metrics (seqlab.metrics.dialogue).
+METRICS = {
+    "bleu": "max",
+    "chrf": "max",
+    "wer": "min",
+    "per": "min",
+    "exact_match": "max",
+    "rouge_l": "max",
+    "bleu1": "max",
+    "bleu2": "max",
+    "distinct1": "max",
+    "distinct2": "max",
+    "frequent_share": "min",
+}
 METRIC_LABELS = {
+    "bleu1": "BLEU-1",
+    "bleu2": "BLEU-2",
+    "distinct1": "distinct-1 %",
+    "distinct2": "distinct-2 %",
+    "frequent_share": "top-10 outputs %",
     "bleu": "BLEU",
     "chrf": "chrF",
     "wer": "WER %",

@@ -233,6 +233,11 @@ class ModelConfig:
     bridge: Literal["linear", "copy", "zero"] = "linear"
     tie_decoder_embeddings: bool = False
     share_embeddings: bool = False
+    # pretraining for Seq2Seq: see seqlab/training/seq2seq_pretrain.py
+    source_vectors: str | None = None
+    target_vectors: str | None = None
+    init_encoder_from: str | None = None
+    init_decoder_from: str | None = None
     # copy attention (pointer-generator, See et al. 2017): see seqlab/models/copy.py
     copy_attention: bool = False
     coverage_loss: float = 0.0

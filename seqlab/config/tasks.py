@@ -96,7 +96,12 @@ class ExperimentConfig:
         if self.task not in ("classifier", "tagger") and self.model.init_from is not None:
             errors.append(
                 f"model.init_from = {self.model.init_from!r}: only for a classifier or tagger "
-                f"(a {self.task} resumes with --resume)"
+                f"(a {self.task} resumes with --resume"
+                + (
+                    "; model.init_encoder_from / init_decoder_from start one from language models)"
+                    if self.task == "seq2seq"
+                    else ")"
+                )
             )
         if self.task != "tagger" and self.model.char_features:
             errors.append("model.char_features = true: only for a tagger")
@@ -124,6 +129,49 @@ def _not_seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
         errors.append(
             "model.copy_attention / coverage_loss / coverage: only for task: seq2seq (with attention)"
         )
+    for name in PRETRAIN_KEYS:
+        if getattr(cfg.model, name) is not None:
+            errors.append(
+                f"model.{name} = {getattr(cfg.model, name)!r}: only for task: seq2seq"
+                + (" (use model.pretrained_vectors)" if name.endswith("vectors") else "")
+            )
+    return errors
+
+
+PRETRAIN_KEYS = ("source_vectors", "target_vectors", "init_encoder_from", "init_decoder_from")
+
+
+def _pretrain_errors(model: ModelConfig) -> list[str]:
+    """Seq2Seq pretraining: which option fills which embedding (the runs themselves are checked
+    before training starts, :mod:`seqlab.training.seq2seq_pretrain`, not here: a trained run's
+    config.yaml must still load after the language model it started from has moved)."""
+    errors = []
+    if model.pretrained_vectors is not None:
+        errors.append(
+            f"model.pretrained_vectors = {model.pretrained_vectors!r}: a seq2seq model reads "
+            "model.source_vectors and model.target_vectors (one per side; only source_vectors when "
+            "model.share_embeddings)"
+        )
+    if model.share_embeddings and (model.target_vectors is not None):
+        errors.append(
+            f"model.target_vectors = {model.target_vectors!r}: model.share_embeddings = true, so the one "
+            "embedding is filled by model.source_vectors; set that instead"
+        )
+    for vectors, init, side in (
+        ("source_vectors", "init_encoder_from", "source"),
+        ("target_vectors", "init_decoder_from", "target"),
+    ):
+        if getattr(model, vectors) is not None and getattr(model, init) is not None:
+            errors.append(
+                f"model.{vectors} and model.{init}: both would fill the {side} embedding; choose one"
+            )
+    if model.freeze_vectors and model.tie_decoder_embeddings and model.target_vectors is not None:
+        errors.append(
+            "model.freeze_vectors = true with model.tie_decoder_embeddings = true and "
+            "model.target_vectors: the output layer is the target embedding and would be frozen too"
+        )
+    if model.freeze_vectors and model.source_vectors is None and model.target_vectors is None:
+        errors.append("model.freeze_vectors = true: set model.source_vectors or model.target_vectors")
     return errors
 
 
@@ -178,8 +226,7 @@ def seq2seq_errors(cfg: ExperimentConfig) -> list[str]:
         errors.append("model.tie_weights: a seq2seq model ties with model.tie_decoder_embeddings")
     if model.weight_drop or model.locked_dropout:
         errors.append("model.weight_drop / locked_dropout: language-model regularisers, not for seq2seq")
-    if model.pretrained_vectors is not None:
-        errors.append("model.pretrained_vectors: not supported for seq2seq yet")
+    errors.extend(_pretrain_errors(model))
     if model.attention == "none" and (model.copy_attention or model.coverage_loss > 0 or model.coverage):
         errors.append(
             f"model.copy_attention = {str(model.copy_attention).lower()}, model.coverage_loss = "

@@ -345,7 +345,7 @@ class Seq2SeqPredictor:
         """Teacher-forced ``loss`` (NLL per target token, ``<eos>`` included), ``ppl`` and token
         ``accuracy`` of the targets of ``pairs`` given their sources: the Trainer's validation loop
         (:func:`~seqlab.models.evaluation.evaluate_model`) in batches of ``data.max_tokens``."""
-        encoded, _ = encode_pairs(self.pipeline, list(pairs))
+        encoded, _ = encode_pairs(self.pipeline, list(pairs), copy=self.copies)  # copy: the source's ids too
         if not encoded:
             raise DataError("no pairs to compute a perplexity on")
         loader = Seq2SeqLoader(encoded, self.config.data.max_tokens, shuffle=False)

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 
 def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
-    """``data.train`` / ``data.valid`` / ``model.pretrained_vectors`` / ``model.init_from`` made
+    """``data.train`` / ``data.valid`` / the model's vectors and ``init_*from`` runs made
     absolute (relative paths are read from the current directory), so the run directory's
     config.yaml means the same files from anywhere."""
     changes = {
@@ -56,7 +56,8 @@ def with_absolute_paths(cfg: ExperimentConfig) -> ExperimentConfig:
     }
     if changes:
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, **changes))
-    for key in ("pretrained_vectors", "init_from"):
+    keys = ("pretrained_vectors", "init_from", "source_vectors", "target_vectors")
+    for key in (*keys, "init_encoder_from", "init_decoder_from"):
         if (value := getattr(cfg.model, key)) is not None:
             cfg = dataclasses.replace(
                 cfg, model=dataclasses.replace(cfg.model, **{key: str(Path(value).resolve())})
@@ -260,6 +261,7 @@ def build_seq2seq_run(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: 
     (None when ``training.metric`` needs no decoding). Validation is not sharded."""
     from seqlab.config import DECODED_METRICS
     from seqlab.data.batching.seq2seq import Seq2SeqLoader
+    from seqlab.training.seq2seq_pretrain import pretrain_seq2seq
     from seqlab.training.seq2seq_validation import DecodingValidator
 
     corpus = prepare_seq2seq_corpus(cfg, run_dir, resume, dist)
@@ -268,6 +270,7 @@ def build_seq2seq_run(cfg: ExperimentConfig, run_dir: Path, resume: bool, dist: 
     valid_data = Seq2SeqLoader(corpus.valid, budget, shuffle=False)
     pipeline = corpus.pipeline
     model = build_model(cfg, len(pipeline.source_vocab), target_vocab_size=len(pipeline.target_vocab))
+    pretrain_seq2seq(cfg, model, pipeline.source_vocab.itos, pipeline.target_vocab.itos, resume)
     hook = None
     if cfg.training.metric in DECODED_METRICS:
         hook = DecodingValidator(
@@ -314,6 +317,10 @@ def train(
     """
     run_dir = Path(run_dir)
     cfg = with_absolute_paths(cfg)
+    if cfg.task == "seq2seq" and not resume:
+        from seqlab.training.seq2seq_pretrain import check_pretrain_sources
+
+        check_pretrain_sources(cfg)  # before the run directory is touched
     dist = init_distributed()
     try:
         start_run_dir(cfg, run_dir, resume, overwrite, verify, dist)

@@ -45,6 +45,7 @@ class WarmStartReport:
     and the embedding rows found in the other run's vocabulary."""
 
     source: str
+    key: str = "init_from"
     copied: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     rows_found: int = 0
@@ -53,14 +54,14 @@ class WarmStartReport:
     def summary(self) -> str:
         coverage = f"{self.rows_found} of {self.rows_total} vocabulary tokens" if self.rows_total else "no"
         lines = [
-            f"init_from {self.source}: copied {len(self.copied)} tensors ({coverage} embedding rows)"
+            f"{self.key} {self.source}: copied {len(self.copied)} tensors ({coverage} embedding rows)"
             f"; skipped {len(self.skipped)}"
         ]
         lines += [f"  skipped {reason}" for reason in self.skipped]
         return "\n".join(lines)
 
 
-def _source_parts(run_dir: Path) -> tuple[nn.Module, list[str], list[str] | None, list[str] | None]:
+def source_parts(run_dir: Path) -> tuple[nn.Module, list[str], list[str] | None, list[str] | None]:
     """The other run's model, vocabulary tokens, labels (None for a language model) and characters.
 
     Read straight from the run directory (verified against its manifests), not through
@@ -106,7 +107,7 @@ def warm_start(
     Returns a :class:`WarmStartReport`. Raises CheckpointError when ``run_dir`` is not a run.
     """
     run_dir = Path(run_dir)
-    source_model, source_tokens, source_labels, source_chars = _source_parts(run_dir)
+    source_model, source_tokens, source_labels, source_chars = source_parts(run_dir)
     source = source_model.state_dict()
     report = WarmStartReport(str(run_dir))
     for name, target in model.state_dict().items():

@@ -17,7 +17,11 @@ def quality_row(results):
     return next(row for row in verdict(results) if row.criterion == "quality")
 
 
-@pytest.mark.parametrize("metric", ["per", "wer", "exact_match", "bleu", "chrf", "rouge_l"])
+@pytest.mark.parametrize(
+    "metric",
+    ["per", "wer", "exact_match", "bleu", "chrf", "rouge_l", "bleu1", "bleu2", "distinct1", "distinct2"]
+    + ["frequent_share"],
+)
 def test_statistics_of_all_pairs_give_the_corpus_score(metric):
     hyp_tokens, ref_tokens = [h.split() for h in HYPS], [r.split() for r in REFS]
     stats = bootstrap.example_stats(metric, HYPS, REFS, hyp_tokens, ref_tokens)

@@ -104,11 +104,25 @@ def test_yaml_errors_name_the_file(tmp_path):
         load_config(write(tmp_path, "- a\n- b\n"))
 
 
-@pytest.mark.parametrize("recipe", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+COMPARE_SPECS = sorted((REPO / "configs").glob("compare_*.yaml"))  # `seqlab compare` specs, not recipes
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [p for p in sorted((REPO / "configs").glob("*.yaml")) if p not in COMPARE_SPECS],
+    ids=lambda p: p.name,
+)
 def test_every_shipped_recipe_is_valid(recipe):
     raw = yaml.safe_load(recipe.read_text(encoding="utf-8"))
     cfg = config_from_dict(raw, str(recipe))
     assert cfg.task in TASKS
+
+
+@pytest.mark.parametrize("spec", COMPARE_SPECS, ids=lambda p: p.name)
+def test_every_shipped_comparison_spec_is_valid(spec):
+    from seqlab.compare.spec_file import load_spec
+
+    assert load_spec(spec).contenders
 
 
 def test_packaged_demo_recipe_is_valid():

@@ -153,3 +153,19 @@ def test_copy_attention_and_coverage_are_refused_without_attention(tmp_path):
     with pytest.raises(ConfigError, match="copy_attention") as info:
         load_config(recipe)
     assert str(recipe) in str(info.value)
+
+
+def test_pretraining_options_are_refused_where_they_cannot_apply():
+    text = problems(
+        model={"pretrained_vectors": "v.txt", "share_embeddings": True, "target_vectors": "t.txt"}
+    )
+    assert "model.pretrained_vectors = 'v.txt': a seq2seq model reads model.source_vectors" in text
+    assert "model.target_vectors = 't.txt': model.share_embeddings = true" in text
+    text = problems(model={"source_vectors": "v.txt", "init_encoder_from": "runs/lm"})
+    assert "model.source_vectors and model.init_encoder_from: both would fill the source embedding" in text
+    assert "model.freeze_vectors = true: set model.source_vectors" in problems(model={"freeze_vectors": True})
+    with pytest.raises(ConfigError, match=r"model.init_decoder_from = 'runs/lm': only for task: seq2seq"):
+        config_from_dict({"task": "language_model", "model": {"init_decoder_from": "runs/lm"}})
+    assert "model.init_encoder_from / init_decoder_from start one" in problems(model={"init_from": "runs/x"})
+    cfg = build(model={"target_vectors": "t.txt", "init_encoder_from": "runs/lm", "freeze_vectors": True})
+    assert cfg.model.target_vectors == "t.txt" and cfg.model.init_encoder_from == "runs/lm"
