@@ -36,20 +36,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seqlab.config import DataConfig, ExperimentConfig, apply_override, config_from_dict, did_you_mean
+from seqlab.config import (
+    DECODED_METRICS,
+    METRICS_BY_TASK,
+    DataConfig,
+    ExperimentConfig,
+    apply_override,
+    config_from_dict,
+    did_you_mean,
+)
 from seqlab.errors import ConfigError
 
-# The task's metrics and the direction in which each improves (seqlab.metrics.sequences computes them).
-# bleu1/bleu2, distinct1/distinct2 and frequent_share are the dialogue metrics (seqlab.metrics.dialogue).
+# The task's metrics and the direction in which each improves: the decoded Seq2Seq metrics of the
+# config's task table (seqlab.metrics.sequences computes them; bleu1/bleu2 are cumulative BLEU-n), and
+# the dialogue diversity figures (seqlab.metrics.dialogue), which may be judged here but never select a
+# training checkpoint.
 METRICS = {
-    "bleu": "max",
-    "chrf": "max",
-    "wer": "min",
-    "per": "min",
-    "exact_match": "max",
-    "rouge_l": "max",
-    "bleu1": "max",
-    "bleu2": "max",
+    **{name: METRICS_BY_TASK["seq2seq"][name] for name in DECODED_METRICS},
     "distinct1": "max",
     "distinct2": "max",
     "frequent_share": "min",
