@@ -96,7 +96,10 @@ class DataConfig:
     In ``stream`` mode, ``fresh_line_share`` of the training steps take a batch of whole lines (about
     ``batch_size x bptt`` tokens), each from a fresh state, instead of the next stream window, so
     the model also learns the line start its consumers prompt from; the stream's state is kept
-    across them.
+    across them. ``pair_side`` (``source`` or ``target``) trains a language model on one side of a
+    Seq2Seq catalogue dataset named by ``dataset`` (its ``train`` and ``valid`` pairs, read with this
+    section's settings, e.g. ``context_turns``): the target-side model that MMI reranking reads, or the
+    per-side models ``model.init_encoder_from`` / ``init_decoder_from`` start from.
     """
 
     dataset: str | None = None
@@ -134,6 +137,7 @@ class DataConfig:
     fresh_line_share: float = 0.0
     target_separator: str | None = None
     lm_loss: Literal["all", "target"] = "all"
+    pair_side: Literal["source", "target"] | None = None
     max_tokens: int = 4096
     train_source: str | None = None
     train_target: str | None = None
@@ -192,6 +196,11 @@ class DataConfig:
         if not 0.0 <= self.fresh_line_share < 1.0 or (self.fresh_line_share and self.lm_mode != "stream"):
             errors.append(
                 f"fresh_line_share = {self.fresh_line_share}: in [0, 1), and only with lm_mode: stream"
+            )
+        if self.pair_side is not None and self.dataset is None:
+            errors.append(
+                f"pair_side = {self.pair_side!r}: needs dataset, a seq2seq catalogue dataset whose "
+                "source or target side the language model reads"
             )
         if self.lm_loss == "target" and self.target_separator is None:
             errors.append(

@@ -105,6 +105,10 @@ class ExperimentConfig:
             )
         if self.task != "tagger" and self.model.char_features:
             errors.append("model.char_features = true: only for a tagger")
+        if self.task != "language_model" and self.data.pair_side is not None:
+            errors.append(
+                f"data.pair_side = {self.data.pair_side!r}: only a language model reads one side of pairs"
+            )
         if self.task != "language_model" and self.data.lm_mode != "stream":
             errors.append(
                 f"data.lm_mode = {self.data.lm_mode!r}: only a language model reads lines or a stream"

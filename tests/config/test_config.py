@@ -172,6 +172,20 @@ def test_line_mode_settings_are_checked_together():
     assert ok.data.lm_mode == "lines" and ok.data.lm_loss == "target"
 
 
+def test_pair_side_needs_a_dataset_and_a_language_model():
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"data": {"train": "a", "pair_side": "reply"}})
+    assert "data.pair_side = 'reply': must be one of source, target" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"data": {"train": "a", "pair_side": "target"}})
+    assert "pair_side = 'target': needs dataset" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"task": "seq2seq", "data": {"dataset": "dailydialog", "pair_side": "target"}})
+    assert "data.pair_side = 'target': only a language model" in str(info.value)
+    ok = config_from_dict({"data": {"dataset": "dailydialog", "pair_side": "target", "lm_mode": "lines"}})
+    assert ok.data.pair_side == "target"
+
+
 def test_target_token_budget_must_be_positive():
     with pytest.raises(ConfigError, match="training.max_target_tokens = 0: must be >= 1 or null"):
         config_from_dict({"data": {"train": "a"}, "training": {"max_target_tokens": 0}})

@@ -16,6 +16,7 @@ import torch
 
 from seqlab.config import DataConfig
 from seqlab.data.catalogue.lookup import get_dataset, resolve_split
+from seqlab.data.catalogue.seq2seq_pairs import READERS, read_dataset_pairs, seq2seq_splits
 from seqlab.data.readers.lines import read_lines
 from seqlab.errors import ConfigError, DataError
 from seqlab.rundir.names import TOKENIZER_DIR, VOCAB_FILE
@@ -59,10 +60,13 @@ def _read_corpus_lines(cfg: DataConfig) -> tuple[list[str], list[str], str]:
     entry_fraction = None
     if cfg.dataset is not None:
         entry = get_dataset(cfg.dataset)
+        if cfg.pair_side is not None:
+            return _pair_side_lines(cfg, entry.task)
         if entry.task != "lm":
+            hint = ", or data.pair_side: source|target to read one side of its pairs"
             raise ConfigError(
                 f"data.dataset = {cfg.dataset!r} is a {entry.task} dataset; a language model needs an lm "
-                "dataset (seqlab data list) or data.train"
+                "dataset (seqlab data list) or data.train" + (hint if entry.task == "seq2seq" else "")
             )
         train_path = resolve_split(cfg.dataset, "train")
         valid_path = resolve_split(cfg.dataset, "valid") if "valid" in entry.splits else None
@@ -84,6 +88,32 @@ def _read_corpus_lines(cfg: DataConfig) -> tuple[list[str], list[str], str]:
         )
     train_lines, valid_lines = split_for_validation(train_lines, fraction, str(train_path))
     return train_lines, valid_lines, str(train_path)
+
+
+def _pair_side_lines(cfg: DataConfig, task: str) -> tuple[list[str], list[str], str]:
+    """The ``pair_side`` texts of a Seq2Seq dataset's ``train`` and ``valid`` pairs (``valid``
+    held out of ``train`` by ``valid_fraction`` where the dataset has no such split), read with the
+    settings of ``cfg`` (``context_turns`` for dialogue)."""
+    name, side = cfg.dataset, cfg.pair_side
+    if task != "seq2seq":
+        raise ConfigError(
+            f"data.pair_side = {side!r}: data.dataset = {name!r} is a {task} dataset, not a seq2seq one; "
+            f"seq2seq datasets: {', '.join(sorted(READERS))}"
+        )
+    source = f"{name} ({side} side)"
+    train = [getattr(pair, side) for pair in read_dataset_pairs(name, "train", cfg).pairs]
+    if cfg.valid is not None:
+        return train, read_lines(Path(cfg.valid)), source
+    if "valid" in seq2seq_splits(name):
+        valid = [getattr(pair, side) for pair in read_dataset_pairs(name, "valid", cfg).pairs]
+        return train, valid, source
+    if not cfg.valid_fraction:
+        raise DataError(
+            f"dataset {name!r} has no valid split: set data.valid to a file, or data.valid_fraction "
+            "(e.g. 0.05) to hold out the last part of the training side"
+        )
+    train, valid = split_for_validation(train, cfg.valid_fraction, source)
+    return train, valid, source
 
 
 def split_lines(cfg: DataConfig) -> tuple[list[str], list[str]]:

@@ -114,3 +114,43 @@ def test_real_ptb_valid(tmp_path):
     corpus = load_lm_corpus(cfg, tmp_path)
     assert corpus.train.numel() + corpus.valid.numel() == 73760  # the usual PTB valid size
     assert "<unk>" not in corpus.vocab.itos[4:]
+
+
+def _fake_dailydialog(root: Path, train_text: str, valid_text: str) -> None:
+    import zipfile
+
+    folder = root / "dialogue" / "dailydialog"
+    folder.mkdir(parents=True)
+    for name, member, text in (
+        ("train.zip", "train/dialogues_train.txt", train_text),
+        ("validation.zip", "validation/dialogues_validation.txt", valid_text),
+    ):
+        with zipfile.ZipFile(folder / name, "w") as archive:
+            archive.writestr(member, text)
+
+
+def test_pair_side_reads_one_side_of_a_seq2seq_dataset(tmp_path, monkeypatch):
+    _fake_dailydialog(
+        tmp_path,
+        "Hello . __eou__ Hi . __eou__ How are you ? __eou__\n",
+        "Where to ? __eou__ Home . __eou__\n",
+    )
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
+    replies = DataConfig(dataset="dailydialog", pair_side="target", lm_mode="lines")
+    assert split_lines(replies) == (["Hi .", "How are you ?"], ["Home ."])
+    contexts = DataConfig(dataset="dailydialog", pair_side="source", context_turns=2)
+    assert split_lines(contexts) == (["Hello .", "Hello . <turn> Hi ."], ["Where to ?"])
+    corpus = load_lm_corpus(replies, tmp_path / "run")
+    assert [corpus.vocab.decode(line) for line in corpus.train_lines] == [
+        ["Hi", "."],
+        ["How", "are", "you", "?"],
+    ]
+
+
+def test_pair_side_on_a_dataset_without_pairs_names_the_seq2seq_datasets(tmp_path):
+    from seqlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"pair_side = 'target'.*ptb.*not a seq2seq one.*dailydialog"):
+        split_lines(DataConfig(dataset="ptb", pair_side="target"))
+    with pytest.raises(ConfigError, match=r"dailydialog.*seq2seq dataset.*pair_side: source\|target"):
+        split_lines(DataConfig(dataset="dailydialog"))
