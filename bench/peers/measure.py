@@ -85,7 +85,11 @@ def run_watched(
                 peak_tree, peak_main = max(peak_tree, tree), max(peak_main, main)
                 if timeout_s is not None and time.perf_counter() - start > timeout_s:
                     os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(10)
+                    try:
+                        proc.wait(10)
+                    except subprocess.TimeoutExpired:  # still running 10 s after SIGTERM
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
                     break
                 time.sleep(interval)
         except BaseException:

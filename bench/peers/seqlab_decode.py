@@ -4,6 +4,10 @@
 run with ``seqlab.load`` (not timed), then times one ``translate()`` call over all the sources,
 64 sentences a batch, no length penalty, and prints ``DECODE_SECONDS <s>``. The hypotheses go to
 ``--out``, one a line.
+
+``--weights FILE`` decodes with another weights file of the same run (a checkpoint's
+``model.safetensors``; the time-to-quality benchmark's snapshots) instead of the run's own;
+``--length-penalty`` / ``--alpha`` choose the length penalty (default none, as the peers table uses).
 """
 
 from __future__ import annotations
@@ -26,9 +30,17 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--weights", default=None, help="a model.safetensors of the run to decode with")
+    parser.add_argument("--length-penalty", default="none", choices=["none", "average", "gnmt"])
+    parser.add_argument("--alpha", type=float, default=0.6, help="GNMT length penalty's alpha")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    predictor = seqlab.load(args.run_dir)
+    # with --weights the run's own weights are not used, so they are not verified either
+    predictor = seqlab.load(args.run_dir, verify=args.weights is None)
+    if args.weights is not None:
+        from seqlab.rundir.safetensors_io import load_model_weights
+
+        load_model_weights(Path(args.weights), predictor.model)
     sources = Path(args.src).read_text(encoding="utf-8").splitlines()
     start = time.perf_counter()
     translations = predictor.translate(
@@ -36,7 +48,8 @@ def main() -> None:
         beam_size=args.beam,
         batch_size=args.batch_size,
         max_length=args.max_length,
-        length_penalty="none",
+        length_penalty=args.length_penalty,
+        alpha=args.alpha,
         replace_unk=False,
     )
     seconds = time.perf_counter() - start
