@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench bench-peers docs clean
+.PHONY: install demo test lint bench bench-peers bench-ttq docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: $(STAMP)
 # seqlab against Joey NMT and OpenNMT-py (their own venv in bench/peers/.venv; ~1 h on 2 idle cores)
 bench-peers: $(STAMP)
 	$(PY) bench/peers/run.py
+
+# time to quality, seqlab against OpenNMT-py: G2P and Multi30k, 60 min each, 1 thread each, one after
+# the other (~4.5 h on the 2 cores; --side-by-side halves it). Results: bench/results/time_to_quality.{json,png}
+bench-ttq: $(STAMP)
+	$(PY) bench/peers/time_to_quality.py
 
 docs: $(STAMP)
 	$(PY) -c 'from seqlab.cli import help_markdown; print(help_markdown(), end="")' > docs/cli.md
