@@ -8,12 +8,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from seqlab.config.build import did_you_mean
-from seqlab.config.schema import (
-    DataConfig,
-    DecodingConfig,
-    ModelConfig,
-    TrainingConfig,
-)
+from seqlab.config.decoding import DecodingConfig
+from seqlab.config.schema import DataConfig, ModelConfig, TrainingConfig
 
 TASKS = ("language_model", "classifier", "tagger", "seq2seq")
 FORMATS_BY_TASK = {
