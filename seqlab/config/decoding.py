@@ -29,6 +29,8 @@ class DecodingConfig:
     ``mmi_*``: MMI anti-language-model reranking (Li et al. 2016), used when ``translate`` /
     ``evaluate`` get a language model (``--mmi-lm``): score = log p(T|S) - ``mmi_lambda`` x the
     language model's log-probability of T's first ``mmi_gamma`` tokens + ``mmi_length_weight`` x |T|.
+    ``int8``: ``translate``, ``evaluate`` and the server decode with int8 matrix products (an LSTM
+    model on CPU; :mod:`seqlab.models.quantize`); validation during training stays float32.
     """
 
     beam_size: int = 5
@@ -49,6 +51,7 @@ class DecodingConfig:
     mmi_length_weight: float = 0.0
     replace_unk: bool = True
     batch_size: int = 64
+    int8: bool = False
 
     def check(self) -> list[str]:
         errors = []
