@@ -3,7 +3,7 @@
 ``python seqlab_decode.py --run-dir RUN --src dev.en --out hyps --beam 5 --max-length 60``: loads the
 run with ``seqlab.load`` (not timed), then times one ``translate()`` call over all the sources,
 64 sentences a batch, no length penalty, and prints ``DECODE_SECONDS <s>``. The hypotheses go to
-``--out``, one a line.
+``--out``, one a line. ``--int8``: the run loads with int8 decoding (``seqlab.load(..., int8=True)``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--int8", action="store_true", help="decode with int8 matrix products")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    predictor = seqlab.load(args.run_dir)
+    predictor = seqlab.load(args.run_dir, int8=args.int8 or None)
     sources = Path(args.src).read_text(encoding="utf-8").splitlines()
     start = time.perf_counter()
     translations = predictor.translate(
