@@ -9,7 +9,9 @@ input's scale from the whole batch); each as microseconds per call and the float
 the median over ``--repeats`` rounds of ``--calls`` calls.
 
 Then PyTorch's int8 LSTM (``quantize_dynamic`` on ``nn.LSTM``) against ``nn.LSTM`` on a packed,
-bidirectional batch: what int8 would give the encoder.
+bidirectional batch: what int8 would give the encoder. ``--onnxruntime`` adds ONNX Runtime's
+float32 ``MatMul`` and its dynamically quantized one (``onnxruntime.quantization.quantize_dynamic``,
+per-channel int8 weights) for the same products, one session call each (the ``export`` extra).
 
     .venv/bin/python bench/int8_products.py                      # 1 thread, ~1 min
     .venv/bin/python bench/int8_products.py --threads 2 --out bench/results/int8_products_2threads.json
@@ -83,6 +85,41 @@ def products(calls: int, repeats: int) -> list[dict]:
     return rows
 
 
+def onnxruntime_products(calls: int, repeats: int, threads: int, folder: Path) -> list[dict]:
+    """ONNX Runtime's float32 and dynamically quantized int8 MatMul at the same shapes."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = threads
+    rows = []
+    for what, r, k, n in PRODUCTS:
+        weight = numpy_helper.from_array((np.random.randn(k, n) * 0.05).astype(np.float32), "w")
+        x = (np.random.rand(r, k) * 2 - 1).astype(np.float32)
+        inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, k])]
+        outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, n])]
+        graph = helper.make_graph(
+            [helper.make_node("MatMul", ["x", "w"], ["y"])], "g", inputs, outputs, [weight]
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        plain, int8 = folder / f"{what}.onnx", folder / f"{what}.int8.onnx"
+        onnx.save(model, str(plain))
+        quantize_dynamic(str(plain), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        times = []
+        for path in (plain, int8):
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            times.append(median_us(partial(session.run, None, {"x": x}), calls, repeats))
+        rows.append({"what": what, "shape": [r, k, n], "ort_float32_us": times[0], "ort_int8_us": times[1]})
+        print(
+            f"{what:<22} ONNX Runtime {times[0]:9.0f} {times[1]:9.0f} {times[0] / times[1]:6.2f}x", flush=True
+        )
+    return rows
+
+
 def encoders(calls: int, repeats: int) -> list[dict]:
     rows = []
     for what, e, h, b, s in ENCODERS:
@@ -109,6 +146,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--out", help="JSON file (default: none)")
+    parser.add_argument(
+        "--onnxruntime", action="store_true", help="also ONNX Runtime's MatMul, float32 and int8"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -123,6 +163,12 @@ def main() -> None:
     found = {"products": products(args.calls, args.repeats)}
     print(f"\n{'encoder (packed, bidirectional)':<40} {'fp32 us':>9} {'int8 us':>9} {'ratio':>7}")
     found["encoders"] = encoders(max(1, args.calls // 3), args.repeats)
+    if args.onnxruntime:
+        import tempfile
+
+        print(f"\n{'product':<22} {'':<12} {'fp32 us':>9} {'int8 us':>9} {'ratio':>7}")
+        with tempfile.TemporaryDirectory() as folder:
+            found["onnxruntime"] = onnxruntime_products(args.calls, args.repeats, args.threads, Path(folder))
     if args.out:
         payload = {"threads": args.threads, "torch": torch.__version__, "load_average": load, **found}
         Path(args.out).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")

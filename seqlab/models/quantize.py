@@ -21,8 +21,9 @@ product); the bridge's cell-state map and the copy-attention gate (their inputs,
 an embedding, are not bounded by 1; the gate has one output); the additive score's ``v`` (one
 output column, a matrix-vector product); and the encoder's ``nn.LSTM``. PyTorch's int8 LSTM
 (``quantize_dynamic``) quantizes each step's input with the batch's own range, so a sentence's
-encoding would depend on its batch, and its first layer reads embeddings; on the G2P models it was
-also slower than the float32 LSTM (``bench/int8_decoding.py``, docs/benchmarks.md).
+encoding would depend on its batch (and its first layer reads embeddings); it runs once per
+sentence, and measured alone it was 0.8-1.2x the float32 LSTM at the G2P models' size and about
+1.5x at the peers benchmark's (``bench/int8_products.py``, docs/benchmarks.md).
 
 :func:`int8_refusal` says in one line why int8 does not apply (another device than the CPU, a GRU
 or tanh-RNN model, a PyTorch build without the x86 kernels); the caller refuses or decodes in
