@@ -19,7 +19,7 @@ Threads: ``--threads`` (default 1) and ``OMP_NUM_THREADS``. The machine line rec
 average: on a shared machine the absolute speeds move with it, the ratios much less.
 
     .venv/bin/python bench/int8_decoding.py runs/demo/contenders/s2s_luong
-    .venv/bin/python bench/int8_decoding.py RUN --data multi30k_en_de:test_2016 --beams 5 1 --repeats 5
+    .venv/bin/python bench/int8_decoding.py RUN --data multi30k_en_de:test --beams 5 1 --repeats 5
     .venv/bin/python bench/int8_decoding.py RUN --parts steps output combine --limit 2000
 """
 
