@@ -35,11 +35,12 @@ __all__ = [
 ]
 
 
-def load(run_dir, device: str = "cpu", verify: bool = True):  # noqa: ANN001, ANN201 - re-exported from seqlab.api
-    """Load a trained run directory, verified against its manifests (see :func:`seqlab.api.load`)."""
+def load(run_dir, device: str = "cpu", verify: bool = True, int8: bool | None = None):  # noqa: ANN001, ANN201 - re-exported from seqlab.api
+    """Load a trained run directory, verified against its manifests; ``int8``: a Seq2Seq run's int8
+    decoding (see :func:`seqlab.api.load`)."""
     from seqlab.api import load as _load
 
-    return _load(run_dir, device, verify)
+    return _load(run_dir, device, verify, int8)
 
 
 def load_config(path, overrides=()):  # noqa: ANN001, ANN201

@@ -28,18 +28,26 @@ __all__ = ["LanguageModelPredictor", "LineScore", "Predictor", "build_processors
 Predictor = LanguageModelPredictor | ClassifierPredictor | TaggerPredictor
 
 
-def load(run_dir: str | Path, device: str = "cpu", verify: bool = True) -> Predictor:
+def load(
+    run_dir: str | Path, device: str = "cpu", verify: bool = True, int8: bool | None = None
+) -> Predictor:
     """Load a trained run directory; returns a predictor for its model family.
 
     The run's files are checked against its manifests first (:mod:`seqlab.rundir.manifest`), each hashed
     once: :class:`~seqlab.errors.IntegrityError` names a file that changed, is missing or is not a
     regular file. ``verify=False`` skips the check (for someone repairing a run by hand). A run
     written before manifests existed loads with a one-line warning.
+
+    ``int8``: a Seq2Seq LSTM run decodes with int8 matrix products on the CPU (True), in float32
+    (False), or as its ``decoding.int8`` says (None); where int8 does not apply (another model
+    family, a GRU, a GPU) ``int8=True`` is refused with a ConfigError.
     """
     run_dir = Path(run_dir)
     require_run_dir(run_dir)
     check_run(run_dir, verify)
     cfg = load_config(run_dir / CONFIG_FILE)
+    if int8 and cfg.task != "seq2seq":
+        raise ConfigError(f"{run_dir}: int8 decoding is for Seq2Seq runs (this is a {cfg.task} run)")
     if cfg.task == "language_model":
         return LanguageModelPredictor(run_dir, device, verify=False)  # verified just now
     if cfg.task == "classifier":
@@ -49,5 +57,5 @@ def load(run_dir: str | Path, device: str = "cpu", verify: bool = True) -> Predi
     if cfg.task == "seq2seq":
         from seqlab.predictors.seq2seq import Seq2SeqPredictor
 
-        return Seq2SeqPredictor(run_dir, device, verify=False)
+        return Seq2SeqPredictor(run_dir, device, verify=False, int8=int8)
     raise ConfigError(f"{run_dir}: task {cfg.task!r} has no predictor yet")

@@ -113,3 +113,29 @@ def test_user_errors_exit_2_with_a_message(run, tmp_path):
     tgt.write_text("b a\n", encoding="utf-8")
     mismatch = run_cli("evaluate", str(run), "--data", str(src), "--reference", str(tgt), check=False)
     assert mismatch.returncode == 2 and "has 2 lines" in mismatch.stderr and "has 1 lines" in mismatch.stderr
+
+
+def test_int8_translate_and_evaluate_and_a_gru_refused_in_one_line(run, tmp_path):
+    pairs = (REPO / "tests" / "fixtures" / "tiny_s2s_valid.tsv").read_text(encoding="utf-8").splitlines()
+    source = tmp_path / "in.txt"
+    source.write_text("".join(line.split("\t")[0] + "\n" for line in pairs), encoding="utf-8")
+    outputs = {}
+    for flag in ("--no-int8", "--int8"):
+        out = tmp_path / f"out{flag}.txt"
+        run_cli("translate", str(run), "--input", str(source), "--output", str(out), flag)
+        outputs[flag] = out.read_text(encoding="utf-8").splitlines()
+    same = sum(a == b for a, b in zip(outputs["--no-int8"], outputs["--int8"], strict=True))
+    assert same >= 0.95 * len(pairs), same
+    assert run_cli("translate", str(run), "a b c d", "--int8").stdout.strip() == "d c b a"
+    evaluated = run_cli("evaluate", str(run), "--int8", "--beam-size", "1").stdout
+    assert "beam 1, int8" in evaluated
+    assert float(re.search(r"exact match ([\d.]+)%", evaluated).group(1)) >= 90.0
+    gru = tmp_path / "gru"
+    run_cli(
+        "train", str(TINY), "--run-dir", str(gru), "--set", "model.cell=gru", "--set", "training.max_steps=3"
+    )
+    refused = run_cli("translate", str(gru), "a b", "--int8", check=False)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip() == (
+        "seqlab translate: error: int8: int8 decoding quantizes LSTM models (the encoder is a GRU)"
+    )

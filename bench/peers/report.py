@@ -67,7 +67,12 @@ ROWS = [
     ("beam5_bleu", "dev BLEU beam 5", "{:.2f}"),
     ("greedy_bleu", "dev BLEU greedy", "{:.2f}"),
 ]
-RATIOS = [("seqlab", "joeynmt"), ("seqlab", "opennmt"), ("seqlab-fused", "opennmt")]
+RATIOS = [
+    ("seqlab", "joeynmt"),
+    ("seqlab", "opennmt"),
+    ("seqlab-fused", "opennmt"),
+    ("seqlab-int8", "opennmt"),
+]
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -88,6 +93,8 @@ def goals(s: dict[str, dict[str, float]]) -> list[str]:
         ("fused path >= 3x OpenNMT-py", ratio("seqlab-fused", "opennmt", "train_tok_s"), 3.0),
         ("beam 5 >= 2x OpenNMT-py", ratio("seqlab", "opennmt", "beam5_sent_s"), 2.0),
         ("greedy >= 2x OpenNMT-py", ratio("seqlab", "opennmt", "greedy_sent_s"), 2.0),
+        ("int8 beam 5 >= 2x OpenNMT-py", ratio("seqlab-int8", "opennmt", "beam5_sent_s"), 2.0),
+        ("int8 greedy >= 2x OpenNMT-py", ratio("seqlab-int8", "opennmt", "greedy_sent_s"), 2.0),
     ]
     for text, value, need in checks:
         if not math.isnan(value):
@@ -95,6 +102,12 @@ def goals(s: dict[str, dict[str, float]]) -> list[str]:
     mem = ratio("seqlab", "joeynmt", "peak_train_mb")
     if not math.isnan(mem):
         lines.append(f"peak training memory <= Joey NMT's: {mem:.2f}x -> {'yes' if mem <= 1.0 else 'NO'}")
+    for key, label in (("beam5_bleu", "beam 5"), ("greedy_bleu", "greedy")):
+        if "seqlab-int8" in s and "seqlab" in s and key in s["seqlab-int8"] and key in s["seqlab"]:
+            loss = s["seqlab"][key] - s["seqlab-int8"][key]
+            lines.append(
+                f"int8 dev BLEU loss ({label}) <= 0.3: {loss:+.2f} -> {'yes' if loss <= 0.3 else 'NO'}"
+            )
     if "seqlab-fused" in s and "seqlab" in s and "beam5_bleu" in s["seqlab-fused"]:
         a, b = s["seqlab-fused"]["beam5_bleu"], s["seqlab"]["beam5_bleu"]
         lines.append(f"fused-path dev BLEU (beam 5) {a:.2f} vs input feeding {b:.2f}")

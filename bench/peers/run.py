@@ -20,7 +20,8 @@
 Peak memory: the largest sum of PSS over each training subprocess tree (measure.py), in MB.
 Threads: ``--threads`` (default 2) for all (launch.py calls torch.set_num_threads). Variants:
 ``seqlab`` (input feeding), ``seqlab-fused`` (Luong without input feeding: the fused decoder path),
-``joeynmt``, ``opennmt``. Everything written goes under ``--work`` (default ``bench/peers/work``,
+``seqlab-int8`` (no training: decodes the ``seqlab`` model with int8 matrix products), ``joeynmt``,
+``opennmt``. Everything written goes under ``--work`` (default ``bench/peers/work``,
 git-ignored) and the summary to ``--out`` (default ``bench/results/peers.json``).
 """
 
@@ -97,8 +98,12 @@ def train_once(v: Variant, run_dir: Path, spec: TrainSpec, warmup: int, threads:
 
 
 def decode_once(v: Variant, run_dir: Path, spec: TrainSpec, beam: int, info: DataInfo, threads: int) -> dict:
+    """Decode with ``v``'s model (for a variant that ``decodes`` another's: that one's, from its
+    folder beside ``run_dir``); hypotheses and log go to ``run_dir``."""
     out = run_dir / f"hyps.beam{beam}"
-    command = decode_command(v, run_dir, spec, beam, out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    model_dir = run_dir.parent / v.decodes if v.decodes else run_dir
+    command = decode_command(v, model_dir, spec, beam, out)
     watched = run_watched(command, run_dir / f"decode.beam{beam}.log", cwd=run_dir, env=thread_env(threads))
     watched.check()
     seconds = decode_seconds(v, watched.text(), info.dev_pairs)
@@ -170,12 +175,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    missing = [
+        f"{n} decodes {VARIANTS[n].decodes}"
+        for n in args.variants
+        if VARIANTS[n].decodes not in (None, *args.variants)
+    ]
+    if missing:
+        raise SystemExit(f"--variants: {'; '.join(missing)}, which is not among them")
     work = Path(args.work).resolve()
     started = time.time()
     if not args.skip_setup:
         subprocess.run(["bash", str(HERE / "setup")], check=True)
     info = prepare(work, Path(args.data) if args.data else None)
     variants = [VARIANTS[name] for name in args.variants]
+    trained = [v for v in variants if v.decodes is None]  # the others decode a trained one's model
     max_tokens, mean_batch = seqlab_budget(info)
     common = {"seed": args.seed, "threads": args.threads, "data": Path(info.directory)}
     common |= {"max_tokens": max_tokens, "onmt_workers": args.onmt_workers}
@@ -203,13 +216,13 @@ def main(argv: list[str] | None = None) -> int:
 
     for repeat in range(args.repeats):
         print(f"== speed round {repeat + 1}/{args.repeats}", flush=True)
-        for v in rotated(variants, repeat):
+        for v in rotated(trained, repeat):
             run_dir = work / "speed" / v.name
             run = attempt(v, "speed", train_once, v, run_dir, speed_spec, args.warmup, args.threads)
             if run is not None:
                 results[v.name]["speed"].append(run)
     print(f"== quality: {args.steps} steps each", flush=True)
-    for v in rotated(variants, args.repeats):
+    for v in rotated(trained, args.repeats):
         run_dir = work / "quality" / v.name
         run = attempt(v, "quality", train_once, v, run_dir, quality_spec, args.quality_warmup, args.threads)
         if run is not None:
@@ -219,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             label = "greedy" if beam == 1 else f"beam {beam}"
             print(f"== decoding, {label}, round {round_ + 1}/{args.decode_repeats}", flush=True)
             for v in rotated(variants, i + round_):
-                if "quality" not in results[v.name]:
+                if "quality" not in results[v.decodes or v.name]:
                     continue
                 run_dir = work / "quality" / v.name
                 what = f"beam {beam}"

@@ -15,7 +15,8 @@ over the wall time of the window), one window every ``log_every`` steps:
 Decoding time is each toolkit's own timing of its decoding loop over the 1,000 dev sentences (model
 loading excluded, the loop's first batch included): Joey's ``Generation took S[sec]``, OpenNMT-py's
 ``Average translation time (ms)`` (x 1,000 sentences), seqlab's ``translate()`` call timed by
-``seqlab_decode.py``.
+``seqlab_decode.py``. ``seqlab-int8`` trains nothing: it decodes the ``seqlab`` variant's model with
+``--int8`` (int8 matrix products, ``seqlab.models.quantize``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Variant:
     name: str  # row name in the table
     toolkit: str  # joeynmt | opennmt | seqlab
     input_feeding: bool = True
+    int8: bool = False  # seqlab: decode with --int8
+    decodes: str | None = None  # decode this variant's trained model instead of training one
 
     @property
     def python(self) -> Path:
@@ -50,6 +53,7 @@ class Variant:
 VARIANTS = {
     "seqlab": Variant("seqlab", "seqlab", True),
     "seqlab-fused": Variant("seqlab-fused", "seqlab", False),
+    "seqlab-int8": Variant("seqlab-int8", "seqlab", True, int8=True, decodes="seqlab"),
     "joeynmt": Variant("joeynmt", "joeynmt", True),
     "opennmt": Variant("opennmt", "opennmt", True),
 }
@@ -129,7 +133,8 @@ def train_windows(v: Variant, run_dir: Path, log_text: str) -> list[tuple[int, f
 
 
 def decode_command(v: Variant, run_dir: Path, spec: TrainSpec, beam: int, out: Path) -> list[str]:
-    """The command that decodes the 1,000 dev sources with beam ``beam`` (1 = greedy) into ``out``."""
+    """The command that decodes the 1,000 dev sources with beam ``beam`` (1 = greedy) into ``out``
+    with the model trained in ``run_dir`` (another variant's, for one that ``decodes`` it)."""
     head = [str(v.python), str(LAUNCH), str(spec.threads)]
     src = spec.data / "dev.en"
     if v.toolkit == "joeynmt":
@@ -146,7 +151,7 @@ def decode_command(v: Variant, run_dir: Path, spec: TrainSpec, beam: int, out: P
     return [
         *head, str(HERE / "seqlab_decode.py"), "--run-dir", str(run_dir / "run"), "--src", str(src),
         "--out", str(out), "--beam", str(beam), "--max-length", str(MAX_OUTPUT),
-        "--threads", str(spec.threads),
+        "--threads", str(spec.threads), *(["--int8"] if v.int8 else []),
     ]  # fmt: skip
 
 

@@ -62,7 +62,9 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     from seqlab.predictors.chat import Chatbot
 
     decoding = decoding_kwargs(args)
-    predictor = load_for("chat", args.run_dir, "seq2seq", "language_model", verify=not args.no_verify)
+    predictor = load_for(
+        "chat", args.run_dir, "seq2seq", "language_model", verify=not args.no_verify, int8=args.int8
+    )
     bot = Chatbot(predictor, context_turns=args.context_turns, **decoding)
     interactive = sys.stdin.isatty()
     if interactive:

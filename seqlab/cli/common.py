@@ -28,12 +28,14 @@ _FAMILY_COMMANDS = {
 }
 
 
-def load_for(command: str, run_dir: str, *families: str, verify: bool = True):  # noqa: ANN201
-    """``seqlab.load(run_dir, verify=verify)`` for a command that serves ``families``; otherwise a
-    ConfigError naming the run's family and the command to use instead."""
+def load_for(  # noqa: ANN201
+    command: str, run_dir: str, *families: str, verify: bool = True, int8: bool | None = None
+):
+    """``seqlab.load(run_dir, verify=verify, int8=int8)`` for a command that serves ``families``;
+    otherwise a ConfigError naming the run's family and the command to use instead."""
     import seqlab
 
-    predictor = seqlab.load(run_dir, verify=verify)
+    predictor = seqlab.load(run_dir, verify=verify, int8=int8)
     task = predictor.config.task
     if task not in families:
         raise ConfigError(

@@ -12,7 +12,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     import seqlab
     from seqlab.data.catalogue.lookup import get_dataset, resolve_split
 
-    predictor = seqlab.load(args.run_dir, verify=not args.no_verify)
+    predictor = seqlab.load(args.run_dir, verify=not args.no_verify, int8=args.int8)
     if predictor.config.task == "seq2seq":
         from seqlab.cli.seq2seq import evaluate_seq2seq
 

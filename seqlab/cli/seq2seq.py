@@ -91,6 +91,12 @@ def add_decoding_arguments(p: argparse.ArgumentParser, title: str = "decoding") 
         default=None,
         help="replace an output <unk> by the most attended source token",
     )
+    group.add_argument(
+        "--int8",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="decode with int8 matrix products (a Seq2Seq LSTM run on the CPU; refused elsewhere)",
+    )
     mmi = p.add_argument_group(
         "MMI reranking (needs --beam-size >= 2: reranks the whole beam, shows --n-best; "
         "defaults: the run's decoding section)"
@@ -129,8 +135,8 @@ def decoding_kwargs(args: argparse.Namespace) -> dict:
     return kwargs
 
 
-def _load_seq2seq(run_dir: str, verify: bool):  # noqa: ANN202 - Seq2SeqPredictor
-    return load_for("translate", run_dir, "seq2seq", verify=verify)
+def _load_seq2seq(run_dir: str, verify: bool, int8: bool | None):  # noqa: ANN202 - Seq2SeqPredictor
+    return load_for("translate", run_dir, "seq2seq", verify=verify, int8=int8)
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
@@ -141,7 +147,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if args.attention_plot and args.text is None:
         raise ConfigError("--attention-plot draws one translation: give a TEXT, not --input")
     kwargs = decoding_kwargs(args)
-    predictor = _load_seq2seq(args.run_dir, verify=not args.no_verify)
+    predictor = _load_seq2seq(args.run_dir, verify=not args.no_verify, int8=args.int8)
     if args.text is not None:
         want_attention = bool(args.attention_plot)
         if want_attention and not predictor.has_attention:
@@ -268,7 +274,7 @@ def _search_label(cfg, search: dict) -> str:  # noqa: ANN001 - ExperimentConfig
     if search.get("sampling"):
         return "sampling"
     beam = search.get("beam_size", decoding.beam_size)
-    words = [f"beam {beam}"]
+    words = [f"beam {beam}"] + (["int8"] if decoding.int8 else [])
     groups = search.get("diverse_groups", decoding.diverse_groups)
     if beam > 1 and groups > 1:
         strength = search.get("diversity_strength", decoding.diversity_strength)

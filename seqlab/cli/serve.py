@@ -33,14 +33,22 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    loader = None
-    if args.no_verify:
-        from functools import partial
-
-        from seqlab.api import load
-
-        loader = partial(load, verify=False)
+    loader = serve_loader(args)
     return serve(parse_model_specs(args.run_dirs), settings, log_level=args.log_level, loader=loader)
+
+
+def serve_loader(args: argparse.Namespace):  # noqa: ANN201 - a run directory -> predictor, or None
+    """``seqlab.load`` with ``--no-verify`` and ``--int8`` / ``--no-int8`` applied; None: the default."""
+    options: dict = {"verify": False} if args.no_verify else {}
+    if args.int8 is not None:
+        options["int8"] = args.int8
+    if not options:
+        return None
+    from functools import partial
+
+    from seqlab.api import load
+
+    return partial(load, **options)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -96,6 +104,13 @@ def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
         help="allow a --host other than loopback without a token (anyone who reaches it may call it)",
     )
     p.add_argument("--threads", type=int, help="torch threads for the model (default: torch's choice)")
+    p.add_argument(
+        "--int8",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Seq2Seq runs decode with int8 matrix products (CPU, LSTM); a run it does not apply to "
+        "fails to load, saying why (default: each run's decoding.int8)",
+    )
     p.add_argument(
         "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="(default info)"
     )

@@ -1,18 +1,19 @@
 """Experiment configuration: frozen dataclasses, loaded from YAML and validated before any work starts.
 
-Every default is defined once, as a dataclass field in :mod:`~seqlab.config.schema`. ``load_config``
-(:mod:`~seqlab.config.loader`) reads a YAML recipe, applies ``--set section.key=value`` overrides, and
-rejects unknown keys and invalid values with one message that lists every problem, each with the key,
-the value, the valid choices and a did-you-mean (:mod:`~seqlab.config.build`); the rules that tie the
-sections to the task, and the task tables (formats, metrics), are in :mod:`~seqlab.config.tasks`.
+Every default is defined once, as a dataclass field in :mod:`~seqlab.config.schema` (the decoding
+section in :mod:`~seqlab.config.decoding`). ``load_config`` (:mod:`~seqlab.config.loader`) reads a
+YAML recipe, applies ``--set section.key=value`` overrides, and rejects unknown keys and invalid
+values with one message that lists every problem, each with the key, the value, the valid choices
+and a did-you-mean (:mod:`~seqlab.config.build`); the rules that tie the sections to the task, and
+the task tables (formats, metrics), are in :mod:`~seqlab.config.tasks`.
 Everything is re-exported here.
 """
 
 from seqlab.config.build import build_dataclass, config_to_dict, did_you_mean
+from seqlab.config.decoding import DecodingConfig
 from seqlab.config.loader import apply_override, config_from_dict, load_config, save_config
 from seqlab.config.schema import (
     DataConfig,
-    DecodingConfig,
     ModelConfig,
     OptimizerConfig,
     ScheduleConfig,

@@ -8,12 +8,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from seqlab.config.build import did_you_mean
-from seqlab.config.schema import (
-    DataConfig,
-    DecodingConfig,
-    ModelConfig,
-    TrainingConfig,
-)
+from seqlab.config.decoding import DecodingConfig
+from seqlab.config.schema import DataConfig, ModelConfig, TrainingConfig
 
 TASKS = ("language_model", "classifier", "tagger", "seq2seq")
 FORMATS_BY_TASK = {
@@ -113,11 +109,23 @@ class ExperimentConfig:
             errors.append(
                 f"data.lm_mode = {self.data.lm_mode!r}: only a language model reads lines or a stream"
             )
-        if self.task == "seq2seq":
-            errors.extend(seq2seq_errors(self))
-        else:
-            errors.extend(_not_seq2seq_errors(self))
+        errors.extend(seq2seq_errors(self) if self.task == "seq2seq" else _not_seq2seq_errors(self))
+        errors.extend(_int8_errors(self))
         return errors
+
+
+def _int8_errors(cfg: ExperimentConfig) -> list[str]:
+    """``decoding.int8``: only a Seq2Seq LSTM model decodes in int8 (``seqlab.models.quantize``)."""
+    if not cfg.decoding.int8:
+        return []
+    if cfg.task != "seq2seq":
+        return ["decoding.int8 = true: int8 decoding is for task: seq2seq (LSTM) only"]
+    if cfg.model.cell != "lstm":
+        return [
+            f"decoding.int8 = true: int8 decoding quantizes LSTM models (model.cell is {cfg.model.cell!r}); "
+            "set decoding.int8: false"
+        ]
+    return []
 
 
 def _not_seq2seq_errors(cfg: ExperimentConfig) -> list[str]:

@@ -132,6 +132,7 @@ class Decoder(nn.Module):
         if input_feeding:
             input_size += hidden_size
         self.rnn = build_stack(cell, input_size, hidden_size, num_layers, dropout, False)
+        self.int8 = False  # the LSTM's step products in int8 (set by seqlab.models.quantize)
         self._stepper_cache: tuple[tuple, tuple[LSTMSteps, Tensor | None]] | None = None
         self.attention: Attention | None = None
         self.combine: nn.Linear | None = None
@@ -193,12 +194,13 @@ class Decoder(nn.Module):
             return cached[0]
         if not isinstance(self.rnn, nn.LSTM):
             return None
-        return LSTMSteps(self.rnn, self.embedding.embedding_dim, self.training)
+        return LSTMSteps(self.rnn, self.embedding.embedding_dim, self.training, int8=self.int8)
 
     def _cached_stepper(self) -> tuple[LSTMSteps, Tensor | None] | None:
         """At inference (eval mode, no gradients, not exporting): the cached :class:`LSTMSteps` and
         the token-gate table ``[V, 4Hd]`` (every token's share of layer 0's gates, looked up per step
-        instead of one ``[B, E] x [E, 4Hd]`` product; None above :data:`TOKEN_TABLE_MAX_ELEMENTS`).
+        instead of one ``[B, E] x [E, 4Hd]`` product, float32 also with ``int8``; None above
+        :data:`TOKEN_TABLE_MAX_ELEMENTS`).
         Rebuilt after the module was put in training mode, and when any parameter of the LSTM or the
         embedding is replaced or changed in place by an operation that bumps its version counter
         (``copy_``, ``load_state_dict``, in-place arithmetic). A change that bumps no counter while
@@ -213,9 +215,9 @@ class Decoder(nn.Module):
         ):
             return None
         params = (*self.rnn.parameters(), self.embedding.weight)
-        key = tuple((p.data_ptr(), p._version) for p in params)
+        key = (self.int8, *((p.data_ptr(), p._version) for p in params))
         if self._stepper_cache is None or self._stepper_cache[0] != key:
-            steps = LSTMSteps(self.rnn, self.embedding.embedding_dim, False)
+            steps = LSTMSteps(self.rnn, self.embedding.embedding_dim, False, int8=self.int8)
             weight = self.embedding.weight
             table = None
             if weight.shape[0] * 4 * self.hidden_size <= TOKEN_TABLE_MAX_ELEMENTS:

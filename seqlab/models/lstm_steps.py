@@ -13,6 +13,11 @@ backward makes each layer's weight gradient once, as one product over all steps
 The gates follow ``nn.LSTM``'s layout (input, forget, cell, output) and its dropout between layers,
 so both give the same numbers on the same weights (tested). Other cells (GRU, tanh RNN) keep the
 ``nn.LSTM``-style module call.
+
+``int8=True`` (inference only, int8 decoding): each layer's step product runs in int8
+(:class:`seqlab.models.int8_products.Int8StepWeight`); its inputs, LSTM outputs and the decoder's
+bounded step inputs, lie in [-1, 1]. The token share (:meth:`LSTMSteps.project_tokens`) reads
+embeddings, which are not bounded, and stays float32 (at inference it is a table lookup anyway).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqlab.models.int8_products import Int8StepWeight
 from seqlab.models.step_products import StepWeight
 
 
@@ -35,13 +41,21 @@ class LSTMSteps:
         training: apply ``lstm.dropout`` between layers (as ``nn.LSTM`` does in training mode).
         stack_weight_grads: make each layer's weight gradient one product over all steps
             (:class:`StepWeight`); False: one per step (autograd's own, the benchmark baseline).
+        int8: the step products in int8 (inference only: no dropout, no gradients).
     """
 
     def __init__(
-        self, lstm: nn.LSTM, token_size: int, training: bool, stack_weight_grads: bool = True
+        self,
+        lstm: nn.LSTM,
+        token_size: int,
+        training: bool,
+        stack_weight_grads: bool = True,
+        int8: bool = False,
     ) -> None:
         if lstm.bidirectional or lstm.proj_size:
             raise ValueError("LSTMSteps: only a unidirectional LSTM without projections")
+        if int8 and training:
+            raise ValueError("LSTMSteps: int8 steps are for inference (training is False)")
         if not 0 < token_size <= lstm.input_size:
             raise ValueError(f"token_size = {token_size}: must be in [1, input_size = {lstm.input_size}]")
         self.num_layers = lstm.num_layers
@@ -52,15 +66,18 @@ class LSTMSteps:
         self.bias0 = self._bias(lstm, 0)  # [4H]
         # per layer: the weight of [step input ; h] -> gates, transposed: [In' + H, 4H]; while
         # gradients flow, its gradient is one product over all steps (StepWeight)
-        self.step_weights: list[StepWeight] = []
+        self.step_weights: list[StepWeight | Int8StepWeight] = []
         self.biases: list[Tensor | None] = [None]
         for layer in range(self.num_layers):
             w_ih = w_ih0[:, token_size:] if layer == 0 else getattr(lstm, f"weight_ih_l{layer}")
             w_hh = getattr(lstm, f"weight_hh_l{layer}")
             weight = torch.cat([w_ih, w_hh], dim=1).t()
-            self.step_weights.append(StepWeight(weight, defer=stack_weight_grads))
             if layer:
                 self.biases.append(self._bias(lstm, layer))
+            if int8:  # layers above the first add a fixed bias: packed with the weight
+                self.step_weights.append(Int8StepWeight(weight, self.biases[layer]))
+            else:
+                self.step_weights.append(StepWeight(weight, defer=stack_weight_grads))
 
     @staticmethod
     def _bias(lstm: nn.LSTM, layer: int) -> Tensor:

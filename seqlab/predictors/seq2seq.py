@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from seqlab.metrics.references import DEFAULT_SCORES, group_references, score_ou
 from seqlab.models.evaluation import evaluate_model
 from seqlab.models.factory import build_model
 from seqlab.models.pooling import pool as pool_states
+from seqlab.models.quantize import int8_refusal, quantize_seq2seq
 from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
 from seqlab.predictors.language_model import LanguageModelPredictor
 from seqlab.predictors.mmi import MMIReranker, check_mmi_search, load_language_model, rerank_order
@@ -80,19 +82,46 @@ class Seq2SeqPredictor:
 
     family = "seq2seq"
 
-    def __init__(self, run_dir: str | Path, device: str = "cpu", verify: bool = True) -> None:
-        """Load ``run_dir``, its files checked against its manifests unless ``verify`` is False."""
+    def __init__(
+        self, run_dir: str | Path, device: str = "cpu", verify: bool = True, int8: bool | None = None
+    ) -> None:
+        """Load ``run_dir``, its files checked against its manifests unless ``verify`` is False.
+
+        ``int8``: decode with int8 matrix products (:mod:`seqlab.models.quantize`); None takes the
+        run's ``decoding.int8``. Asked for here where it does not apply (a GPU device, a GRU), it
+        is refused with a ConfigError; asked for by the run's config, it warns in one line and the
+        model decodes in float32. ``config.decoding.int8`` says which one the model does."""
         self.run_dir = Path(run_dir)
         check_run(self.run_dir, verify)
-        self.config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
+        config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
         self.pipeline = Seq2SeqPipeline.load(self.run_dir)
         self.device = torch.device(device)
         self.model = build_model(
-            self.config, len(self.pipeline.source_vocab), target_vocab_size=len(self.pipeline.target_vocab)
+            config, len(self.pipeline.source_vocab), target_vocab_size=len(self.pipeline.target_vocab)
         )
         load_weights(self.run_dir, self.model)
-        self.model.to(self.device).eval()
+        self.model.eval()  # int8 is decided and packed on the CPU, before the model moves
+        self.int8 = self._quantize(config.decoding.int8 if int8 is None else int8, asked=int8 is not None)
+        self.model.to(self.device)
+        self.config = dataclasses.replace(
+            config, decoding=dataclasses.replace(config.decoding, int8=self.int8)
+        )
         self._language_models: dict[str, LanguageModelPredictor] = {}  # MMI reranking's, by run
+
+    def _quantize(self, wanted: bool, asked: bool) -> bool:
+        """Put the model in int8 when ``wanted`` and it applies; whether it did (see ``__init__``)."""
+        if not wanted:
+            return False
+        reason = int8_refusal(self.model, self.device)
+        if reason is not None:
+            if asked:
+                raise ConfigError(f"int8: {reason}")
+            warnings.warn(
+                f"{self.run_dir}: decoding.int8 = true: {reason}; decoding in float32", stacklevel=3
+            )
+            return False
+        quantize_seq2seq(self.model)
+        return True
 
     @property
     def source_pipeline(self) -> Any:

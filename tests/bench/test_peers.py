@@ -122,3 +122,25 @@ def test_summary_takes_the_median_of_decoding_rounds_and_reads_older_results() -
     assert summary["seqlab"]["beam5_bleu"] == 7.0
     assert summary["opennmt"]["beam5_sent_s"] == 90.0
     assert summary["seqlab"]["train_tok_s"] == 20.0
+
+
+def test_the_int8_variant_decodes_the_seqlab_model_with_int8_and_has_its_goals(tmp_path: Path) -> None:
+    int8 = toolkits.VARIANTS["seqlab-int8"]
+    assert int8.decodes == "seqlab" and toolkits.VARIANTS[int8.decodes].decodes is None
+    spec = toolkits.TrainSpec(
+        steps=7, log_every=2, seed=1, threads=1, data=tmp_path, max_tokens=64, onmt_workers=0
+    )
+    model = tmp_path / "quality" / "seqlab"
+    command = toolkits.decode_command(int8, model, spec, 5, tmp_path / "hyps")
+    assert "--int8" in command and str(model / "run") in command
+    assert "--int8" not in toolkits.decode_command(
+        toolkits.VARIANTS["seqlab"], model, spec, 5, tmp_path / "h"
+    )
+    summary = {
+        "seqlab": {"beam5_sent_s": 100.0, "beam5_bleu": 7.0},
+        "seqlab-int8": {"beam5_sent_s": 150.0, "beam5_bleu": 6.5},
+        "opennmt": {"beam5_sent_s": 70.0, "beam5_bleu": 5.0},
+    }
+    lines = report.goals(summary)
+    assert "int8 beam 5 >= 2x OpenNMT-py: 2.14x -> yes" in lines
+    assert "int8 dev BLEU loss (beam 5) <= 0.3: +0.50 -> NO" in lines

@@ -169,3 +169,13 @@ def test_pretraining_options_are_refused_where_they_cannot_apply():
     assert "model.init_encoder_from / init_decoder_from start one" in problems(model={"init_from": "runs/x"})
     cfg = build(model={"target_vectors": "t.txt", "init_encoder_from": "runs/lm", "freeze_vectors": True})
     assert cfg.model.target_vectors == "t.txt" and cfg.model.init_encoder_from == "runs/lm"
+
+
+def test_int8_decoding_defaults_off_and_is_refused_for_other_cells_and_tasks():
+    assert build().decoding.int8 is False
+    assert build(decoding={"int8": True}).decoding.int8 is True
+    message = problems(model={"cell": "gru"}, decoding={"int8": True})
+    assert "decoding.int8 = true: int8 decoding quantizes LSTM models (model.cell is 'gru')" in message
+    assert "decoding.int8 = 'yes': expected true or false" in problems(decoding={"int8": "yes"})
+    with pytest.raises(ConfigError, match="decoding.int8 = true: int8 decoding is for task: seq2seq"):
+        config_from_dict({"task": "language_model", "data": {"train": "t.txt"}, "decoding": {"int8": True}})

@@ -64,3 +64,25 @@ def test_rejects_what_it_cannot_step():
         LSTMSteps(nn.LSTM(4, 5, bidirectional=True, batch_first=True), 4, False)
     with pytest.raises(ValueError, match="token_size = 9"):
         LSTMSteps(nn.LSTM(4, 5, batch_first=True), 9, False)
+
+
+def test_int8_steps_stay_close_to_float_steps_and_refuse_training():
+    torch.manual_seed(3)
+    batch, steps_, token_size, extra, hidden = 4, 6, 5, 3, 16
+    lstm = nn.LSTM(token_size + extra, hidden, 2, batch_first=True).eval()
+    tokens = torch.randn(batch, steps_, token_size)
+    extras = torch.rand(batch, steps_, extra) * 2 - 1  # the decoder's step inputs lie in [-1, 1]
+    h, c = torch.rand(2, batch, hidden) * 2 - 1, torch.randn(2, batch, hidden)
+    with torch.no_grad():
+        expected = run_steps(lstm, tokens, extras, h, c, token_size)
+        steps = LSTMSteps(lstm, token_size, False, int8=True)
+        gates = steps.project_tokens(tokens)
+        outs, hh, cc = [], h, c
+        for t in range(steps_):
+            out, hh, cc = steps.step(gates[:, t], extras[:, t], hh, cc)
+            outs.append(out)
+    got = (torch.stack(outs, 1), hh, cc)
+    for a, b in zip(got, expected, strict=True):
+        assert 0 < (a - b).abs().max() < 0.03
+    with pytest.raises(ValueError, match="inference"):
+        LSTMSteps(lstm, token_size, True, int8=True)

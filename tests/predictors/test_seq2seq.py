@@ -2,6 +2,7 @@
 (multi-reference, by-length table), encode; and checkpoint averaging of its run directory."""
 
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,46 @@ def test_the_perplexity_of_a_copy_model_scores_copied_words_from_the_source(copy
     result = predictor.perplexity([Pair(t, t) for t in texts])
     assert math.isfinite(result["ppl"]) and result["ppl"] < 2.0  # the tiny model copies them
     assert result["accuracy"] > 0.9
+
+
+def valid_sources() -> list[str]:
+    lines = (REPO / "tests/fixtures/tiny_s2s_valid.tsv").read_text(encoding="utf-8").splitlines()
+    return [line.split("\t")[0] for line in lines]
+
+
+def test_int8_decodes_close_to_float32_and_each_sentence_as_in_its_batch(run):
+    float32, int8 = seqlab.load(run), seqlab.load(run, int8=True)
+    assert int8.int8 and int8.config.decoding.int8 and not float32.int8
+    texts = valid_sources()
+    for beam in (1, 3):
+        expected = float32.translate(texts, beam_size=beam)
+        got = int8.translate(texts, beam_size=beam, batch_size=16)
+        same = sum(a.text == b.text for a, b in zip(expected, got, strict=True))
+        assert same >= 0.9 * len(texts), (beam, same)
+        assert max(abs(a.score - b.score) for a, b in zip(expected, got)) > 0  # int8 products ran
+        for text, batched in zip(texts[:12], got[:12]):
+            alone = int8.translate(text, beam_size=beam)[0]
+            assert alone.text == batched.text and alone.score == pytest.approx(batched.score, abs=1e-5)
+    pairs = [
+        Pair(*line.split("\t"))
+        for line in (REPO / "tests/fixtures/tiny_s2s_valid.tsv").read_text().splitlines()
+    ]
+    assert int8.perplexity(pairs)["loss"] == pytest.approx(float32.perplexity(pairs)["loss"], rel=0.02)
+
+
+def test_int8_is_refused_where_it_does_not_apply_and_a_configs_int8_warns_there(run, tmp_path):
+    from seqlab.predictors.seq2seq import Seq2SeqPredictor
+
+    with pytest.raises(ConfigError, match=r"int8: .*CPU only \(device is cuda\)"):
+        Seq2SeqPredictor(run, device="cuda", int8=True)  # refused before the model would move
+    asks = tmp_path / "asks_int8"
+    shutil.copytree(run, asks)
+    config = asks / "config.yaml"
+    text = config.read_text()
+    assert "  int8: false\n" in text  # saved with every decoding default
+    config.write_text(text.replace("  int8: false\n", "  int8: true\n"))
+    assert seqlab.load(asks, verify=False).int8  # the run's decoding.int8
+    assert not seqlab.load(asks, verify=False, int8=False).int8  # the caller's choice wins
+    with pytest.warns(UserWarning, match="decoding.int8 = true: .*device is meta.*decoding in float32"):
+        elsewhere = Seq2SeqPredictor(asks, device="meta", verify=False)
+    assert not elsewhere.int8 and not elsewhere.config.decoding.int8

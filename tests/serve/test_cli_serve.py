@@ -81,3 +81,14 @@ def test_a_public_host_without_a_token_is_refused_unless_insecure(monkeypatch, r
     monkeypatch.delenv("SEQLAB_TOKEN")
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         assert settings_of("--host", host).host == host
+
+
+def test_int8_and_no_verify_reach_the_loader_and_nothing_means_the_default():
+    from seqlab.cli.serve import serve_loader
+
+    def loader_of(*argv: str):
+        return serve_loader(build_parser().parse_args(["serve", "some/run", *argv]))
+
+    assert loader_of() is None
+    assert loader_of("--int8").keywords == {"int8": True}
+    assert loader_of("--no-int8", "--no-verify").keywords == {"verify": False, "int8": False}

@@ -114,3 +114,20 @@ def test_a_copy_model_over_http_copies_an_unseen_word_and_reports_p_gen(copy_ser
     assert got["p_gen"][got["tokens"].index("zorblat")] < 0.5
     plain = httpx.post(copy_server.url + "/models/copy/translate", json={"text": text}, timeout=60)
     assert plain.json()["results"][0]["p_gen"] is None
+
+
+def test_an_int8_server_says_so_and_answers_as_the_int8_predictor(seq2seq_run):
+    from functools import partial
+
+    from serve_helpers import running, specs_for
+
+    with running(specs_for({"s2s": seq2seq_run}), loader=partial(seqlab.load, int8=True)) as srv:
+        (model,) = httpx.get(srv.url + "/models").json()["models"]
+        assert model["config"]["decoding"]["int8"] is True
+        response = httpx.post(
+            srv.url + "/models/s2s/translate", json={"texts": TEXTS, "beam_size": 3}, timeout=60
+        )
+        assert response.status_code == 200, response.text
+        got = [r["text"] for r in response.json()["results"]]
+    expected = seqlab.load(seq2seq_run, int8=True).translate(TEXTS, beam_size=3)
+    assert got == [e.text for e in expected]
