@@ -1,12 +1,15 @@
 """The "LSTM" side of the comparison: one language model over ``source <sep> target`` lines.
 
 Training data: each pair becomes one line of space-separated tokens, the source's tokens (its own
-tokenizer), ``<sep>``, then the target's tokens (its tokenizer); a space inside a token is written
-``▁`` so the line splits back into the same tokens. The lines go to an ordinary language-model run
-in ``lm_mode: lines`` (word tokenizer, each line read from a fresh state as ``<eos> source <sep>
-target`` predicting ``source <sep> target <eos>``; ``lm_loss`` all or target), so the contender's
-run directory is a normal LM run that ``seqlab generate`` and friends read; ``pairs/`` beside it
-keeps the pair tokenizers.
+tokenizer), ``<sep>``, then the target's tokens (its tokenizer); whitespace and ``%`` inside a token
+are written as URL escapes (``%20``) so the line splits back into exactly the same tokens (until
+2026-12-07 whitespace became ``▁``, which is also sentencepiece's word-start mark: reading it back
+as a space banned every word-start piece from the output, and lm_sep on sentencepiece answered
+with nothing; runs trained then read the same, as their pieces held no whitespace). The lines go to
+an ordinary language-model run in ``lm_mode: lines`` (word tokenizer, each line read from a fresh
+state as ``<eos> source <sep> target`` predicting ``source <sep> target <eos>``; ``lm_loss`` all
+or target), so the contender's run directory is a normal LM run that ``seqlab generate`` and
+friends read; ``pairs/`` beside it keeps the pair tokenizers.
 
 Decoding: :class:`~seqlab.predictors.prompted.PromptedLanguageModel` speaks the encoder-decoder
 decoding protocol, so the same beam search and settings as the Seq2Seq contenders apply. Its
@@ -26,6 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import torch
 
@@ -44,18 +48,22 @@ from seqlab.rundir.files import atomic_write_bytes
 logger = logging.getLogger(__name__)
 
 SEP = LM_SEPARATOR
-SPACE = "\u2581"
 PAIRS_DIR = "pairs"
-_WHITESPACE = re.compile(r"\s")
+_ESCAPED = re.compile(r"[%\s]")
+EMPTY = "%20"
+"""What an empty token is written as (a single space, as before the percent escapes)."""
 
 
 def escape(token: str) -> str:
-    """A token without whitespace (each whitespace character becomes ``▁``), never empty."""
-    return _WHITESPACE.sub(SPACE, token) or SPACE
+    """A token without whitespace, never empty: ``%`` and each whitespace character written as its
+    UTF-8 bytes in ``%XX`` (URL escapes), so :func:`unescape` gives the token back exactly. Nothing
+    else changes: sentencepiece's word-start mark ``▁`` is an ordinary character here."""
+    return _ESCAPED.sub(lambda match: quote(match.group(), safe=""), token) or EMPTY
 
 
 def unescape(token: str) -> str:
-    return token.replace(SPACE, " ")
+    """The token :func:`escape` wrote (every ``%`` in it starts an escape)."""
+    return unquote(token, errors="strict")
 
 
 def pair_line(source_tokens: Sequence[str], target_tokens: Sequence[str]) -> str:
