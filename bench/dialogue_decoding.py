@@ -6,17 +6,21 @@ For a Seq2Seq run trained on DailyDialog (configs/dailydialog_attention.yaml; an
 catalogue's validation contexts once per method and scores them with
 :func:`seqlab.metrics.references.score_outputs`, the function ``seqlab evaluate --dialogue`` calls:
 cumulative BLEU-1/2 (sacreBLEU), distinct-1/2 (unique n-grams / all n-grams of the outputs, x100) and
-the share of outputs that are one of the ten most frequent (x100). Rows: ``valid`` (the 7,069 pairs)
-and ``valid_unseen`` (without the 69 validation dialogues that also occur verbatim in train; its
-contexts are a subset of ``valid``'s, so their outputs are taken from the same decoding). The
-teacher-forced perplexity of each split (:meth:`Seq2SeqPredictor.perplexity`, the Trainer's loop)
-does not depend on decoding and is given once.
+the share of outputs that are one of the ten most frequent (x100); beside them ``bleu1_lc`` /
+``bleu2_lc``, the same BLEU against lowercased references (a lowercasing recipe cannot produce
+case, and sacreBLEU is case-sensitive), the length ratio (output / closest reference, in target
+tokens: BLEU's brevity penalty follows it) and the mean output length in tokens. Rows: ``valid``
+(the 7,069 pairs) and ``valid_unseen`` (without the 69 validation dialogues that also occur
+verbatim in train; its contexts are a subset of ``valid``'s, so their outputs are taken from the
+same decoding). The teacher-forced perplexity of each split (:meth:`Seq2SeqPredictor.perplexity`,
+the Trainer's loop) does not depend on decoding and is given once.
 
 Methods (``--methods``; each a set of ``translate`` keywords, composed with the run's decoding
 section, so beam 5 unless set):
 
 - ``beam``: the run's beam search, nothing else;
 - ``block``: beam + ``no_repeat_ngram=3`` (no 3-gram twice in an answer);
+- ``greedy``: beam 1;
 - ``diverse``: diverse beam search, 5 groups of 2 (beam 10), strength ``--diversity-strength``;
   the answer is the best of all groups;
 - ``mmi``: beam 10, the whole beam reranked by MMI anti-LM (``--mmi-lm``, a language model trained
@@ -54,9 +58,10 @@ from seqlab.api import load  # noqa: E402
 from seqlab.data.catalogue.seq2seq_pairs import read_dataset_pairs  # noqa: E402
 from seqlab.errors import ConfigError  # noqa: E402
 from seqlab.metrics.references import DIALOGUE_SCORES, group_references, score_outputs  # noqa: E402
+from seqlab.metrics.sequences import length_ratio  # noqa: E402
 
 SPLITS = ("valid", "valid_unseen")
-METHODS = ("beam", "block", "diverse", "mmi", "diverse_mmi", "sample")
+METHODS = ("beam", "block", "greedy", "diverse", "mmi", "diverse_mmi", "sample")
 
 
 def method_options(name: str, args: argparse.Namespace) -> dict:
@@ -66,6 +71,7 @@ def method_options(name: str, args: argparse.Namespace) -> dict:
     return {
         "beam": {},
         "block": {"no_repeat_ngram": 3},
+        "greedy": {"beam_size": 1},
         "diverse": diverse,
         "mmi": {"beam_size": 10, **mmi},
         "diverse_mmi": {**diverse, **mmi},
@@ -76,7 +82,7 @@ def method_options(name: str, args: argparse.Namespace) -> dict:
 def main(argv: Sequence[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="a Seq2Seq run trained on dailydialog")
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS[:5]))
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS[:6]))
     parser.add_argument("--mmi-lm", type=Path, default=None)
     parser.add_argument("--mmi-lambda", type=float, default=0.5)
     parser.add_argument("--mmi-gamma", type=int, default=5)
@@ -127,9 +133,14 @@ def main(argv: Sequence[str] | None = None) -> dict:
             refs = [grouped[split][c] for c in keys]
             ref_tokens = [[predictor.pipeline.target_tokens(r) for r in rs] for rs in refs]
             found = [by_context[c] for c in keys]
-            scores, _, _ = score_outputs(
-                [o.text for o in found], [o.tokens for o in found], refs, ref_tokens, DIALOGUE_SCORES
-            )
+            hyp_texts, hyp_tokens = [o.text for o in found], [o.tokens for o in found]
+            scores, _, closest = score_outputs(hyp_texts, hyp_tokens, refs, ref_tokens, DIALOGUE_SCORES)
+            lowered = [[r.lower() for r in rs] for rs in refs]
+            lower, _, _ = score_outputs(hyp_texts, hyp_tokens, lowered, ref_tokens, ("bleu1", "bleu2"))
+            scores |= {f"{k}_lc": v for k, v in lower.items()}
+            best = [rs[i] for rs, i in zip(ref_tokens, closest)]
+            scores["length_ratio"] = length_ratio(hyp_tokens, best)
+            scores["mean_tokens"] = sum(map(len, hyp_tokens)) / len(hyp_tokens)
             row[split] = scores
         row["answers"] = {c: by_context[c].text for c in contexts}
         payload["methods"][name] = row
@@ -155,13 +166,15 @@ def main(argv: Sequence[str] | None = None) -> dict:
 def table(payload: dict) -> str:
     """One line per method and split: perplexity, BLEU-1/2, distinct-1/2, top-10 share, seconds."""
     head = f"{'method':<12} {'split':<13} {'ppl':>6} {'BLEU-1':>7} {'BLEU-2':>7} {'dist-1':>7} {'dist-2':>7}"
-    lines = [head + f" {'top-10':>7} {'s':>6}", "-" * (len(head) + 15)]
+    head += f" {'top-10':>7} {'B-2 lc':>7} {'len':>5} {'s':>6}"
+    lines = [head, "-" * len(head)]
     for name, row in payload["methods"].items():
         for split in SPLITS:
             s = row[split]
-            figures = " ".join(f"{s[k]:>7.2f}" for k in DIALOGUE_SCORES)
+            figures = " ".join(f"{s[k]:>7.2f}" for k in (*DIALOGUE_SCORES, "bleu2_lc"))
             ppl = payload["perplexity"][split]["ppl"]
-            lines.append(f"{name:<12} {split:<13} {ppl:>6.1f} {figures} {row['seconds']:>6.0f}")
+            tail = f"{s['length_ratio']:>5.2f} {row['seconds']:>6.0f}"
+            lines.append(f"{name:<12} {split:<13} {ppl:>6.1f} {figures} {tail}")
     return "\n".join(lines)
 
 

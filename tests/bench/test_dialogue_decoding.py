@@ -79,6 +79,8 @@ def test_each_method_scores_what_evaluate_scores_with_the_same_options(trained, 
             found = payload["methods"][method][split]
             assert figure(text, "BLEU-2") == pytest.approx(found["bleu2"], abs=0.01), (method, split, text)
             assert figure(text, "distinct-2") == pytest.approx(found["distinct2"], abs=0.01), (method, split)
+            # a lowercasing model's outputs against lowercased references: only more matches
+            assert found["bleu2_lc"] >= found["bleu2"] and found["length_ratio"] > 0
     assert payload["pairs"]["valid_unseen"] < payload["pairs"]["valid"]
     assert payload["perplexity"]["valid"]["ppl"] != payload["perplexity"]["valid_unseen"]["ppl"]
     assert len(payload["samples"]) == 3 and {"context", "reference", "mmi"} <= set(payload["samples"][0])
