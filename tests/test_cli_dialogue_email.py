@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -49,17 +48,11 @@ def email_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def data_root(tmp_path_factory) -> Path:
+def data_root(tmp_path_factory, dailydialog_zips) -> Path:
     """The fixtures in the catalogue's layout: DailyDialog zips and AESLC tar.gz archives."""
     root = tmp_path_factory.mktemp("data_root")
-    folder = root / "dialogue" / "dailydialog"
-    folder.mkdir(parents=True)
-    for zip_name, split, fixture in (
-        ("train.zip", "train", "train"),
-        ("validation.zip", "validation", "valid"),
-    ):
-        with zipfile.ZipFile(folder / zip_name, "w") as archive:
-            archive.write(FIXTURES / f"tiny_dialogues_{fixture}.txt", f"{split}/dialogues_{split}.txt")
+    texts = [(FIXTURES / f"tiny_dialogues_{s}.txt").read_text(encoding="utf-8") for s in ("train", "valid")]
+    dailydialog_zips(root, *texts)
     (root / "seq2seq" / "aeslc").mkdir(parents=True)
     for split in ("train", "dev"):
         with tarfile.open(root / "seq2seq" / "aeslc" / f"aeslc_{split}.tar.gz", "w:gz") as archive:

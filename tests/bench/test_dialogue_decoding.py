@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -29,18 +28,12 @@ def run(*args: str, root: Path, script: bool = False) -> str:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> tuple[Path, Path, Path]:
+def trained(tmp_path_factory, dailydialog_zips) -> tuple[Path, Path, Path]:
     """A data root holding the tiny dialogue fixtures as the DailyDialog zips, a tiny chatbot and a
     tiny language model of its replies (``data.pair_side: target``)."""
     root = tmp_path_factory.mktemp("root")
-    folder = root / "dialogue" / "dailydialog"
-    folder.mkdir(parents=True)
-    for zip_name, split, fixture in (
-        ("train.zip", "train", "train"),
-        ("validation.zip", "validation", "valid"),
-    ):
-        with zipfile.ZipFile(folder / zip_name, "w") as archive:
-            archive.write(FIXTURES / f"tiny_dialogues_{fixture}.txt", f"{split}/dialogues_{split}.txt")
+    texts = [(FIXTURES / f"tiny_dialogues_{s}.txt").read_text(encoding="utf-8") for s in ("train", "valid")]
+    dailydialog_zips(root, *texts)
     chatbot = root / "chatbot"
     run("train", "configs/tiny_dailydialog.yaml", "--run-dir", str(chatbot), root=root)
     replies = root / "replies"

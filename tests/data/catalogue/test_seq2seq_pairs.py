@@ -46,20 +46,12 @@ def test_first_sentences():
     assert first_sentences(text, 1) == "Profits rose 5% to $1.2bn."
 
 
-def _fake_root(root, train_text: str, valid_text: str, dev_files: dict[str, str]):
+def _fake_root(root, dailydialog_zips, train_text: str, valid_text: str, dev_files: dict[str, str]):
     """A data root holding DailyDialog zips and an AESLC dev archive in the catalogue's layout."""
     import io
     import tarfile
-    import zipfile
 
-    folder = root / "dialogue" / "dailydialog"
-    folder.mkdir(parents=True)
-    for name, member, text in (
-        ("train.zip", "train/dialogues_train.txt", train_text),
-        ("validation.zip", "validation/dialogues_validation.txt", valid_text),
-    ):
-        with zipfile.ZipFile(folder / name, "w") as archive:
-            archive.writestr(member, text)
+    dailydialog_zips(root, train_text, valid_text)
     (root / "seq2seq" / "aeslc").mkdir(parents=True)
     for name in ("aeslc_train.tar.gz", "aeslc_dev.tar.gz"):
         with tarfile.open(root / "seq2seq" / "aeslc" / name, "w:gz") as archive:
@@ -70,15 +62,14 @@ def _fake_root(root, train_text: str, valid_text: str, dev_files: dict[str, str]
 
 
 def test_dailydialog_splits_follow_the_data_section_and_valid_unseen_drops_train_dialogues(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, dailydialog_zips
 ):
     from seqlab.config import DataConfig
 
     seen = "Hello . __eou__ Hi . __eou__ How are you ? __eou__\n"
     fresh = "Where to ? __eou__ Home . __eou__\n"
-    _fake_root(
-        tmp_path, seen + "Bad line without a marker\n", fresh + seen, {"a.subject": "B\n@subject\nS\n"}
-    )
+    bad = seen + "Bad line without a marker\n"
+    _fake_root(tmp_path, dailydialog_zips, bad, fresh + seen, {"a.subject": "B\n@subject\nS\n"})
     monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
     assert seq2seq_splits("dailydialog") == ("train", "valid", "valid_unseen")
     with pytest.raises(DataError, match="train.zip:train/dialogues_train.txt:2: no '__eou__'"):
@@ -96,11 +87,10 @@ def test_dailydialog_splits_follow_the_data_section_and_valid_unseen_drops_train
     assert two.pairs[-1].source == "Hello . <sep> Hi ."
 
 
-def test_aeslc_valid_ann_gives_each_body_its_annotated_subjects(tmp_path, monkeypatch):
+def test_aeslc_valid_ann_gives_each_body_its_annotated_subjects(tmp_path, monkeypatch, dailydialog_zips):
     dev = "Send it.\n\n@subject\nReport\n\n@ann0\nsend report\n\n@ann1\nreport\n\n@ann2\nthe report\n"
-    _fake_root(
-        tmp_path, "A . __eou__\n", "A . __eou__\n", {"a.subject": dev, "b.subject": "Hi.\n@subject\nHello\n"}
-    )
+    emails = {"a.subject": dev, "b.subject": "Hi.\n@subject\nHello\n"}
+    _fake_root(tmp_path, dailydialog_zips, "A . __eou__\n", "A . __eou__\n", emails)
     monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
     assert seq2seq_splits("aeslc") == ("train", "valid", "valid_ann")
     assert [(p.source, p.target) for p in read_dataset_pairs("aeslc", "valid").pairs] == [

@@ -116,21 +116,8 @@ def test_real_ptb_valid(tmp_path):
     assert "<unk>" not in corpus.vocab.itos[4:]
 
 
-def _fake_dailydialog(root: Path, train_text: str, valid_text: str) -> None:
-    import zipfile
-
-    folder = root / "dialogue" / "dailydialog"
-    folder.mkdir(parents=True)
-    for name, member, text in (
-        ("train.zip", "train/dialogues_train.txt", train_text),
-        ("validation.zip", "validation/dialogues_validation.txt", valid_text),
-    ):
-        with zipfile.ZipFile(folder / name, "w") as archive:
-            archive.writestr(member, text)
-
-
-def test_pair_side_reads_one_side_of_a_seq2seq_dataset(tmp_path, monkeypatch):
-    _fake_dailydialog(
+def test_pair_side_reads_one_side_of_a_seq2seq_dataset(tmp_path, monkeypatch, dailydialog_zips):
+    dailydialog_zips(
         tmp_path,
         "Hello . __eou__ Hi . __eou__ How are you ? __eou__\n",
         "Where to ? __eou__ Home . __eou__\n",
