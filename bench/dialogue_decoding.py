@@ -56,7 +56,6 @@ from lead_baseline import machine  # noqa: E402
 
 from seqlab.api import load  # noqa: E402
 from seqlab.data.catalogue.seq2seq_pairs import read_dataset_pairs  # noqa: E402
-from seqlab.errors import ConfigError  # noqa: E402
 from seqlab.metrics.references import DIALOGUE_SCORES, group_references, score_outputs  # noqa: E402
 from seqlab.metrics.sequences import length_ratio  # noqa: E402
 
@@ -99,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     predictor = load(args.run)
     data = predictor.config.data
     if data.format != "dailydialog":
-        raise ConfigError(f"{args.run}: data.format is {data.format!r}, not a dailydialog model")
+        parser.error(f"{args.run}: data.format is {data.format!r}, not a dailydialog model")
     pairs = {split: read_dataset_pairs("dailydialog", split, data).pairs for split in SPLITS}
     grouped = {split: group_references(pairs[split]) for split in SPLITS}
     contexts = list(grouped["valid"])
@@ -121,11 +120,12 @@ def main(argv: Sequence[str] | None = None) -> dict:
         payload["perplexity"][split] = predictor.perplexity(kept)
     for name in args.methods:
         began = time.perf_counter()
-        outputs = predictor.translate(contexts, **method_options(name, args))
+        options = method_options(name, args)
+        outputs = predictor.translate(contexts, **options)
         seconds = time.perf_counter() - began
         by_context = dict(zip(contexts, outputs))
         row: dict = {
-            "options": {k: str(v) for k, v in method_options(name, args).items()},
+            "options": {k: str(v) for k, v in options.items()},
             "seconds": seconds,
         }
         for split in SPLITS:
