@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -40,22 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from machine_info import cpu_model
 
 from seqlab.config import ModelConfig
 from seqlab.decoding import Hypothesis, LengthPenalty, beam_search, greedy_search, length_limits
 from seqlab.models.seq2seq import Seq2SeqModel
 
 VOCAB = 2000
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def machine_line(device: torch.device) -> str:

@@ -40,7 +40,6 @@ import math
 import os
 import platform
 import re
-import subprocess
 import sys
 import tarfile
 import time
@@ -49,6 +48,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from machine_info import cpu_model, git_commit, load_average  # noqa: E402
 
 from seqlab.data.catalogue.lookup import resolve_split  # noqa: E402
 from seqlab.data.catalogue.seq2seq_pairs import read_dataset_pairs  # noqa: E402
@@ -153,23 +154,12 @@ def run_dataset(name: str) -> list[dict]:
 
 def machine() -> dict:
     """CPU model, cores, load average, Python, commit."""
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
-    ).stdout.strip()
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
-        "loadavg": list(os.getloadavg()),
+        "loadavg": load_average(),
         "python": platform.python_version(),
-        "commit": commit or "unknown",
+        "commit": git_commit(REPO),
     }
 
 

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -46,6 +45,8 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from machine_info import cpu_model  # noqa: E402
 
 from seqlab.api import LanguageModelPredictor  # noqa: E402
 from seqlab.data.batching.bptt import BPTTBatcher  # noqa: E402
@@ -161,16 +162,10 @@ def summary(per_line: list[torch.Tensor]) -> dict:
 
 
 def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     threads = torch.get_num_threads()
-    return f"CPU {cpu} ({os.cpu_count()} logical cores), torch {torch.__version__}, {threads} thread(s)"
+    return (
+        f"CPU {cpu_model()} ({os.cpu_count()} logical cores), torch {torch.__version__}, {threads} thread(s)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,6 +75,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from machine_info import cpu_model
 
 from seqlab.config import ExperimentConfig, load_config
 from seqlab.data.batching.bptt import BPTTBatcher, LMBatch
@@ -94,16 +95,6 @@ GOAL_PERCENT = 5.0
 # ---------------------------------------------------------------------------------------------
 # Machine and data
 # ---------------------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def machine_line(device: torch.device) -> str:

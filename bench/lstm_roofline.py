@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from machine_info import cpu_model
 from torch import nn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -249,9 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="also write JSON here")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())  # fmt: skip
-    machine = f"{cpu}, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    machine = f"{cpu_model()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
     print(f"machine: {machine}", flush=True)
     cache: dict = {}
     rows = []

@@ -39,8 +39,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))  # bench/: machine_info
 
 from data import DataInfo, prepare  # noqa: E402
+from machine_info import cpu_model  # noqa: E402
 from measure import run_watched, thread_env  # noqa: E402
 from report import print_table, seqlab_budget  # noqa: E402
 from toolkits import (  # noqa: E402
@@ -118,11 +120,6 @@ def decode_once(v: Variant, run_dir: Path, spec: TrainSpec, beam: int, info: Dat
 
 
 def machine(threads: int) -> dict[str, str]:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
     versions = {}
     for name, python, packages in (
         ("seqlab-env", sys.executable, ("torch", "seqlab")),
@@ -141,7 +138,7 @@ def machine(threads: int) -> dict[str, str]:
     dirty = " + uncommitted seqlab/ changes" if git("status", "--porcelain", "--", "../../seqlab") else ""
     return {
         "seqlab_commit": git("rev-parse", "--short", "HEAD") + dirty,
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "logical_cores": str(__import__("os").cpu_count()),
         "threads": str(threads),
         "python": platform.python_version(),
