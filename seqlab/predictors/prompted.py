@@ -52,7 +52,8 @@ class PromptState:
 
 
 class PromptedLanguageModel:
-    """``model`` (``init_state``, ``decode_step(tokens, state) -> logits, state, _``) behind the
+    """``model`` (``init_state``, ``decode_step(tokens, state) -> logits, state, _`` and its forward
+    ``model(ids [B, T], state) -> logits [B, T, V], state``, which reads the prompts) behind the
     encoder-decoder protocol. ``bos_id`` / ``eos_id`` / ``pad_id`` are what the search reads (the
     search bans ``bos_id`` and ``pad_id``; None bans nothing)."""
 
@@ -76,24 +77,41 @@ class PromptedLanguageModel:
         """src LongTensor[B, S] (right-padded prompt ids), src_lengths LongTensor[B] -> memory holding
         each row's state and logits after its own last token. Each row is read after ``line_start``
         and followed by ``then`` where these are set (lm_sep: ``<eos> source <sep>``); it must
-        then have >= 1 token. ``memory.lengths`` are ``src_lengths``."""
+        then have >= 1 token. ``memory.lengths`` are ``src_lengths``.
+
+        The prompts are read by the model's own forward (``model(ids [B, T], state) -> logits
+        [B, T, V], state``: the fused recurrent layers that training runs), one call per distinct
+        prompt length: rows read together up to the shortest remaining length, the rows that end
+        there keep their state and last logits, the rest read on from that state."""
         device = src.device
         given = src_lengths.to(device)
         src, lengths = self._frame(src, given)
-        batch, steps = src.shape
-        ragged = bool((lengths != steps).any())
-        state = self.model.init_state(batch, device=device)
-        logits = None
-        for t in range(steps):
-            new_logits, new, _ = self.model.decode_step(src[:, t], state)
-            if ragged and logits is not None:  # rows past their own length keep what they had
-                active = lengths > t
-                new_logits = torch.where(active.unsqueeze(1), new_logits, logits)
-                new = _keep_active(active, new, state)
-            logits, state = new_logits, new
-        assert logits is not None  # the caller checks that prompts have tokens
+        logits, state = self._read(src, lengths, self.model.init_state(src.shape[0], device=device))
         mask = torch.arange(src_lengths.max(), device=device).unsqueeze(0) < given.unsqueeze(1)
         return PromptMemory(given, mask, PromptState(STATELESS if state is None else state, logits))
+
+    def _read(self, src: Tensor, lengths: Tensor, state: Any) -> tuple[Tensor, Any]:
+        """src LongTensor[B, S], lengths LongTensor[B] (each >= 1), state at the line start ->
+        (logits FloatTensor[B, V] after each row's last token, the state there)."""
+        rows = torch.arange(src.shape[0], device=src.device)  # the rows still reading
+        logits: Tensor | None = None
+        final: Any = None
+        start = 0
+        for end in sorted(set(lengths.tolist())):
+            step_logits, state = self.model(src[rows, start:end], state)
+            done = lengths[rows] == end
+            if logits is None:
+                logits = step_logits.new_empty((src.shape[0], step_logits.shape[-1]))
+                final = None if state is None else _empty_like_rows(state, src.shape[0])
+            logits[rows[done]] = step_logits[done, -1]
+            if state is not None:
+                _put_rows(final, rows[done], state.reorder(done.nonzero().squeeze(1)))
+            keep = (~done).nonzero().squeeze(1)
+            rows, start = rows[keep], end
+            if state is not None and len(rows):
+                state = state.reorder(keep)
+        assert logits is not None  # the caller checks that prompts have tokens
+        return logits, final
 
     def _frame(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """``src`` with ``line_start`` before and ``then`` after each row -> (ids, lengths)."""
@@ -132,9 +150,14 @@ class _Stateless:
 STATELESS = _Stateless()
 
 
-def _keep_active(active: Tensor, new: RecurrentState, old: RecurrentState) -> RecurrentState:
-    """``new`` where ``active`` BoolTensor[B] holds, ``old`` elsewhere (tensors [L, B, H])."""
-    keep = active.view(1, -1, 1)
-    h = torch.where(keep, new.h, old.h)
-    c = None if new.c is None else torch.where(keep, new.c, old.c)
-    return RecurrentState(h, c)
+def _empty_like_rows(state: RecurrentState, batch: int) -> RecurrentState:
+    """An uninitialised state of ``batch`` rows shaped like ``state`` (tensors [L, B, H])."""
+    h = state.h.new_empty((state.h.shape[0], batch, state.h.shape[2]))
+    return RecurrentState(h, None if state.c is None else torch.empty_like(h))
+
+
+def _put_rows(into: RecurrentState, rows: Tensor, part: RecurrentState) -> None:
+    """Write ``part``'s rows (dimension 1) into ``into`` at ``rows``."""
+    into.h[:, rows] = part.h
+    if into.c is not None and part.c is not None:
+        into.c[:, rows] = part.c
