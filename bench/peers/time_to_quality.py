@@ -101,7 +101,7 @@ def probe(info: TaskData, names: list[str], args: argparse.Namespace, work: Path
     def job(name: str) -> float:
         run_dir = work / info.task / "probe" / name
         spec = TrainSpec(args.threads, args.seed, 10 * args.probe_seconds / 60, 10**8, PROBE_LOG_EVERY[name],
-                         args.onmt_workers)  # fmt: skip
+                         args.onmt_workers, tuple(args.seqlab_set))  # fmt: skip
         done = train_one(name, info, run_dir, spec, args.probe_seconds)
         rate = rate_from_log(name, run_dir, Path(done["log"]).read_text(encoding="utf-8", errors="replace"))
         if rate is None:
@@ -158,7 +158,8 @@ def run_task(task: str, names: list[str], args: argparse.Namespace, work: Path, 
 
     def job(name: str) -> dict:
         save = save_steps_for(rates[name], args.checkpoint_every_minutes)
-        spec = TrainSpec(args.threads, args.seed, args.minutes, save, args.log_every, args.onmt_workers)
+        spec = TrainSpec(args.threads, args.seed, args.minutes, save, args.log_every, args.onmt_workers,
+                         tuple(args.seqlab_set))  # fmt: skip
         print(f"   {task} {name:8s} training {args.minutes:g} min, checkpoint every {save} steps", flush=True)
         return train_one(name, info, work / task / "train" / name, spec, limit_s)
 
@@ -190,6 +191,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--onmt-workers", type=int, default=0, help="OpenNMT-py data-loader workers")
+    p.add_argument(
+        "--seqlab-set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        help="override seqlab's recipe for a candidate (passed to `seqlab train --set`; repeatable)",
+    )  # fmt: skip
     p.add_argument("--work", default=str(HERE / "work" / "ttq"))
     p.add_argument("--out", default=str(HERE.parent / "results" / "time_to_quality.json"))
     p.add_argument("--skip-setup", action="store_true", help="do not run bench/peers/setup first")

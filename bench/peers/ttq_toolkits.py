@@ -54,6 +54,7 @@ class TrainSpec:
     save_steps: int
     log_every: int
     onmt_workers: int
+    seqlab_set: tuple[str, ...] = ()  # SECTION.KEY=VALUE overrides of seqlab's config (candidates)
 
 
 def python_for(toolkit: str) -> str:
@@ -93,7 +94,8 @@ def train_command(toolkit: str, info: TaskData, run_dir: Path, spec: TrainSpec) 
         save_every=spec.save_steps,
         log_every=spec.log_every,
     )
-    return [*head, "seqlab", "train", str(cfg), "--run-dir", str(run_dir / "run")]
+    overrides = [word for item in spec.seqlab_set for word in ("--set", item)]
+    return [*head, "seqlab", "train", str(cfg), "--run-dir", str(run_dir / "run"), *overrides]
 
 
 def rate_from_log(toolkit: str, run_dir: Path, log_text: str) -> float | None:

@@ -155,6 +155,20 @@ def test_both_toolkits_read_the_same_g2p_files(tmp_path: Path) -> None:
     assert onmt[:3] == [str(ttq_toolkits.PEERS_PYTHON), str(ttq_toolkits.LAUNCH), "1"]
 
 
+def test_a_candidate_s_overrides_reach_seqlab_train_and_only_seqlab(tmp_path: Path) -> None:
+    files = ttq_data.write_g2p(tmp_path, G2P_TRAIN, G2P_VALID)
+    info = ttq_data.TaskData("g2p", str(tmp_path), "cmudict_g2p", 4, 3, 2, "", files)
+    sets = ("training.schedule.name=step", "training.schedule.step_size=1600")
+    spec = ttq_toolkits.TrainSpec(1, 1, 2.0, 48, 50, 0, seqlab_set=sets)
+    ours = ttq_toolkits.train_command("seqlab", info, tmp_path / "seqlab", spec)
+    assert ours[-4:] == ["--set", sets[0], "--set", sets[1]]
+    assert "--set" not in ttq_toolkits.train_command("opennmt", info, tmp_path / "onmt", spec)
+    from seqlab.config import load_config  # as `seqlab train CONFIG --set ...` reads them
+
+    cfg = load_config(ours[ours.index("train") + 1], sets)
+    assert (cfg.training.schedule.name, cfg.training.schedule.step_size) == ("step", 1600)
+
+
 def test_multi30k_pieces_come_from_the_raw_text_and_join_back(tmp_path: Path) -> None:
     train = [(f"A dog runs {i} times.", f"Ein Hund rennt {i} Mal.") for i in range(40)]
     valid = [("A dog runs.", "Ein Hund rennt.")]
