@@ -2,7 +2,7 @@
 batching."""
 
 from seqlab.data.batching.bptt import BPTTBatcher, LMBatch
-from seqlab.data.batching.buckets import TokenBudgetSampler, pad_batch
+from seqlab.data.batching.buckets import TokenBudgetSampler
 from seqlab.data.batching.labelled import (
     ClassificationBatch,
     EncodedTags,
@@ -31,6 +31,7 @@ from seqlab.data.corpora.lm import (
     reload_lm_corpus,
 )
 from seqlab.data.readers.lines import read_lines
+from seqlab.text.padding import pad_batch
 
 __all__ = [
     "BPTTBatcher",

@@ -14,22 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from seqlab.decoding.hypothesis import Hypothesis
 from seqlab.decoding.options import SearchOptions, search
 from seqlab.decoding.refill import greedy_refill_search
 from seqlab.decoding.step import inference_mode, length_limits
-
-
-def pad_ids(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[Tensor, Tensor]:
-    """Right-pad id sequences -> ``(tokens LongTensor[B, T], lengths LongTensor[B])``, T the longest."""
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    rows = [torch.as_tensor(list(s), dtype=torch.long) for s in seqs]
-    if not rows or int(lengths.max()) == 0:
-        return torch.full((len(rows), 0), pad_id, dtype=torch.long), lengths
-    return nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=pad_id), lengths
+from seqlab.text.padding import pad_batch
 
 
 def start_search(
@@ -131,10 +122,10 @@ def decode_ids(
         raise ValueError(f"{len(copy_sources)} copy-id lists for {len(sources)} sources")
     with inference_mode(model):
         for chunk in windows([len(s) for s in sources], batch_size, refill):
-            src, lengths = pad_ids([sources[i] for i in chunk], model.pad_id)
+            src, lengths = pad_batch([sources[i] for i in chunk], model.pad_id)
             src_copy = None
             if copy_sources is not None:
-                src_copy = pad_ids([copy_sources[i] for i in chunk], model.pad_id)[0].to(device)
+                src_copy = pad_batch([copy_sources[i] for i in chunk], model.pad_id)[0].to(device)
             if refill:
                 found = run_greedy_refill(model, src.to(device), lengths, opts, batch_size, src_copy)
             else:

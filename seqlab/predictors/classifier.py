@@ -10,12 +10,12 @@ import numpy as np
 import torch
 
 from seqlab.config import ExperimentConfig, load_config
-from seqlab.data.batching.buckets import pad_batch
 from seqlab.data.corpora.labelled import TextPipeline, read_eval_examples
 from seqlab.data.readers.labelled import LabelledExample
 from seqlab.errors import ConfigError
 from seqlab.models.factory import build_model
 from seqlab.predictors.common import Evaluation, check_pool, check_run, chunks, load_weights, score_labels
+from seqlab.text.padding import pad_batch
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import torch
 from tqdm import tqdm
 
 from seqlab.config import ExperimentConfig, load_config
-from seqlab.data.batching.buckets import pad_batch
 from seqlab.data.batching.seq2seq import Seq2SeqLoader
 from seqlab.data.corpora.seq2seq import Seq2SeqPipeline, encode_pairs
 from seqlab.data.readers.parallel import Pair
@@ -32,6 +31,7 @@ from seqlab.predictors.common import check_pool, check_run, chunks, load_weights
 from seqlab.predictors.language_model import LanguageModelPredictor
 from seqlab.predictors.mmi import MMIReranker, check_mmi_search, load_language_model, rerank_order
 from seqlab.text.extended_vocab import SourceCopy, extend_source
+from seqlab.text.padding import pad_batch
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,14 @@
 """decode_ids: results in input order whatever the length sort, copy ids travelling with their
-sources; pad_ids pads right."""
+sources."""
 
 import pytest
 import torch
 from test_beam_seq2seq import VOCAB, build
 
 from seqlab.config import ModelConfig
-from seqlab.decoding.batched import decode_ids, pad_ids
+from seqlab.decoding.batched import decode_ids
 from seqlab.decoding.options import SearchOptions
 from seqlab.models.seq2seq import Seq2SeqModel
-
-
-def test_pad_ids_pads_right_and_reports_lengths():
-    tokens, lengths = pad_ids([[5, 6, 7], [8], []], pad_id=0)
-    assert tokens.tolist() == [[5, 6, 7], [8, 0, 0], [0, 0, 0]]
-    assert lengths.tolist() == [3, 1, 0]
-    assert pad_ids([[], []], pad_id=1)[0].shape == (2, 0)
 
 
 def test_decode_ids_returns_each_source_its_own_output_in_input_order():

@@ -25,11 +25,11 @@ from seqlab.compare.spec import contender_config
 from seqlab.compare.spec_file import load_spec
 from seqlab.compare.worker import prepare_lm
 from seqlab.config import load_config
-from seqlab.data.batching.buckets import pad_batch
 from seqlab.decoding.beam import beam_search
 from seqlab.decoding.search import greedy_search
 from seqlab.decoding.step import length_limits
 from seqlab.decoding.teacher_forcing import teacher_forced_hits
+from seqlab.text.padding import pad_batch
 from seqlab.training.distributed import DistInfo
 from seqlab.training.evaluate import evaluate
 from seqlab.training.pipeline import build_language_model_run, build_seq2seq_run, train

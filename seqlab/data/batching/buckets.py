@@ -1,4 +1,4 @@
-"""Token-budget batching of variable-length examples, and padding.
+"""Token-budget batching of variable-length examples (padding: :mod:`seqlab.text.padding`).
 
 ``TokenBudgetSampler`` groups examples of similar length so that a padded batch
 (``max_len * n``) stays within ``max_tokens``: the example order is shuffled, cut into large
@@ -13,8 +13,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from typing import Any
-
-import torch
 
 from seqlab.errors import ConfigError, DataError
 
@@ -154,17 +152,3 @@ class TokenBudgetSampler:
         self.position = int(state["position"])
         if not 0 <= self.position <= len(self):
             raise DataError(f"cannot resume the sampler: position {self.position} out of range")
-
-
-def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id sequences into one tensor.
-
-    Returns ``(tokens LongTensor[B, T], lengths LongTensor[B])`` with ``T = max(lengths)``.
-    """
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    longest = int(lengths.max()) if len(seqs) else 0
-    tokens = torch.full((len(seqs), longest), pad_id, dtype=torch.long)
-    for row, seq in enumerate(seqs):
-        if len(seq):
-            tokens[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
-    return tokens, lengths

@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from seqlab.data.batching.buckets import TokenBudgetSampler, pad_batch
+from seqlab.data.batching.buckets import TokenBudgetSampler
+from seqlab.text.padding import pad_batch
 
 
 @dataclass(frozen=True)

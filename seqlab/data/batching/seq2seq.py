@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
-from seqlab.data.batching.buckets import pad_batch
 from seqlab.data.batching.labelled import ExampleLoader
+from seqlab.text.padding import pad_batch
 from seqlab.text.vocab import Vocabulary
 
 

@@ -21,9 +21,9 @@ import torch
 
 from seqlab.config import DataConfig
 from seqlab.data.batching.bptt import IGNORE_INDEX, LMBatch
-from seqlab.data.batching.buckets import pad_batch
 from seqlab.data.batching.labelled import ExampleLoader
 from seqlab.errors import ConfigError, DataError
+from seqlab.text.padding import pad_batch
 from seqlab.text.vocab import Vocabulary
 
 

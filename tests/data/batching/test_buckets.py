@@ -2,9 +2,8 @@ import json
 import random
 
 import pytest
-import torch
 
-from seqlab.data.batching.buckets import TokenBudgetSampler, pad_batch
+from seqlab.data.batching.buckets import TokenBudgetSampler
 
 
 def make_lengths(n=500, seed=0):
@@ -84,10 +83,3 @@ def test_ranks_get_equal_counts_and_cover_everything(drop_last):
     # ranks never hold the same batch position twice from the unpadded list
     first_batches = [p[0] for p in per_rank]
     assert len({tuple(b) for b in first_batches}) == world
-
-
-def test_pad_batch():
-    tokens, lengths = pad_batch([[5, 6, 7], [8], []], pad_id=0)
-    assert tokens.tolist() == [[5, 6, 7], [8, 0, 0], [0, 0, 0]]
-    assert lengths.tolist() == [3, 1, 0]
-    assert tokens.dtype == torch.long and lengths.dtype == torch.long
