@@ -14,6 +14,11 @@ backward does). Same sum, different order of additions: equal to autograd's up t
 
 Use: ``w = StepWeight(weight)`` once before the loop, then ``w.addmm(base, x_t)`` at every step.
 Without gradients it is a plain ``torch.addmm``.
+
+Under autocast (``training.amp: bf16``, on the CPU or CUDA) the weight is cast to the autocast dtype
+once per loop (not once per step, as autocast would cast a non-leaf weight), each step's inputs and
+bias to it, and every gradient goes back in its tensor's own dtype: the weight's through the cast, in
+float32, as autocast's own products do.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ class _StepAddmm(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: FunctionCtx, base: Tensor, inputs: Tensor, weight: Tensor, pairs: _Pairs) -> Tensor:
+        ctx.dtypes = (base.dtype, inputs.dtype)  # type: ignore[attr-defined]
+        base, inputs = base.to(weight.dtype), inputs.to(weight.dtype)  # the weight's: autocast's
         ctx.save_for_backward(inputs, weight)
         ctx.pairs = pairs  # type: ignore[attr-defined]
         ctx.base_shape = base.shape  # type: ignore[attr-defined]
@@ -73,15 +80,18 @@ class _StepAddmm(torch.autograd.Function):
     @once_differentiable
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
         inputs, weight = ctx.saved_tensors
+        grad = grad.to(weight.dtype)
+        base_dtype, inputs_dtype = ctx.dtypes
         if ctx.needs_input_grad[2]:
             ctx.pairs.inputs.append(inputs)
             ctx.pairs.grads.append(grad)
-        grad_inputs = grad.mm(weight.t()) if ctx.needs_input_grad[1] else None
+        grad_inputs = grad.mm(weight.t()).to(inputs_dtype) if ctx.needs_input_grad[1] else None
         grad_base = None
         if ctx.needs_input_grad[0]:
             grad_base = grad
             while grad_base.dim() > len(ctx.base_shape):  # a broadcast bias [Out]
                 grad_base = grad_base.sum(0)
+            grad_base = grad_base.to(base_dtype)
         return grad_base, grad_inputs, None, None
 
 
@@ -96,6 +106,9 @@ class StepWeight:
     """
 
     def __init__(self, weight: Tensor, defer: bool = True) -> None:
+        device = weight.device.type
+        if torch.is_autocast_enabled(device) and weight.is_floating_point():
+            weight = weight.to(torch.get_autocast_dtype(device))  # once per loop; its backward casts back
         self.deferred = defer and torch.is_grad_enabled() and weight.requires_grad
         self._pairs = _Pairs()
         self.weight = _CollectWeight.apply(weight, self._pairs) if self.deferred else weight

@@ -23,17 +23,35 @@ def resolve_device(requested: str | torch.device | None, local_rank: int = 0) ->
     return device
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 products in hardware (AVX512-BF16 or AMX tiles); without
+    them oneDNN emulates bf16 and autocast runs slower than float32."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
 def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for ``training.amp`` (None: float32).
 
-    AMP is used on CUDA only; asked for on another device it warns and returns None (float32).
+    ``bf16`` runs on CUDA and on the CPU (torch's CPU autocast: the matrix products and the fused
+    LSTM in bfloat16, the weights, the loss and the optimizer in float32); on a CPU without native
+    bf16 it warns that it will be slower than float32, and runs as asked. ``fp16`` needs CUDA:
+    asked for on another device it warns and returns None (float32).
     """
     if amp == "none":
         return None
+    if amp == "bf16":
+        if device.type == "cpu" and not cpu_has_native_bf16():
+            warnings.warn(
+                "training.amp = bf16 on a CPU without AVX512-BF16 or AMX: bfloat16 is emulated there "
+                "and trains slower than float32 (training.amp: none)",
+                stacklevel=3,
+            )
+        return torch.bfloat16
     if device.type != "cuda":
         warnings.warn(f"training.amp = {amp} needs CUDA; training in float32 on {device}", stacklevel=3)
         return None
-    return torch.bfloat16 if amp == "bf16" else torch.float16
+    return torch.float16
 
 
 def autocast_context(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager:

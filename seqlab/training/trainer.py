@@ -14,8 +14,8 @@ perturb training. A final validation that only happens because training stopped 
 max_minutes) updates ``best/`` but feeds neither the plateau schedule nor early stopping, so a run
 stopped at step K and resumed follows the uninterrupted trajectory bitwise (CPU, fixed threads).
 
-AMP: ``bf16`` (autocast) or ``fp16`` (autocast + GradScaler) on CUDA only; asked for on another
-device it warns and trains in float32. With fp16, overflowing gradients are the GradScaler's
+AMP: ``bf16`` (autocast, on CUDA or the CPU) or ``fp16`` (autocast + GradScaler, CUDA only; asked
+for on another device it warns and trains in float32). With fp16, overflowing gradients are the GradScaler's
 business (skipped and the scale lowered) and do not count as bad steps; non-finite losses do.
 """
 

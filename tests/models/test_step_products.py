@@ -56,3 +56,26 @@ def test_plain_product_without_gradients():
     assert not step.deferred
     assert step.weight is weight
     assert not out.requires_grad
+
+
+@pytest.mark.parametrize("bias_shape", ["row", "per_step"])
+def test_under_bf16_autocast_the_products_run_in_bf16_and_gradients_match_autocast_s_own(bias_shape):
+    # training.amp: bf16 on the CPU: the deferred products against autocast's own addmm, each
+    # gradient in its leaf's dtype (float32)
+    torch.manual_seed(2)
+    steps, batch, size, hidden = 6, 4, 5, 8
+    weight = torch.randn(size + hidden, hidden, requires_grad=True)
+    base = torch.randn(hidden if bias_shape == "row" else (steps, batch, hidden), requires_grad=True)
+    inputs = torch.randn(steps, batch, size, requires_grad=True)
+    leaves = [weight, base, inputs]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = torch.autograd.grad(loop(weight, base, inputs, False), leaves)
+        step = StepWeight(weight)
+        assert step.weight.dtype == torch.bfloat16
+        assert step.addmm(base if base.dim() == 1 else base[0], torch.randn(batch, size + hidden)).dtype == (
+            torch.bfloat16
+        )
+        got = torch.autograd.grad(loop(weight, base, inputs, True), leaves)
+    for a, b, leaf in zip(got, expected, leaves, strict=True):
+        assert a.dtype == b.dtype == leaf.dtype == torch.float32
+        torch.testing.assert_close(a, b, atol=0.1, rtol=0.05)  # bf16: 8 bits of mantissa

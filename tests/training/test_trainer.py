@@ -52,6 +52,10 @@ RESUME_CASES = {
         ),
         3,
     ),
+    "adam-bf16-autocast": (
+        dict(amp="bf16", validate_every=3, optimizer=OptimizerConfig(name="adam", lr=0.05)),
+        4,
+    ),
 }
 
 
@@ -177,11 +181,31 @@ def test_target_token_budget_stops_and_survives_resume(tmp_path: Path) -> None:
     assert resumed["stop_reason"] == "max_target_tokens" and resumed["step"] == 5
 
 
-def test_amp_on_cpu_warns_and_trains_fp32(tmp_path: Path) -> None:
+def test_fp16_on_cpu_warns_and_trains_fp32(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="needs CUDA"):
-        trainer = _trainer(tmp_path, amp="bf16", max_steps=1)
+        trainer = _trainer(tmp_path, amp="fp16", max_steps=1)
+    assert trainer.amp_dtype is None
     trainer.fit()
     assert trainer.model.hidden.weight.dtype == torch.float32
+
+
+def test_bf16_on_cpu_trains_under_autocast_with_float32_weights(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("seqlab.training.device.cpu_has_native_bf16", lambda: True)
+    trainer = _trainer(tmp_path, amp="bf16", max_steps=3)
+    seen: list[torch.dtype] = []
+    trainer.model.hidden.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    result = trainer.fit()
+    assert result["step"] == 3
+    assert seen and set(seen) == {torch.bfloat16}  # the training steps' and validation's products
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+    assert all(s["exp_avg"].dtype == torch.float32 for s in trainer.optimizer.state.values())
+
+
+def test_bf16_on_a_cpu_without_native_bf16_warns_and_runs_as_asked(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("seqlab.training.device.cpu_has_native_bf16", lambda: False)
+    with pytest.warns(UserWarning, match="emulated"):
+        trainer = _trainer(tmp_path, amp="bf16", max_steps=1)
+    assert trainer.amp_dtype == torch.bfloat16
 
 
 def test_unknown_metric_is_explained(tmp_path: Path) -> None:
