@@ -72,6 +72,7 @@ RATIOS = [
     ("seqlab", "opennmt"),
     ("seqlab-fused", "opennmt"),
     ("seqlab-int8", "opennmt"),
+    ("seqlab-bf16", "opennmt"),
 ]
 
 
@@ -95,6 +96,7 @@ def goals(s: dict[str, dict[str, float]]) -> list[str]:
         ("greedy >= 2x OpenNMT-py", ratio("seqlab", "opennmt", "greedy_sent_s"), 2.0),
         ("int8 beam 5 >= 2x OpenNMT-py", ratio("seqlab-int8", "opennmt", "beam5_sent_s"), 2.0),
         ("int8 greedy >= 2x OpenNMT-py", ratio("seqlab-int8", "opennmt", "greedy_sent_s"), 2.0),
+        ("bf16 training >= 1.5x OpenNMT-py", ratio("seqlab-bf16", "opennmt", "train_tok_s"), 1.5),
     ]
     for text, value, need in checks:
         if not math.isnan(value):

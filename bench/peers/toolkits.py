@@ -16,7 +16,9 @@ Decoding time is each toolkit's own timing of its decoding loop over the 1,000 d
 loading excluded, the loop's first batch included): Joey's ``Generation took S[sec]``, OpenNMT-py's
 ``Average translation time (ms)`` (x 1,000 sentences), seqlab's ``translate()`` call timed by
 ``seqlab_decode.py``. ``seqlab-int8`` trains nothing: it decodes the ``seqlab`` variant's model with
-``--int8`` (int8 matrix products, ``seqlab.models.quantize``).
+``--int8`` (int8 matrix products, ``seqlab.models.quantize``). ``seqlab-bf16`` trains the ``seqlab``
+model under ``training.amp: bf16`` (torch's CPU autocast: bfloat16 products, float32 weights; fast only
+on a CPU with AVX512-BF16 or AMX) and decodes it in float32.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Variant:
     toolkit: str  # joeynmt | opennmt | seqlab
     input_feeding: bool = True
     int8: bool = False  # seqlab: decode with --int8
+    amp: str = "none"  # seqlab: training.amp
     decodes: str | None = None  # decode this variant's trained model instead of training one
 
     @property
@@ -54,6 +57,7 @@ VARIANTS = {
     "seqlab": Variant("seqlab", "seqlab", True),
     "seqlab-fused": Variant("seqlab-fused", "seqlab", False),
     "seqlab-int8": Variant("seqlab-int8", "seqlab", True, int8=True, decodes="seqlab"),
+    "seqlab-bf16": Variant("seqlab-bf16", "seqlab", True, amp="bf16"),
     "joeynmt": Variant("joeynmt", "joeynmt", True),
     "opennmt": Variant("opennmt", "opennmt", True),
 }
@@ -99,6 +103,7 @@ def train_command(v: Variant, run_dir: Path, spec: TrainSpec) -> list[str]:
         threads=spec.threads,
         max_tokens=spec.max_tokens,
         input_feeding=v.input_feeding,
+        amp=v.amp,
     )
     return [*head, "seqlab", "train", str(cfg), "--run-dir", str(run_dir / "run")]
 

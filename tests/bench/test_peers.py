@@ -59,7 +59,7 @@ def test_templates_fill_completely(tmp_path: Path, toolkit: str) -> None:
         "opennmt": {"model_dir": tmp_path / "m", "data": tmp_path, "steps": 7, "log_every": 2, "seed": 1,
                     "onmt_workers": 0},
         "seqlab": {"data": tmp_path, "steps": 7, "log_every": 2, "seed": 1, "threads": 1, "max_tokens": 816,
-                   "input_feeding": True},
+                   "input_feeding": True, "amp": "none"},
     }[toolkit]  # fmt: skip
     out = configs.write_config(toolkit, tmp_path / f"{toolkit}.yaml", **fields)
     text = out.read_text()
@@ -144,3 +144,19 @@ def test_the_int8_variant_decodes_the_seqlab_model_with_int8_and_has_its_goals(t
     lines = report.goals(summary)
     assert "int8 beam 5 >= 2x OpenNMT-py: 2.14x -> yes" in lines
     assert "int8 dev BLEU loss (beam 5) <= 0.3: +0.50 -> NO" in lines
+
+
+def test_the_bf16_variant_trains_the_seqlab_model_under_bf16_autocast(tmp_path: Path) -> None:
+    spec = toolkits.TrainSpec(
+        steps=7, log_every=2, seed=1, threads=1, data=tmp_path, max_tokens=64, onmt_workers=0
+    )
+    from seqlab.config import load_config
+
+    amps = {}
+    for name in ("seqlab", "seqlab-bf16"):
+        command = toolkits.train_command(toolkits.VARIANTS[name], tmp_path / name, spec)
+        cfg = load_config(command[command.index("train") + 1])
+        amps[name] = (cfg.training.amp, cfg.model.input_feeding)
+    assert amps == {"seqlab": ("none", True), "seqlab-bf16": ("bf16", True)}
+    lines = report.goals({"seqlab-bf16": {"train_tok_s": 3000.0}, "opennmt": {"train_tok_s": 1000.0}})
+    assert "bf16 training >= 1.5x OpenNMT-py: 3.00x -> yes" in lines
