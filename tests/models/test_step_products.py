@@ -22,14 +22,18 @@ def loop(weight, base, inputs, deferred, extra_use=False):
     return total
 
 
-@pytest.mark.parametrize(("bias_shape", "extra_use"), [("row", False), ("per_step", False), ("row", True)])
-def test_gradients_equal_autograd(bias_shape, extra_use):
-    torch.manual_seed(0)
-    steps, batch, size, hidden = 5, 3, 4, 6
+def make_leaves(seed, bias_shape, steps, batch, size, hidden):
+    """[weight [size + hidden, hidden], base [hidden] ("row") or [steps, batch, hidden], inputs
+    [steps, batch, size]], all requiring gradients."""
+    torch.manual_seed(seed)
     weight = torch.randn(size + hidden, hidden, requires_grad=True)
     base = torch.randn(hidden if bias_shape == "row" else (steps, batch, hidden), requires_grad=True)
-    inputs = torch.randn(steps, batch, size, requires_grad=True)
-    leaves = [weight, base, inputs]
+    return [weight, base, torch.randn(steps, batch, size, requires_grad=True)]
+
+
+@pytest.mark.parametrize(("bias_shape", "extra_use"), [("row", False), ("per_step", False), ("row", True)])
+def test_gradients_equal_autograd(bias_shape, extra_use):
+    weight, base, inputs = leaves = make_leaves(0, bias_shape, steps=5, batch=3, size=4, hidden=6)
     expected = torch.autograd.grad(loop(weight, base, inputs, False, extra_use), leaves)
     got = torch.autograd.grad(loop(weight, base, inputs, True, extra_use), leaves)
     for a, b in zip(got, expected, strict=True):
@@ -62,12 +66,8 @@ def test_plain_product_without_gradients():
 def test_under_bf16_autocast_the_products_run_in_bf16_and_gradients_match_autocast_s_own(bias_shape):
     # training.amp: bf16 on the CPU: the deferred products against autocast's own addmm, each
     # gradient in its leaf's dtype (float32)
-    torch.manual_seed(2)
-    steps, batch, size, hidden = 6, 4, 5, 8
-    weight = torch.randn(size + hidden, hidden, requires_grad=True)
-    base = torch.randn(hidden if bias_shape == "row" else (steps, batch, hidden), requires_grad=True)
-    inputs = torch.randn(steps, batch, size, requires_grad=True)
-    leaves = [weight, base, inputs]
+    batch, size, hidden = 4, 5, 8
+    weight, base, inputs = leaves = make_leaves(2, bias_shape, steps=6, batch=batch, size=size, hidden=hidden)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         expected = torch.autograd.grad(loop(weight, base, inputs, False), leaves)
         step = StepWeight(weight)
