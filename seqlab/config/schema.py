@@ -348,6 +348,10 @@ class TrainingConfig:
     weight whose magnitude passes ``max_abs_weight`` (checked at each validation and save; null: off).
     The defaults sit far from healthy runs: trained recipes keep their weights under 10 and their
     validation loss below the loss before training.
+
+    ``amp``: ``none`` (float32); ``bf16`` (autocast on CUDA or the CPU: bfloat16 products, float32
+    weights and optimizer; on a CPU without AVX512-BF16 or AMX it warns that it will be slower);
+    ``fp16`` (CUDA only); ``auto`` (bf16 where the hardware computes it, else float32).
     """
 
     seed: int = 1
@@ -363,7 +367,7 @@ class TrainingConfig:
     early_stopping_patience: int | None = None
     metric: str = "ppl"
     metric_mode: Literal["min", "max"] = "min"
-    amp: Literal["none", "bf16", "fp16"] = "none"
+    amp: Literal["none", "bf16", "fp16", "auto"] = "none"
     max_bad_steps: int = 5
     divergence_patience: int | None = 3
     divergence_factor: float = 2.0

@@ -36,10 +36,17 @@ def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
     ``bf16`` runs on CUDA and on the CPU (torch's CPU autocast: the matrix products and the fused
     LSTM in bfloat16, the weights, the loss and the optimizer in float32); on a CPU without native
     bf16 it warns that it will be slower than float32, and runs as asked. ``fp16`` needs CUDA:
-    asked for on another device it warns and returns None (float32).
+    asked for on another device it warns and returns None (float32). ``auto`` is bf16 where the
+    hardware computes it (a CUDA device with bf16, a CPU with AVX512-BF16 or AMX), else float32.
     """
     if amp == "none":
         return None
+    if amp == "auto":
+        if device.type == "cuda":
+            native = torch.cuda.is_bf16_supported()
+        else:
+            native = device.type == "cpu" and cpu_has_native_bf16()
+        return torch.bfloat16 if native else None
     if amp == "bf16":
         if device.type == "cpu" and not cpu_has_native_bf16():
             warnings.warn(

@@ -208,6 +208,18 @@ def test_bf16_on_a_cpu_without_native_bf16_warns_and_runs_as_asked(tmp_path: Pat
     assert trainer.amp_dtype == torch.bfloat16
 
 
+@pytest.mark.parametrize(("native", "expected"), [(True, torch.bfloat16), (False, None)])
+def test_auto_amp_is_bf16_only_where_the_cpu_computes_it(
+    tmp_path, monkeypatch, caplog, native, expected
+) -> None:
+    monkeypatch.setattr("seqlab.training.device.cpu_has_native_bf16", lambda: native)
+    with caplog.at_level("INFO", logger="seqlab"):
+        trainer = _trainer(tmp_path, amp="auto", max_steps=1)  # no warning either way
+    assert trainer.amp_dtype == expected
+    word = "bfloat16 autocast" if native else "float32"
+    assert f"precision: {word} (training.amp: auto, cpu)" in caplog.text
+
+
 def test_unknown_metric_is_explained(tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match="choose one of .*ppl"):
         _trainer(tmp_path, max_steps=1, metric="bleu").fit()
