@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from machine_info import cpu_model
+from machine_info import cpu_line
 
 from seqlab.config import ModelConfig
 from seqlab.decoding import Hypothesis, LengthPenalty, beam_search, greedy_search, length_limits
@@ -50,7 +50,7 @@ VOCAB = 2000
 
 def machine_line(device: torch.device) -> str:
     parts = [
-        f"CPU {cpu_model()} ({os.cpu_count()} logical cores)",
+        f"CPU {cpu_line()} ({os.cpu_count()} logical cores)",
         f"torch threads {torch.get_num_threads()}",
         f"torch {torch.__version__}",
         f"device {device}",

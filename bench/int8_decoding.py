@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from machine_info import cpu_model, git_commit, load_average
+from machine_info import cpu_line, git_commit, load_average
 
 import seqlab
 from seqlab.cli.seq2seq import _evaluation_pairs
@@ -48,7 +48,7 @@ SCORES = ("bleu", "wer", "per")
 
 def machine() -> dict[str, Any]:
     return {
-        "cpu": cpu_model(),
+        "cpu": cpu_line(),
         "logical_cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,

@@ -49,7 +49,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from machine_info import cpu_model, git_commit, load_average  # noqa: E402
+from machine_info import cpu_line, git_commit, load_average  # noqa: E402
 
 from seqlab.data.catalogue.lookup import resolve_split  # noqa: E402
 from seqlab.data.catalogue.seq2seq_pairs import read_dataset_pairs  # noqa: E402
@@ -155,7 +155,7 @@ def run_dataset(name: str) -> list[dict]:
 def machine() -> dict:
     """CPU model, cores, load average, Python, commit."""
     return {
-        "cpu": cpu_model(),
+        "cpu": cpu_line(),
         "cores": os.cpu_count(),
         "loadavg": load_average(),
         "python": platform.python_version(),

@@ -46,7 +46,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from machine_info import cpu_model  # noqa: E402
+from machine_info import cpu_line  # noqa: E402
 
 from seqlab.api import LanguageModelPredictor  # noqa: E402
 from seqlab.data.batching.bptt import BPTTBatcher  # noqa: E402
@@ -164,7 +164,7 @@ def summary(per_line: list[torch.Tensor]) -> dict:
 def machine_line() -> str:
     threads = torch.get_num_threads()
     return (
-        f"CPU {cpu_model()} ({os.cpu_count()} logical cores), torch {torch.__version__}, {threads} thread(s)"
+        f"CPU {cpu_line()} ({os.cpu_count()} logical cores), torch {torch.__version__}, {threads} thread(s)"
     )
 
 

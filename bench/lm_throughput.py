@@ -75,7 +75,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from machine_info import cpu_model
+from machine_info import cpu_line
 
 from seqlab.config import ExperimentConfig, load_config
 from seqlab.data.batching.bptt import BPTTBatcher, LMBatch
@@ -99,7 +99,7 @@ GOAL_PERCENT = 5.0
 
 def machine_line(device: torch.device) -> str:
     parts = [
-        f"CPU {cpu_model()} ({os.cpu_count()} logical cores, {platform.machine()})",
+        f"CPU {cpu_line()} ({os.cpu_count()} logical cores, {platform.machine()})",
         f"torch threads {torch.get_num_threads()}",
         f"torch {torch.__version__}",
         f"python {platform.python_version()}",

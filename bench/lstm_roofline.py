@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from machine_info import cpu_model
+from machine_info import cpu_line
 from torch import nn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="also write JSON here")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    machine = f"{cpu_model()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    machine = f"{cpu_line()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
     print(f"machine: {machine}", flush=True)
     cache: dict = {}
     rows = []

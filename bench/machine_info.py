@@ -25,6 +25,28 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
+# the instruction sets that decide how fast float32, bf16 and int8 products run here
+MATMUL_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+def cpu_flags() -> list[str]:
+    """Which of :data:`MATMUL_FLAGS` this CPU reports in ``/proc/cpuinfo`` (empty where unreadable)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                present = set(line.split(":", 1)[1].split())
+                return [flag for flag in MATMUL_FLAGS if flag in present]
+    except OSError:
+        pass
+    return []
+
+
+def cpu_line() -> str:
+    """``MODEL [flags]``: the model name and the matrix-product instruction sets it has."""
+    flags = cpu_flags()
+    return f"{cpu_model()} [{' '.join(flags)}]" if flags else cpu_model()
+
+
 def git_commit(repo: Path = REPO) -> str:
     """The short commit of ``repo``'s HEAD, or ``unknown`` outside a git checkout."""
     try:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))  # bench/: machine_info
 
 from data import DataInfo, prepare  # noqa: E402
-from machine_info import cpu_model  # noqa: E402
+from machine_info import cpu_line  # noqa: E402
 from measure import run_watched, thread_env  # noqa: E402
 from report import print_table, seqlab_budget  # noqa: E402
 from toolkits import (  # noqa: E402
@@ -138,7 +138,7 @@ def machine(threads: int) -> dict[str, str]:
     dirty = " + uncommitted seqlab/ changes" if git("status", "--porcelain", "--", "../../seqlab") else ""
     return {
         "seqlab_commit": git("rev-parse", "--short", "HEAD") + dirty,
-        "cpu": cpu_model(),
+        "cpu": cpu_line(),
         "logical_cores": str(__import__("os").cpu_count()),
         "threads": str(threads),
         "python": platform.python_version(),
