@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
 
 from seqlab.errors import TrainingError
+
+logger = logging.getLogger(__name__)
 
 
 def resolve_device(requested: str | torch.device | None, local_rank: int = 0) -> torch.device:
@@ -31,7 +34,8 @@ def cpu_has_native_bf16() -> bool:
 
 
 def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``training.amp`` (None: float32).
+    """The autocast dtype for ``training.amp`` (None: float32); logs the precision that runs (INFO)
+    unless ``amp`` is ``none``.
 
     ``bf16`` runs on CUDA and on the CPU (torch's CPU autocast: the matrix products and the fused
     LSTM in bfloat16, the weights, the loss and the optimizer in float32); on a CPU without native
@@ -41,6 +45,12 @@ def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
     """
     if amp == "none":
         return None
+    dtype = _amp_dtype(amp, device)
+    logger.info("precision: %s", precision_line(amp, dtype, device))
+    return dtype
+
+
+def _amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
     if amp == "auto":
         if device.type == "cuda":
             native = torch.cuda.is_bf16_supported()
@@ -52,13 +62,19 @@ def amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
             warnings.warn(
                 "training.amp = bf16 on a CPU without AVX512-BF16 or AMX: bfloat16 is emulated there "
                 "and trains slower than float32 (training.amp: none)",
-                stacklevel=3,
+                stacklevel=4,
             )
         return torch.bfloat16
     if device.type != "cuda":
-        warnings.warn(f"training.amp = {amp} needs CUDA; training in float32 on {device}", stacklevel=3)
+        warnings.warn(f"training.amp = {amp} needs CUDA; training in float32 on {device}", stacklevel=4)
         return None
     return torch.float16
+
+
+def precision_line(amp: str, dtype: torch.dtype | None, device: torch.device) -> str:
+    """What ran, for the log: ``bfloat16 autocast (training.amp: auto, cpu)`` or ``float32 (...)``."""
+    precision = "float32" if dtype is None else f"{str(dtype).removeprefix('torch.')} autocast"
+    return f"{precision} (training.amp: {amp}, {device})"
 
 
 def autocast_context(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager:

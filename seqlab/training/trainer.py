@@ -14,11 +14,9 @@ perturb training. A final validation that only happens because training stopped 
 max_minutes) updates ``best/`` but feeds neither the plateau schedule nor early stopping, so a run
 stopped at step K and resumed follows the uninterrupted trajectory bitwise (CPU, fixed threads).
 
-AMP: ``bf16`` (autocast, on CUDA or the CPU) or ``fp16`` (autocast + GradScaler, CUDA only; asked
-for on another device it warns and trains in float32); ``auto``: bf16 where the hardware computes it
-(:func:`seqlab.training.device.amp_dtype`). The log names the precision that ran. With fp16,
-overflowing gradients are the GradScaler's business (skipped and the scale lowered) and do not count
-as bad steps; non-finite losses do.
+AMP (:func:`seqlab.training.device.amp_dtype`): ``bf16`` autocast on CUDA or the CPU, ``fp16`` with a
+GradScaler on CUDA, ``auto``; the log names the precision that ran. With fp16, overflowing gradients
+are the GradScaler's business (skipped, the scale lowered), not bad steps; non-finite losses are.
 """
 
 from __future__ import annotations
@@ -100,11 +98,6 @@ class Trainer:
         self.total_steps = total_steps or self._planned_steps()
         self.schedule = build_scheduler(self.optimizer, cfg.schedule, self.total_steps)
         self.amp_dtype = amp_dtype(cfg.amp, self.device)
-        if cfg.amp != "none":
-            precision = (
-                "float32" if self.amp_dtype is None else f"{self.amp_dtype} autocast".replace("torch.", "")
-            )
-            logger.info("precision: %s (training.amp: %s, %s)", precision, cfg.amp, self.device)
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
         self.state = TrainState()
         self.early_stopping = EarlyStopping(cfg.early_stopping_patience, cfg.metric_mode)

@@ -19,16 +19,20 @@ def test_same_settings_give_the_same_result():
 def test_lstm_beats_the_tanh_rnn_on_the_copy_task_at_lag_50():
     # Two symbols from an alphabet of 4 (chance 0.25), 50 blanks between them and their recall. With
     # its forget gate started near "keep" the LSTM solves it in a few hundred steps; the RNN, trained
-    # just as long on the same batches, stays far below.
+    # just as long on the same batches, stays far below. Three seeds: one RNN run's score moves with
+    # the CPU's arithmetic (0.44-0.71 over seeds 0-3 on an AVX-512 Xeon), the mean far less.
     torch.set_num_threads(1)
-    settings = ProbeSettings(
-        steps=500, hidden_size=32, learning_rate=1e-2, eval_every=50, valid_size=128, eval_size=256, seed=0
-    )
     task = CopyTask(lag=50, symbols=2, alphabet=4)
-    lstm = train_one(task, "lstm", settings)
-    rnn = train_one(task, "rnn", settings)
-    assert lstm["score"] >= 0.9, lstm
-    assert rnn["score"] <= lstm["score"] - 0.3, (rnn, lstm)
+    lstm, rnn = [], []
+    for seed in (0, 1, 2):
+        settings = ProbeSettings(
+            steps=500, hidden_size=32, learning_rate=1e-2, eval_every=50, valid_size=128, eval_size=256,
+            seed=seed,
+        )  # fmt: skip
+        lstm.append(train_one(task, "lstm", settings)["score"])
+        rnn.append(train_one(task, "rnn", settings)["score"])
+    assert min(lstm) >= 0.9, lstm
+    assert sum(rnn) / 3 <= sum(lstm) / 3 - 0.3, (rnn, lstm)
 
 
 def test_failure_lag_is_the_first_lag_below_the_margin():
