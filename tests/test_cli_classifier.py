@@ -3,14 +3,12 @@
 resume of a classifier run."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from cli_runner import run_cli
 from safetensors.torch import load_file
 
 from seqlab.cli import main
@@ -19,21 +17,6 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "tiny_classifier.yaml"
 TRAIN = REPO / "tests" / "fixtures" / "tiny_cls_train.tsv"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    result = subprocess.run(
-        [sys.executable, "-m", "seqlab", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"seqlab {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -3,34 +3,15 @@ subject-line model on an AESLC-format fixture; evaluate (the run's validation fi
 catalogue splits ``dailydialog:valid_unseen`` and ``aeslc:valid_ann`` from a data root made of the
 fixtures), translate, and the bad-input errors."""
 
-import os
 import re
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
-
-
-def run_cli(*args: str, check: bool = True, data_root: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    if data_root is not None:
-        env["SEQLAB_DATA"] = str(data_root)
-    result = subprocess.run(
-        [sys.executable, "-m", "seqlab", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"seqlab {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,11 @@
 dir, then evaluate (token accuracy, span F1, confusion PNG), predict, encode and similar."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import run_cli
 
 from seqlab.cli import main
 
@@ -20,10 +18,7 @@ TRAIN = REPO / "tests" / "fixtures" / "tiny_tag_train.txt"
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("tag") / "tiny"
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "seqlab", "train", str(TINY), "--run-dir", str(run_dir)]
-    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
+    run_cli("train", str(TINY), "--run-dir", str(run_dir))
     return run_dir
 
 
