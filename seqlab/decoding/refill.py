@@ -13,8 +13,14 @@ The rules of every step are :func:`seqlab.decoding.step.next_token_scores`'s, wi
 step count. Logits processors read the output history of every row at one common length, so this
 search takes none (the caller falls back to :func:`greedy_search` when there are processors).
 
+A sentence that starts takes the row of one that ended, in place: its memory rows are copied into
+that row (``memory.put_rows``) and nothing else moves, so a step where rows end costs a copy of the
+newcomers' rows, not of the whole window's memory (states and attention keys, rows x S x H each).
+Only when no sentence is left to start do ended rows leave (the memory is reordered, at most
+``width`` times).
+
 Beyond the decoding protocol (``decode_step``, ``state.reorder``, ``memory.reorder``) it needs
-``state.extend(other)``: the rows of two states in one (the running rows and the newcomers).
+``state.extend(other)`` (the rows of two states in one) and ``memory.put_rows(slots, source, rows)``.
 """
 
 from __future__ import annotations
@@ -73,20 +79,25 @@ def greedy_refill_search(
             if not ended_rows:
                 continue
             _finish(results, ended_rows, rows, source_lengths)
-            ended = set(ended_rows)
-            keep_rows = [row for row in range(tokens.shape[0]) if row not in ended]
             newcomers = min(len(ended_rows), total - entered)
-            if not keep_rows and not newcomers:
-                break
-            keep = torch.tensor(keep_rows, dtype=torch.long, device=device)
-            new = torch.arange(entered, entered + newcomers, device=device)
-            entered += newcomers
-            rows.replace(keep_rows, keep, new)
-            rows_memory = memory.reorder(rows.sentence)
-            rows_state = rows_state.reorder(keep)
-            if newcomers:
-                rows_state = rows_state.extend(state.reorder(new))
-            tokens = torch.cat([tokens.index_select(0, keep), torch.full_like(new, bos_id)])
+            if newcomers:  # the next sentences take the rows of the first ones that ended, in place
+                slots = torch.tensor(ended_rows[:newcomers], dtype=torch.long, device=device)
+                new = torch.arange(entered, entered + newcomers, device=device)
+                entered += newcomers
+                rows.refill(ended_rows[:newcomers], slots, new)
+                rows_memory.put_rows(slots, memory, new)
+                rows_state = _put_state_rows(rows_state, tokens.shape[0], slots, state.reorder(new))
+                tokens = tokens.index_fill(0, slots, bos_id)
+            removed = set(ended_rows[newcomers:])
+            if removed:  # no sentence left to start: the decoder thins out
+                keep_rows = [row for row in range(tokens.shape[0]) if row not in removed]
+                if not keep_rows:
+                    break
+                keep = torch.tensor(keep_rows, dtype=torch.long, device=device)
+                rows.keep(keep_rows, keep)
+                rows_memory = rows_memory.reorder(keep)
+                rows_state = rows_state.reorder(keep)
+                tokens = tokens.index_select(0, keep)
     assert all(result is not None for result in results)  # every row ends by its maximum length
     return results  # type: ignore[return-value]
 
@@ -119,8 +130,8 @@ class _Rows:
         self, tokens: Tensor, scores: Tensor, log_probs: Tensor, attention: Tensor | None, eos_id: int
     ) -> list[int]:
         """Count the chosen ``tokens`` LongTensor[rows] (``scores`` / ``log_probs`` FloatTensor[rows,
-        V], ``attention`` FloatTensor[rows, S] or None) -> the rows that chose ``eos_id``; the other
-        rows' steps advance only when no row ended (:meth:`replace` advances them otherwise)."""
+        V], ``attention`` FloatTensor[rows, S] or None) -> the rows that chose ``eos_id``; every
+        row's step count advances (:meth:`refill` restarts the rows that take a new sentence)."""
         chosen = tokens.unsqueeze(1)
         self.total_score = self.total_score + scores.gather(1, chosen).squeeze(1)
         self.total_log_prob = self.total_log_prob + log_probs.gather(1, chosen).squeeze(1)
@@ -134,20 +145,36 @@ class _Rows:
                 ended.append(row)
             else:
                 self.outputs[row].append(token)
-        if not ended:
-            self.step = self.step + 1
+        self.step = self.step + 1
         return ended
 
-    def replace(self, keep_rows: list[int], keep: Tensor, new: Tensor) -> None:
-        """Keep the rows ``keep_rows`` (``keep``: the same as a LongTensor), one step further, and
-        append a fresh row for each sentence in ``new`` LongTensor[newcomers]."""
-        fresh = torch.zeros(new.shape[0], dtype=torch.long, device=new.device)
-        self.sentence = torch.cat([self.sentence.index_select(0, keep), new])
-        self.step = torch.cat([self.step.index_select(0, keep) + 1, fresh])
-        self.total_score = torch.cat([self.total_score.index_select(0, keep), fresh.float()])
-        self.total_log_prob = torch.cat([self.total_log_prob.index_select(0, keep), fresh.float()])
-        self.outputs = [self.outputs[row] for row in keep_rows] + [[] for _ in range(new.shape[0])]
-        self.attentions = [self.attentions[row] for row in keep_rows] + [[] for _ in range(new.shape[0])]
+    def refill(self, slot_rows: list[int], slots: Tensor, new: Tensor) -> None:
+        """Rows ``slot_rows`` (``slots``: the same as a LongTensor) start the sentences ``new``
+        LongTensor[K] afresh; the other rows keep theirs."""
+        self.sentence = self.sentence.index_copy(0, slots, new)
+        self.step = self.step.index_fill(0, slots, 0)
+        self.total_score = self.total_score.index_fill(0, slots, 0.0)
+        self.total_log_prob = self.total_log_prob.index_fill(0, slots, 0.0)
+        for row in slot_rows:
+            self.outputs[row] = []
+            self.attentions[row] = []
+
+    def keep(self, keep_rows: list[int], keep: Tensor) -> None:
+        """Keep only the rows ``keep_rows`` (``keep``: the same as a LongTensor), in that order."""
+        self.sentence = self.sentence.index_select(0, keep)
+        self.step = self.step.index_select(0, keep)
+        self.total_score = self.total_score.index_select(0, keep)
+        self.total_log_prob = self.total_log_prob.index_select(0, keep)
+        self.outputs = [self.outputs[row] for row in keep_rows]
+        self.attentions = [self.attentions[row] for row in keep_rows]
+
+
+def _put_state_rows(rows_state: Any, size: int, slots: Tensor, fresh: Any) -> Any:
+    """``rows_state`` (``size`` rows) with its rows ``slots`` LongTensor[K] replaced by the K rows of
+    ``fresh`` (through the protocol's ``extend`` and ``reorder``: a state is small, the memory is not)."""
+    order = torch.arange(size, device=slots.device)
+    order[slots] = torch.arange(size, size + slots.shape[0], device=slots.device)
+    return rows_state.extend(fresh).reorder(order)
 
 
 def _finish(

@@ -51,6 +51,17 @@ class EncoderMemory:
             extended_size=self.extended_size,
         )
 
+    def put_rows(self, slots: Tensor, source: EncoderMemory, rows: Tensor) -> None:
+        """In place: rows ``rows`` LongTensor[K] of ``source`` (a memory with the same source width
+        S) become this memory's rows ``slots`` LongTensor[K] (greedy refill search: a sentence takes
+        the row of one that ended, and no other row is copied)."""
+        slots, rows = slots.to(self.states.device), rows.to(self.states.device)
+        for name in ("states", "mask", "lengths", "keys", "copy_ids"):
+            mine = getattr(self, name)
+            if mine is not None:
+                mine.index_copy_(0, slots, getattr(source, name).index_select(0, rows))
+        self.final.put_rows(slots, source.final, rows)
+
     def with_keys(self, keys: Tensor | None) -> EncoderMemory:
         return replace(self, keys=keys)
 

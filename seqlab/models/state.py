@@ -50,6 +50,12 @@ class RecurrentState:
         c = None if self.c is None or other.c is None else torch.cat([self.c, other.c], dim=1)
         return RecurrentState(torch.cat([self.h, other.h], dim=1), c)
 
+    def put_rows(self, slots: Tensor, source: RecurrentState, rows: Tensor) -> None:
+        """In place: batch rows ``rows`` of ``source`` become this state's rows ``slots``."""
+        self.h.index_copy_(1, slots, source.h.index_select(1, rows))
+        if self.c is not None and source.c is not None:
+            self.c.index_copy_(1, slots, source.c.index_select(1, rows))
+
     def detach(self) -> RecurrentState:
         """The same values, cut from the autograd graph (truncated backpropagation through time)."""
         return RecurrentState(self.h.detach(), None if self.c is None else self.c.detach())

@@ -94,3 +94,24 @@ def test_refill_windows_hold_several_batches_but_bounded_padded_tokens():
         longest = max(lengths[i] for i in window)
         assert len(window) <= 4 or len(window) * longest <= 8 * 4 * 64
         assert [lengths[i] for i in window] == sorted(lengths[i] for i in window)
+
+
+def test_a_refilled_row_copies_one_sentence_not_the_whole_memory(monkeypatch):
+    """A sentence that starts takes the ended row's place in the memory (put_rows); the memory is
+    reordered only when the decoder thins out (no sentence left to start), at most width times."""
+    from seqlab.models.encoder import EncoderMemory
+
+    batch = many_sources(9)
+    expected = search(greedy_search, build("luong-general"), batch)
+    reorders = []
+    original = EncoderMemory.reorder
+
+    def counting(self, indices):
+        reorders.append(int(indices.shape[0]))
+        return original(self, indices)
+
+    monkeypatch.setattr(EncoderMemory, "reorder", counting)
+    got = search(greedy_refill_search, build("luong-general"), batch, width=3)
+    assert [h.tokens for h in got] == [h.tokens for h in expected]
+    assert reorders[0] == 3  # the first width sentences
+    assert len(reorders) <= 1 + 3
