@@ -81,22 +81,17 @@ def greedy_refill_search(
             _finish(results, ended_rows, rows, source_lengths)
             newcomers = min(len(ended_rows), total - entered)
             if newcomers:  # the next sentences take the rows of the first ones that ended, in place
-                slots = torch.tensor(ended_rows[:newcomers], dtype=torch.long, device=device)
-                new = torch.arange(entered, entered + newcomers, device=device)
-                entered += newcomers
-                rows.refill(ended_rows[:newcomers], slots, new)
+                new, entered = torch.arange(entered, entered + newcomers, device=device), entered + newcomers
+                slots = rows.refill(ended_rows[:newcomers], new)
                 rows_memory.put_rows(slots, memory, new)
                 rows_state = _put_state_rows(rows_state, tokens.shape[0], slots, state.reorder(new))
                 tokens = tokens.index_fill(0, slots, bos_id)
             removed = set(ended_rows[newcomers:])
             if removed:  # no sentence left to start: the decoder thins out
-                keep_rows = [row for row in range(tokens.shape[0]) if row not in removed]
-                if not keep_rows:
+                keep = rows.keep([row for row in range(tokens.shape[0]) if row not in removed])
+                if keep is None:
                     break
-                keep = torch.tensor(keep_rows, dtype=torch.long, device=device)
-                rows.keep(keep_rows, keep)
-                rows_memory = rows_memory.reorder(keep)
-                rows_state = rows_state.reorder(keep)
+                rows_memory, rows_state = rows_memory.reorder(keep), rows_state.reorder(keep)
                 tokens = tokens.index_select(0, keep)
     assert all(result is not None for result in results)  # every row ends by its maximum length
     return results  # type: ignore[return-value]
@@ -148,9 +143,10 @@ class _Rows:
         self.step = self.step + 1
         return ended
 
-    def refill(self, slot_rows: list[int], slots: Tensor, new: Tensor) -> None:
-        """Rows ``slot_rows`` (``slots``: the same as a LongTensor) start the sentences ``new``
-        LongTensor[K] afresh; the other rows keep theirs."""
+    def refill(self, slot_rows: list[int], new: Tensor) -> Tensor:
+        """Rows ``slot_rows`` start the sentences ``new`` LongTensor[K] afresh; the other rows keep
+        theirs. Returns ``slot_rows`` as a LongTensor."""
+        slots = torch.tensor(slot_rows, dtype=torch.long, device=self.sentence.device)
         self.sentence = self.sentence.index_copy(0, slots, new)
         self.step = self.step.index_fill(0, slots, 0)
         self.total_score = self.total_score.index_fill(0, slots, 0.0)
@@ -158,15 +154,21 @@ class _Rows:
         for row in slot_rows:
             self.outputs[row] = []
             self.attentions[row] = []
+        return slots
 
-    def keep(self, keep_rows: list[int], keep: Tensor) -> None:
-        """Keep only the rows ``keep_rows`` (``keep``: the same as a LongTensor), in that order."""
+    def keep(self, keep_rows: list[int]) -> Tensor | None:
+        """Keep only the rows ``keep_rows``, in that order -> them as a LongTensor (None: no row is
+        left, and nothing changes)."""
+        if not keep_rows:
+            return None
+        keep = torch.tensor(keep_rows, dtype=torch.long, device=self.sentence.device)
         self.sentence = self.sentence.index_select(0, keep)
         self.step = self.step.index_select(0, keep)
         self.total_score = self.total_score.index_select(0, keep)
         self.total_log_prob = self.total_log_prob.index_select(0, keep)
         self.outputs = [self.outputs[row] for row in keep_rows]
         self.attentions = [self.attentions[row] for row in keep_rows]
+        return keep
 
 
 def _put_state_rows(rows_state: Any, size: int, slots: Tensor, fresh: Any) -> Any:
