@@ -15,7 +15,7 @@ from seqlab.data.catalogue.lookup import (
 )
 from seqlab.errors import DataError
 
-SHARED = Path(os.environ.get("SEQLAB_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
+SHARED = Path(os.environ.get("SEQLAB_DATA") or Path(__file__).resolve().parents[3].parent / "shared" / "data")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from seqlab.data.corpora.lm import (
 from seqlab.data.readers.lines import read_lines
 from seqlab.errors import DataError
 
-SHARED = Path(os.environ.get("SEQLAB_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
+SHARED = Path(os.environ.get("SEQLAB_DATA") or Path(__file__).resolve().parents[3].parent / "shared" / "data")
 
 
 def write(path: Path, lines: list[str]) -> Path:
