@@ -17,7 +17,8 @@ A sentence that starts takes the row of one that ended, in place: its memory row
 that row (``memory.put_rows``) and nothing else moves, so a step where rows end costs a copy of the
 newcomers' rows, not of the whole window's memory (states and attention keys, rows x S x H each).
 Only when no sentence is left to start do ended rows leave (the memory is reordered, at most
-``width`` times).
+``width`` times). The window's own memory is never written: the rows' memory is a copy
+(``memory.reorder``) whenever a sentence is waiting.
 
 Beyond the decoding protocol (``decode_step``, ``state.reorder``, ``memory.reorder``) it needs
 ``state.extend(other)`` (the rows of two states in one) and ``memory.put_rows(slots, source, rows)``.
