@@ -80,6 +80,7 @@ class LMPairData:
     train_lines: int
     valid_lines: int
     target_fraction: float  # (target tokens + <eos>) / all tokens of the training stream
+    source_truncate: int | None = None  # the pairs' data.source_truncate, which decoding applies too
 
 
 def prepare_lm_data(data_cfg: ExperimentConfig, run_dir: str | Path) -> LMPairData:
@@ -114,7 +115,12 @@ def prepare_lm_data(data_cfg: ExperimentConfig, run_dir: str | Path) -> LMPairDa
     train_path, valid_path = lm_pair_files(run_dir)
     for path, split in ((train_path, "train"), (valid_path, "valid")):
         atomic_write_bytes(path, ("\n".join(lines[split]) + "\n").encode("utf-8"))
-    return LMPairData(len(lines["train"]), len(lines["valid"]), target_tokens / max(all_tokens, 1))
+    return LMPairData(
+        len(lines["train"]),
+        len(lines["valid"]),
+        target_tokens / max(all_tokens, 1),
+        data_cfg.data.source_truncate,
+    )
 
 
 @dataclass(frozen=True)
@@ -133,14 +139,15 @@ class LMSepTranslator:
 
     family = "lm_sep"
 
-    def __init__(self, run_dir: str | Path, device: str = "cpu") -> None:
+    def __init__(self, run_dir: str | Path, device: str = "cpu", source_truncate: int | None = None) -> None:
+        """``source_truncate``: the one the training lines were written with (:class:`LMPairData`)."""
         from seqlab.predictors.language_model import LanguageModelPredictor
 
         run_dir = Path(run_dir)
         if not (run_dir / PAIRS_DIR).is_dir():
             raise CheckpointError(f"{run_dir}: no {PAIRS_DIR}/ here; not an lm_sep contender run")
         self.predictor = LanguageModelPredictor(run_dir, device)
-        self.pipeline = Seq2SeqPipeline.load(run_dir / PAIRS_DIR)
+        self.pipeline = Seq2SeqPipeline.load(run_dir / PAIRS_DIR, source_truncate)
         vocab = self.predictor.vocab
         if SEP not in vocab.stoi:
             raise CheckpointError(f"{run_dir}: the vocabulary has no {SEP}; not an lm_sep contender run")

@@ -70,6 +70,7 @@ def prepare_lm(spec: CompareSpec, run_dir: Path) -> None:
             "train_lines": info.train_lines,
             "valid_lines": info.valid_lines,
             "target_fraction": info.target_fraction,
+            "source_truncate": info.source_truncate,
         },
     )
 
@@ -99,7 +100,8 @@ def load_translator(run_dir: Path, contender: ContenderSpec, device: str) -> Any
     if contender.kind == "lm_sep":
         from seqlab.compare.lm_sep import LMSepTranslator
 
-        return LMSepTranslator(run_dir, device)
+        stats = json.loads((run_dir / LM_STATS_FILE).read_text(encoding="utf-8"))
+        return LMSepTranslator(run_dir, device, stats.get("source_truncate"))
     import seqlab
 
     return seqlab.load(run_dir, device)

@@ -70,7 +70,10 @@ class DataConfig:
     ``source`` / ``target``). Each side has its own tokenizer and vocabulary
     (``source_tokenizer``, ``target_tokenizer``, ``source_vocab``, ``target_vocab``) unless
     ``share_vocab``; training pairs longer than ``max_source_length`` / ``max_target_length``
-    tokens are dropped and counted. ``dailydialog`` reads dialogues, one a line, turns ending with
+    tokens are dropped and counted. ``source_truncate`` keeps only the first that many source tokens,
+    in training, validation and every decoding of the run (``translate``, ``evaluate``, the server,
+    the ONNX export's usage), so long sources (emails, articles) are read, not dropped; it applies
+    before ``max_source_length``. ``dailydialog`` reads dialogues, one a line, turns ending with
     ``__eou__`` (a text file or the official zip): every turn after the first is a target, its source
     the last ``context_turns`` turns joined by ``turn_separator`` (kept as one token by the word and
     sentencepiece tokenizers). ``aeslc`` reads emails (``*.subject`` files in a tar archive or a
@@ -145,6 +148,7 @@ class DataConfig:
     target_vocab: VocabConfig = field(default_factory=VocabConfig)
     max_source_length: int | None = None
     max_target_length: int | None = None
+    source_truncate: int | None = None
     context_turns: int = 2
     turn_separator: str = "<turn>"
 
@@ -168,7 +172,7 @@ class DataConfig:
         if self.dataset is not None and has_train:
             train = self.train if self.train is not None else self.train_source
             errors.append(f"dataset = {self.dataset!r} and train = {train!r}: set one of them, not both")
-        for name in ("max_source_length", "max_target_length"):
+        for name in ("max_source_length", "max_target_length", "source_truncate"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 errors.append(f"{name} = {getattr(self, name)}: must be >= 1 or null (no limit)")
         if not 0.0 <= self.valid_fraction < 1.0:

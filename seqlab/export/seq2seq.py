@@ -125,7 +125,8 @@ def seq2seq_graphs(pred: Any) -> tuple[list, dict[str, Any]]:
     )
     decoding = pred.config.decoding
     usage = {
-        "how": "encode the source ids (no <bos>/<eos> added; an empty text is [unk_id]) once; feed "
+        "how": "encode the source ids (no <bos>/<eos> added; an empty text is [unk_id]; only the first "
+        "source_truncate ids when it is set) once; feed "
         "<bos> as the first token with the encoder's h (c, feed, context) and pass each step's "
         "*_out back; states, keys and src_lengths stay the same every step. Stop at <eos>.",
         "start_token": "<bos>",
@@ -134,5 +135,6 @@ def seq2seq_graphs(pred: Any) -> tuple[list, dict[str, Any]]:
         "max_length": decoding.max_length,
         "max_length_ratio": decoding.max_length_ratio,
         "max_source_length": pred.config.data.max_source_length,
+        "source_truncate": pred.config.data.source_truncate,
     }
     return [encoder_graph, step_graph], usage

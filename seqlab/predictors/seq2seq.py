@@ -94,7 +94,7 @@ class Seq2SeqPredictor:
         self.run_dir = Path(run_dir)
         check_run(self.run_dir, verify)
         config: ExperimentConfig = load_config(self.run_dir / "config.yaml")
-        self.pipeline = Seq2SeqPipeline.load(self.run_dir)
+        self.pipeline = Seq2SeqPipeline.load(self.run_dir, config.data.source_truncate)
         self.device = torch.device(device)
         self.model = build_model(
             config, len(self.pipeline.source_vocab), target_vocab_size=len(self.pipeline.target_vocab)

@@ -1,5 +1,6 @@
-"""compare/lm_sep.py: the token escapes round-trip, and a language model over sentencepiece pieces
-answers (the pieces' word-start mark is no escape)."""
+"""compare/lm_sep.py: the token escapes round-trip, a language model over sentencepiece pieces
+answers (the pieces' word-start mark is no escape), and a truncated source is read the same way in
+its training lines and when it decodes."""
 
 from pathlib import Path
 
@@ -7,8 +8,12 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqlab.compare.lm_sep import escape, unescape
+from seqlab.compare.lm_sep import PAIRS_DIR, SEP, escape, unescape
 from seqlab.compare.run import run_compare
+from seqlab.compare.spec import contender_config, lm_pair_files
+from seqlab.compare.spec_file import load_spec
+from seqlab.compare.worker import load_translator, prepare_lm
+from seqlab.training.pipeline import train
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -58,3 +63,34 @@ def test_an_lm_sep_contender_on_sentencepiece_answers_with_target_pieces(tmp_pat
     # before the escapes were URL escapes, every output was empty: "▁word" read back as " word"
     assert sum(bool(text.strip()) for text in outputs) >= len(outputs) // 2, outputs
     assert lm_sep["metrics"]["bleu2"] > 0.0
+
+
+def test_lm_sep_decodes_the_truncated_source_its_lines_were_written_with(tmp_path):
+    spec = {
+        "title": "tiny G2P, truncated sources",
+        "seed": 3,
+        "metric": "per",
+        "data": {
+            "format": "tsv",
+            "train": str(FIXTURES / "compare" / "tiny_g2p.tsv"),
+            "valid_fraction": 0.2,
+            "source_tokenizer": {"kind": "char"},
+            "target_tokenizer": {"kind": "word"},
+            "source_truncate": 4,
+        },
+        "model": {"embedding_size": 8, "hidden_size": 16, "num_layers": 1},
+        "budget": {"max_steps": 5},
+        "contenders": [{"name": "lm", "kind": "lm_sep"}],
+    }
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    spec = load_spec(tmp_path / "spec.yaml")
+    run_dir = tmp_path / "lm"
+    prepare_lm(spec, run_dir)
+    train_lines = lm_pair_files(run_dir)[0].read_text(encoding="utf-8").split("\n")
+    assert max(line.split().index(SEP) for line in train_lines if line) == 4
+    train(contender_config(spec, spec.contenders[0], run_dir), run_dir)
+    translator = load_translator(run_dir, spec.contenders[0], "cpu")
+    assert (run_dir / PAIRS_DIR).is_dir() and translator.pipeline.source_truncate == 4
+    long, first = translator.translate(["abbreviate", "abbr"], beam_size=2, max_length=6)
+    assert long.source_tokens == first.source_tokens == list("abbr")
+    assert (long.text, long.score) == (first.text, first.score)

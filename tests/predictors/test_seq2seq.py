@@ -235,3 +235,27 @@ def test_int8_is_refused_where_it_does_not_apply_and_a_configs_int8_warns_there(
     with pytest.warns(UserWarning, match="decoding.int8 = true: .*device is meta.*decoding in float32"):
         elsewhere = Seq2SeqPredictor(asks, device="meta", verify=False)
     assert not elsewhere.int8 and not elsewhere.config.decoding.int8
+
+
+def test_a_truncating_run_decodes_the_first_source_tokens_it_trained_on(tmp_path):
+    # data.source_truncate is the run's, so every decoding reads a long source as training did:
+    # the same first tokens, hence the same output as the truncated text itself
+    run_dir = tmp_path / "run"
+    cfg = load_config(
+        REPO / "configs" / "tiny_seq2seq.yaml",
+        [
+            f"data.train={REPO / 'tests/fixtures/tiny_s2s_train.tsv'}",
+            f"data.valid={REPO / 'tests/fixtures/tiny_s2s_valid.tsv'}",
+            "data.source_truncate=3",
+            "training.max_steps=10",
+            "training.metric=loss",
+            "training.metric_mode=min",
+        ],
+    )
+    train(cfg, run_dir)
+    predictor = seqlab.load(run_dir)
+    long, first = predictor.translate(["a b c d c b a", "a b c"], beam_size=3)
+    assert long.source_tokens == first.source_tokens == ["a", "b", "c"]
+    assert (long.text, long.score) == (first.text, first.score)
+    greedy = predictor.translate(["a b c d c b a", "a b c"], beam_size=1)
+    assert greedy[0].text == greedy[1].text

@@ -46,12 +46,15 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Seq2SeqPipeline:
-    """Tokenizers and vocabularies of both sides: saved in (and loaded from) a run directory."""
+    """Tokenizers and vocabularies of both sides: saved in (and loaded from) a run directory.
+    ``source_truncate`` (the run's ``data.source_truncate``, from its config, not saved here): every
+    source is read as its first that many tokens, in training and in every decoding alike."""
 
     source_tokenizer: Tokenizer
     target_tokenizer: Tokenizer
     source_vocab: Vocabulary
     target_vocab: Vocabulary
+    source_truncate: int | None = None
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)
@@ -61,18 +64,21 @@ class Seq2SeqPipeline:
         self.target_vocab.save(directory / TARGET_VOCAB_FILE)
 
     @classmethod
-    def load(cls, directory: str | Path) -> Seq2SeqPipeline:
+    def load(cls, directory: str | Path, source_truncate: int | None = None) -> Seq2SeqPipeline:
         directory = Path(directory)
         return cls(
             source_tokenizer=load_tokenizer(directory / SOURCE_TOKENIZER_DIR),
             target_tokenizer=load_tokenizer(directory / TARGET_TOKENIZER_DIR),
             source_vocab=Vocabulary.load(directory / SOURCE_VOCAB_FILE),
             target_vocab=Vocabulary.load(directory / TARGET_VOCAB_FILE),
+            source_truncate=source_truncate,
         )
 
     def source_tokens(self, text: str, max_length: int | None = None) -> list[str]:
-        """The source tokens the model reads (at least one: ``<unk>`` for a text without tokens)."""
-        return self.source_tokenizer.tokenize(text)[:max_length] or ["<unk>"]
+        """The source tokens the model reads: the first ``source_truncate`` (and ``max_length``)
+        tokens, at least one (``<unk>`` for a text without tokens)."""
+        limits = [n for n in (self.source_truncate, max_length) if n is not None]
+        return self.source_tokenizer.tokenize(text)[: min(limits, default=None)] or ["<unk>"]
 
     def source_ids(self, text: str, max_length: int | None = None) -> list[int]:
         return self.source_vocab.encode(self.source_tokens(text, max_length))
@@ -205,7 +211,7 @@ def fit_pipeline(cfg: ExperimentConfig, pairs: list[Pair], directory: Path) -> S
     else:
         source_vocab = Vocabulary.build(source_lists, data.source_vocab.min_freq, data.source_vocab.max_size)
         target_vocab = Vocabulary.build(target_lists, data.target_vocab.min_freq, data.target_vocab.max_size)
-    pipeline = Seq2SeqPipeline(source_tok, target_tok, source_vocab, target_vocab)
+    pipeline = Seq2SeqPipeline(source_tok, target_tok, source_vocab, target_vocab, data.source_truncate)
     pipeline.save(directory)
     return pipeline
 
@@ -250,7 +256,10 @@ def load_seq2seq_corpus(cfg: ExperimentConfig, directory: str | Path, fit: bool 
         raise DataError("no training pairs (every pair had an empty side?)")
     if not valid.pairs:
         raise DataError("no validation pairs (every pair had an empty side?)")
-    pipeline = fit_pipeline(cfg, train.pairs, directory) if fit else Seq2SeqPipeline.load(directory)
+    if fit:
+        pipeline = fit_pipeline(cfg, train.pairs, directory)
+    else:
+        pipeline = Seq2SeqPipeline.load(directory, cfg.data.source_truncate)
     data = cfg.data
     copy = cfg.model.copy_attention
     train_encoded, too_long = encode_pairs(

@@ -155,3 +155,19 @@ def test_copy_attention_pairs_hold_copy_ids_and_targets_over_the_extended_vocabu
     assert batch.src_copy is not None and batch.src_copy.shape == batch.src.shape
     assert batch.src_copy[-1].tolist()[:1] == [len(vocab)]
     assert int(batch.tgt_out.max()) == len(vocab)  # the copied word, beyond the vocabulary
+
+
+def test_source_truncate_keeps_long_pairs_and_reads_their_first_tokens(tmp_path):
+    # without truncation, max_source_length=3 drops "c a b a" (4 tokens); with it, the pair is read
+    # as "c a" and kept, and a reloaded pipeline (resume, prediction) reads sources the same way
+    dropped = load_seq2seq_corpus(parallel_config(tmp_path, "data.max_source_length=3"), tmp_path / "a")
+    cfg = parallel_config(tmp_path, "data.max_source_length=3", "data.source_truncate=2")
+    corpus = load_seq2seq_corpus(cfg, tmp_path / "b")
+    assert len(corpus.train) + len(corpus.valid) == 4
+    assert len(dropped.train) == len(corpus.train) - 1
+    assert max(len(p.source) for p in corpus.train) == 2
+    assert corpus.pipeline.source_tokens("c a b a") == ["c", "a"]
+    reloaded = Seq2SeqPipeline.load(tmp_path / "b", cfg.data.source_truncate)
+    assert reloaded.source_ids("c a b a") == corpus.pipeline.source_ids("c a")
+    assert reloaded.source_tokens("c a b a", max_length=1) == ["c"]
+    assert load_seq2seq_corpus(cfg, tmp_path / "b", fit=False).train == corpus.train
