@@ -248,3 +248,27 @@ def test_snapshots_and_checkpoint_minutes(tmp_path: Path) -> None:
     assert [(c.step, c.minutes) for c in ours] == [(48, pytest.approx(1.5))]
     theirs = ttq_toolkits.checkpoints("opennmt", tmp_path / "onmt", launched)
     assert [(c.step, c.minutes) for c in theirs] == [(100, pytest.approx(1.0)), (200, pytest.approx(2.5))]
+
+
+HARNESS_ONLY = {"seed", "threads", "device", "max_minutes", "save_every", "log_every", "progress"}
+RECIPES = {"g2p": "cmudict_g2p_fast.yaml", "multi30k": "multi30k_en_de.yaml"}
+
+
+@pytest.mark.parametrize("task", sorted(RECIPES))
+def test_the_harness_trains_the_recipe_it_names(tmp_path: Path, task: str) -> None:
+    """The harness's seqlab config repeats its recipe's model, training and decoding (only the data
+    files, the clock and the checkpoints are the harness's), so the figures are the recipe's."""
+    from configs import write_config
+
+    fields = dict(data=tmp_path, seed=1, threads=1, minutes=60, save_every=100, log_every=50)
+    harness = yaml.safe_load(write_config(f"seqlab-ttq-{task}", tmp_path / "s.yaml", **fields).read_text())
+    recipe = yaml.safe_load((PEERS.parents[1] / "configs" / RECIPES[task]).read_text(encoding="utf-8"))
+    assert harness["model"] == recipe["model"]
+    assert harness["decoding"] == recipe["decoding"]
+    trained = {k: v for k, v in harness["training"].items() if k not in HARNESS_ONLY}
+    assert trained == {k: v for k, v in recipe["training"].items() if k not in HARNESS_ONLY}
+    for key in ("max_tokens", "max_source_length", "max_target_length", "eval_batch_size", "share_vocab"):
+        assert harness["data"].get(key) == recipe["data"].get(key), key
+    if task == "multi30k":  # G2P's harness reads words already cut into lowercased characters
+        for side in ("source_tokenizer", "target_tokenizer"):
+            assert harness["data"][side] == recipe["data"][side]
