@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from tiny_g2p_spec import tiny_g2p_spec
 
 from seqlab.compare.lm_sep import PAIRS_DIR, SEP, escape, unescape
 from seqlab.compare.run import run_compare
@@ -66,22 +67,13 @@ def test_an_lm_sep_contender_on_sentencepiece_answers_with_target_pieces(tmp_pat
 
 
 def test_lm_sep_decodes_the_truncated_source_its_lines_were_written_with(tmp_path):
-    spec = {
-        "title": "tiny G2P, truncated sources",
-        "seed": 3,
-        "metric": "per",
-        "data": {
-            "format": "tsv",
-            "train": str(FIXTURES / "compare" / "tiny_g2p.tsv"),
-            "valid_fraction": 0.2,
-            "source_tokenizer": {"kind": "char"},
-            "target_tokenizer": {"kind": "word"},
-            "source_truncate": 4,
-        },
-        "model": {"embedding_size": 8, "hidden_size": 16, "num_layers": 1},
-        "budget": {"max_steps": 5},
-        "contenders": [{"name": "lm", "kind": "lm_sep"}],
-    }
+    spec = tiny_g2p_spec(
+        "tiny G2P, truncated sources",
+        {"source_truncate": 4},
+        {"embedding_size": 8, "hidden_size": 16, "num_layers": 1},
+        budget={"max_steps": 5},
+        contenders=[{"name": "lm", "kind": "lm_sep"}],
+    )
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     spec = load_spec(tmp_path / "spec.yaml")
     run_dir = tmp_path / "lm"

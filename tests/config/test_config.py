@@ -189,7 +189,10 @@ def test_pair_side_needs_a_dataset_and_a_language_model():
 def test_source_truncate_must_be_positive():
     with pytest.raises(ConfigError, match="data.source_truncate = 0: must be >= 1 or null"):
         config_from_dict({"task": "seq2seq", "data": {"format": "tsv", "train": "a", "source_truncate": 0}})
-    assert config_from_dict({"task": "seq2seq", "data": {"format": "tsv", "train": "a"}}).data.source_truncate is None
+    assert (
+        config_from_dict({"task": "seq2seq", "data": {"format": "tsv", "train": "a"}}).data.source_truncate
+        is None
+    )
 
 
 def test_target_token_budget_must_be_positive():

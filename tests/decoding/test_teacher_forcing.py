@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tiny_g2p_spec import tiny_g2p_spec
 
 import seqlab
 from seqlab.compare.lm_sep import LMSepTranslator
@@ -149,25 +150,16 @@ def test_copy_beam_one_equals_greedy_over_the_extended_vocabulary(copy_run):
 
 
 def lm_sep_run(tmp_path: Path, lm_data: dict, loss: str = "all"):
-    spec = {
-        "title": "tiny G2P",
-        "seed": 3,
-        "metric": "per",
-        "data": {
-            "format": "tsv",
-            "train": str(FIXTURES / "compare" / "tiny_g2p.tsv"),
-            "valid_fraction": 0.2,
-            "source_tokenizer": {"kind": "char"},
-            "target_tokenizer": {"kind": "word"},
-            "max_tokens": 200,
-        },
-        "model": {"embedding_size": 16, "hidden_size": 48, "num_layers": 1},
-        "training": {"optimizer": {"name": "adam", "lr": 0.01}, "log_every": 20},
-        "threads": 1,
-        "lm": {"data": lm_data},
-        "budget": {"max_steps": 150},
-        "contenders": [{"name": "lm", "kind": "lm_sep", "loss": loss}],
-    }
+    spec = tiny_g2p_spec(
+        "tiny G2P",
+        {"max_tokens": 200},
+        {"embedding_size": 16, "hidden_size": 48, "num_layers": 1},
+        training={"optimizer": {"name": "adam", "lr": 0.01}, "log_every": 20},
+        threads=1,
+        lm={"data": lm_data},
+        budget={"max_steps": 150},
+        contenders=[{"name": "lm", "kind": "lm_sep", "loss": loss}],
+    )
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     spec = load_spec(tmp_path / "spec.yaml")
     run_dir = tmp_path / "lm"

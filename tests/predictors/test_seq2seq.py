@@ -21,22 +21,27 @@ from seqlab.training.pipeline import train
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    run_dir = tmp_path_factory.mktemp("s2s") / "run"
+def train_tiny(run_dir: Path, *sets: str) -> Path:
+    """Train ``configs/tiny_seq2seq.yaml`` on the tiny fixtures into ``run_dir``, loss as the metric."""
+    fixtures = REPO / "tests" / "fixtures"
     cfg = load_config(
         REPO / "configs" / "tiny_seq2seq.yaml",
         [
-            f"data.train={REPO / 'tests/fixtures/tiny_s2s_train.tsv'}",
-            f"data.valid={REPO / 'tests/fixtures/tiny_s2s_valid.tsv'}",
-            "training.max_steps=30",
-            "training.validate_every=15",
+            f"data.train={fixtures / 'tiny_s2s_train.tsv'}",
+            f"data.valid={fixtures / 'tiny_s2s_valid.tsv'}",
             "training.metric=loss",
             "training.metric_mode=min",
+            *sets,
         ],
     )
     train(cfg, run_dir)
     return run_dir
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("s2s") / "run"
+    return train_tiny(run_dir, "training.max_steps=30", "training.validate_every=15")
 
 
 def test_load_gives_a_seq2seq_predictor(run):
@@ -240,19 +245,7 @@ def test_int8_is_refused_where_it_does_not_apply_and_a_configs_int8_warns_there(
 def test_a_truncating_run_decodes_the_first_source_tokens_it_trained_on(tmp_path):
     # data.source_truncate is the run's, so every decoding reads a long source as training did:
     # the same first tokens, hence the same output as the truncated text itself
-    run_dir = tmp_path / "run"
-    cfg = load_config(
-        REPO / "configs" / "tiny_seq2seq.yaml",
-        [
-            f"data.train={REPO / 'tests/fixtures/tiny_s2s_train.tsv'}",
-            f"data.valid={REPO / 'tests/fixtures/tiny_s2s_valid.tsv'}",
-            "data.source_truncate=3",
-            "training.max_steps=10",
-            "training.metric=loss",
-            "training.metric_mode=min",
-        ],
-    )
-    train(cfg, run_dir)
+    run_dir = train_tiny(tmp_path / "run", "data.source_truncate=3", "training.max_steps=10")
     predictor = seqlab.load(run_dir)
     long, first = predictor.translate(["a b c d c b a", "a b c"], beam_size=3)
     assert long.source_tokens == first.source_tokens == ["a", "b", "c"]
