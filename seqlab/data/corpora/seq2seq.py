@@ -64,7 +64,9 @@ class Seq2SeqPipeline:
         self.target_vocab.save(directory / TARGET_VOCAB_FILE)
 
     @classmethod
-    def load(cls, directory: str | Path, source_truncate: int | None = None) -> Seq2SeqPipeline:
+    def load(cls, directory: str | Path, source_truncate: int | None) -> Seq2SeqPipeline:
+        """The pipeline saved in ``directory``; ``source_truncate`` is the run's (its config's
+        ``data.source_truncate``), required so that no reader decodes other sources than training read."""
         directory = Path(directory)
         return cls(
             source_tokenizer=load_tokenizer(directory / SOURCE_TOKENIZER_DIR),

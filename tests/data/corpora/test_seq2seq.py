@@ -38,7 +38,7 @@ def test_parallel_corpus_holds_out_fits_saves_and_reloads(tmp_path):
         assert (run / name).exists()
     again = load_seq2seq_corpus(cfg, run, fit=False)
     assert again.train == corpus.train and again.valid == corpus.valid
-    pipeline = Seq2SeqPipeline.load(run)
+    pipeline = Seq2SeqPipeline.load(run, None)
     assert "A" in pipeline.target_vocab.stoi and "A" not in pipeline.source_vocab.stoi
 
 
@@ -109,7 +109,7 @@ def test_dialogue_files_keep_the_turn_separator_one_sentencepiece_token(tmp_path
     )
     corpus = load_seq2seq_corpus(cfg, tmp_path / "run")
     assert len(corpus.train) + len(corpus.valid) == 180
-    pipeline = Seq2SeqPipeline.load(tmp_path / "run")
+    pipeline = Seq2SeqPipeline.load(tmp_path / "run", None)
     assert pipeline.source_tokens("hi there 3 . <T> how are you ?").count("<T>") == 1
     assert "<T>" in pipeline.source_vocab.stoi
 
